@@ -1,0 +1,78 @@
+# gpu-virt-bench build.
+#   make            build/gpu-virt-bench
+#   make test       unit tests (cmocka) + CLI tests on the fake system; GPU tests skip without a GPU
+#   make run        build, then run the default suite on this machine's GPU into results/
+#
+# Pure C11 parts (core, stats, report, systems) build with -Werror. CUDA device code lives
+# only in src/kernels/*.cu. NVML is loaded with dlopen at run time, so no nvml.h is needed.
+# JSON: jansson, linked statically when libjansson.a exists so the binary runs where only
+# the driver is installed. JANSSON_PREFIX points at an unpacked libjansson-dev if not in /usr.
+
+CUDA_HOME     ?= /usr/local/cuda
+NVCC          ?= $(CUDA_HOME)/bin/nvcc
+CC            ?= gcc
+GPU_ARCHS     ?= 80 90
+JANSSON_PREFIX ?= $(if $(wildcard .deps/usr/include/jansson.h),$(CURDIR)/.deps/usr,/usr)
+
+BUILD   := build
+BIN     := $(BUILD)/gpu-virt-bench
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+JANSSON_INC := $(if $(filter /usr,$(JANSSON_PREFIX)),,-I$(JANSSON_PREFIX)/include)
+JANSSON_A   := $(firstword $(wildcard $(JANSSON_PREFIX)/lib/x86_64-linux-gnu/libjansson.a $(JANSSON_PREFIX)/lib/libjansson.a))
+JANSSON_LIB := $(if $(JANSSON_A),$(JANSSON_A),-ljansson)
+
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
+CFLAGS    ?= -O2 -g
+CPPFLAGS  += -D_GNU_SOURCE -DGVB_VERSION=\"$(VERSION)\" -Isrc $(JANSSON_INC)
+PURE_FLAGS := -std=c11 $(WARN) -Werror
+CUDA_C_FLAGS := -std=c11 $(WARN) -Werror -I$(CUDA_HOME)/include
+NVCC_FLAGS := -O3 -std=c++17 -Isrc $(foreach a,$(GPU_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
+              -gencode arch=compute_$(lastword $(GPU_ARCHS)),code=compute_$(lastword $(GPU_ARCHS))
+LDLIBS    := $(JANSSON_LIB) -ldl -lpthread -lrt -lm
+
+PURE_SRC := $(wildcard src/core/*.c src/stats/*.c src/report/*.c src/systems/*.c)
+CUDA_SRC := $(wildcard src/gpu/*.c src/metrics/*.c) src/main.c
+CU_SRC   := $(wildcard src/kernels/*.cu)
+
+PURE_OBJ := $(PURE_SRC:%.c=$(BUILD)/%.o)
+CUDA_OBJ := $(CUDA_SRC:%.c=$(BUILD)/%.o)
+CU_OBJ   := $(CU_SRC:%.cu=$(BUILD)/%.o)
+
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_BIN := $(BUILD)/unit-tests
+
+.PHONY: all test run clean
+all: $(BIN)
+
+$(BIN): $(PURE_OBJ) $(CUDA_OBJ) $(CU_OBJ)
+	$(NVCC) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/src/core/%.o $(BUILD)/src/stats/%.o $(BUILD)/src/report/%.o $(BUILD)/src/systems/%.o: CFLAGS_EXTRA := $(PURE_FLAGS)
+$(BUILD)/src/gpu/%.o $(BUILD)/src/metrics/%.o $(BUILD)/src/main.o: CFLAGS_EXTRA := $(CUDA_C_FLAGS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS_EXTRA) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/%.o: %.cu
+	@mkdir -p $(dir $@)
+	$(NVCC) $(NVCC_FLAGS) -MMD -MP -c $< -o $@
+
+# Unit tests link every object but main.o (the catalog names the metric implementations).
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/tests/unit/%.o: CFLAGS_EXTRA := $(PURE_FLAGS) -Itests/unit
+$(TEST_BIN): $(TEST_OBJ) $(PURE_OBJ) $(filter-out $(BUILD)/src/main.o,$(CUDA_OBJ)) $(CU_OBJ)
+	$(NVCC) -o $@ $^ -lcmocka $(LDLIBS)
+
+test: $(BIN) $(TEST_BIN)
+	@tests/run.sh
+
+# The default suite on this machine's GPU; results land in results/<timestamp>/.
+run: $(BIN)
+	$(BIN) run --systems native --output results
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(TEST_OBJ:.o=.d) $(PURE_OBJ:.o=.d) $(CUDA_OBJ:.o=.d) $(CU_OBJ:.o=.d)

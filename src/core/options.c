@@ -1,0 +1,360 @@
+/* Option parsing and metric selection (see options.h). */
+#include "core/options.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+void gvb_options_defaults(gvb_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->iterations = GVB_DEFAULT_ITERATIONS;
+    o->warmup = GVB_DEFAULT_WARMUP;
+    o->processes = GVB_DEFAULT_PROCESSES;
+    o->seed = GVB_DEFAULT_SEED;
+    snprintf(o->output, sizeof o->output, "%s", GVB_DEFAULT_OUTPUT);
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int gvb_parse_size(const char *s, uint64_t *bytes)
+{
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v <= 0)
+        return -1;
+    double mult;
+    if (*end == '\0') {
+        mult = 1024.0 * 1024.0; /* bare number: MiB */
+    } else {
+        switch (*end) {
+        case 'b': case 'B': mult = 1; break;
+        case 'k': case 'K': mult = 1024.0; break;
+        case 'm': case 'M': mult = 1024.0 * 1024; break;
+        case 'g': case 'G': mult = 1024.0 * 1024 * 1024; break;
+        case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; break;
+        default: return -1;
+        }
+        const char *rest = end + 1;
+        if (mult > 1) { /* accept k, ki, kb, kib (case-insensitive) */
+            if (*rest == 'i' || *rest == 'I')
+                rest++;
+            if (*rest == 'b' || *rest == 'B')
+                rest++;
+        }
+        if (*rest != '\0')
+            return -1;
+    }
+    double b = v * mult;
+    if (b < 1 || b > 1e18)
+        return -1;
+    *bytes = (uint64_t)llround(b);
+    return 0;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_seconds(const char *s, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Splits a comma list, calling add(item) for each non-empty item. */
+static int each_item(const char *list, int (*add)(gvb_options *, const char *, char *, size_t),
+                     gvb_options *o, char *err, size_t errlen)
+{
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", list);
+    char *save = NULL;
+    int any = 0;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        while (*tok == ' ')
+            tok++;
+        if (!*tok)
+            continue;
+        any = 1;
+        if (add(o, tok, err, errlen) != 0)
+            return -1;
+    }
+    return any ? 0 : fail(err, errlen, "empty list '%s'", list);
+}
+
+static int add_system(gvb_options *o, const char *name, char *err, size_t errlen)
+{
+    for (int i = 0; i < o->n_systems; i++)
+        if (strcmp(o->systems[i], name) == 0)
+            return 0;
+    if (o->n_systems >= GVB_MAX_SYSTEMS)
+        return fail(err, errlen, "too many systems (at most %d)", GVB_MAX_SYSTEMS);
+    if (strlen(name) >= sizeof o->systems[0])
+        return fail(err, errlen, "system name too long: '%s'", name);
+    snprintf(o->systems[o->n_systems++], sizeof o->systems[0], "%s", name);
+    return 0;
+}
+
+static int add_pattern(gvb_options *o, const char *p, char *err, size_t errlen)
+{
+    if (o->n_patterns >= GVB_MAX_PATTERNS)
+        return fail(err, errlen, "too many --metrics entries");
+    if (strlen(p) >= sizeof o->patterns[0])
+        return fail(err, errlen, "unknown metric '%s'", p);
+    snprintf(o->patterns[o->n_patterns++], sizeof o->patterns[0], "%s", p);
+    return 0;
+}
+
+static int add_category(gvb_options *o, const char *name, char *err, size_t errlen)
+{
+    gvb_category c;
+    if (gvb_category_parse(name, &c) != 0)
+        return fail(err, errlen,
+                    "unknown category '%s' (overhead, isolation, llm, bandwidth, cache, pcie, "
+                    "nccl, scheduling, fragmentation, error)",
+                    name);
+    o->categories |= 1u << c;
+    return 0;
+}
+
+static int add_preload(gvb_options *o, const char *spec, char *err, size_t errlen)
+{
+    const char *eq = strchr(spec, '=');
+    if (!eq || eq == spec || !eq[1])
+        return fail(err, errlen, "--preload wants NAME=PATH, got '%s'", spec);
+    if (o->n_preloads >= GVB_MAX_PRELOADS)
+        return fail(err, errlen, "too many --preload systems (at most %d)", GVB_MAX_PRELOADS);
+    gvb_preload_spec *p = &o->preloads[o->n_preloads];
+    if ((size_t)(eq - spec) >= sizeof p->name || strlen(eq + 1) >= sizeof p->path)
+        return fail(err, errlen, "--preload '%s' is too long", spec);
+    snprintf(p->name, sizeof p->name, "%.*s", (int)(eq - spec), spec);
+    snprintf(p->path, sizeof p->path, "%s", eq + 1);
+    o->n_preloads++;
+    return 0;
+}
+
+static int add_env(gvb_options *o, const char *spec, char *err, size_t errlen)
+{
+    const char *colon = strchr(spec, ':');
+    const char *eq = colon ? strchr(colon, '=') : NULL;
+    if (!colon || colon == spec || !eq || eq == colon + 1)
+        return fail(err, errlen, "--env wants SYSTEM:KEY=VALUE, got '%s'", spec);
+    if (o->n_extra_env >= GVB_MAX_EXTRA_ENV)
+        return fail(err, errlen, "too many --env entries (at most %d)", GVB_MAX_EXTRA_ENV);
+    gvb_env_spec *e = &o->extra_env[o->n_extra_env];
+    if ((size_t)(colon - spec) >= sizeof e->system || strlen(colon + 1) >= sizeof e->assignment)
+        return fail(err, errlen, "--env '%s' is too long", spec);
+    snprintf(e->system, sizeof e->system, "%.*s", (int)(colon - spec), spec);
+    snprintf(e->assignment, sizeof e->assignment, "%s", colon + 1);
+    o->n_extra_env++;
+    return 0;
+}
+
+enum {
+    OPT_SYSTEMS = 256, OPT_SYSTEM, OPT_METRICS, OPT_CATEGORY, OPT_ITER, OPT_WARMUP, OPT_PROCS,
+    OPT_MEM, OPT_COMPUTE, OPT_OUTPUT, OPT_SEED, OPT_QUICK, OPT_VERBOSE, OPT_JSON_ONLY,
+    OPT_COMPARE, OPT_DEADLINE, OPT_MIN_TIME, OPT_ALLOW_INERT, OPT_HAMI_LIB, OPT_PRELOAD,
+    OPT_ENV, OPT_MIG_PROFILE,
+};
+
+int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen)
+{
+    static const struct option opts[] = {
+        {"systems", required_argument, 0, OPT_SYSTEMS},
+        {"system", required_argument, 0, OPT_SYSTEM},
+        {"metrics", required_argument, 0, OPT_METRICS},
+        {"category", required_argument, 0, OPT_CATEGORY},
+        {"iterations", required_argument, 0, OPT_ITER},
+        {"warmup", required_argument, 0, OPT_WARMUP},
+        {"processes", required_argument, 0, OPT_PROCS},
+        {"memory-limit", required_argument, 0, OPT_MEM},
+        {"compute-limit", required_argument, 0, OPT_COMPUTE},
+        {"output", required_argument, 0, OPT_OUTPUT},
+        {"seed", required_argument, 0, OPT_SEED},
+        {"quick", no_argument, 0, OPT_QUICK},
+        {"verbose", no_argument, 0, OPT_VERBOSE},
+        {"json-only", no_argument, 0, OPT_JSON_ONLY},
+        {"compare", required_argument, 0, OPT_COMPARE},
+        {"deadline", required_argument, 0, OPT_DEADLINE},
+        {"min-time", required_argument, 0, OPT_MIN_TIME},
+        {"allow-inert", no_argument, 0, OPT_ALLOW_INERT},
+        {"hami-lib", required_argument, 0, OPT_HAMI_LIB},
+        {"preload", required_argument, 0, OPT_PRELOAD},
+        {"env", required_argument, 0, OPT_ENV},
+        {"mig-profile", required_argument, 0, OPT_MIG_PROFILE},
+        {0, 0, 0, 0},
+    };
+    long v;
+    int c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":v", opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_SYSTEMS:
+        case OPT_SYSTEM:
+            if (each_item(optarg, add_system, o, err, errlen))
+                return -1;
+            break;
+        case OPT_METRICS:
+            if (each_item(optarg, add_pattern, o, err, errlen))
+                return -1;
+            break;
+        case OPT_CATEGORY:
+            if (each_item(optarg, add_category, o, err, errlen))
+                return -1;
+            break;
+        case OPT_ITER:
+            if (parse_long(optarg, 1, 10000000, &v))
+                return fail(err, errlen, "--iterations must be a whole number >= 1, got '%s'",
+                            optarg);
+            o->iterations = (int)v;
+            o->iterations_set = 1;
+            break;
+        case OPT_WARMUP:
+            if (parse_long(optarg, 0, 10000000, &v))
+                return fail(err, errlen, "--warmup must be a whole number >= 0, got '%s'", optarg);
+            o->warmup = (int)v;
+            o->warmup_set = 1;
+            break;
+        case OPT_PROCS:
+            if (parse_long(optarg, 1, 64, &v))
+                return fail(err, errlen, "--processes must be 1..64, got '%s'", optarg);
+            o->processes = (int)v;
+            break;
+        case OPT_MEM:
+            if (gvb_parse_size(optarg, &o->memory_limit))
+                return fail(err, errlen,
+                            "--memory-limit: malformed size '%s' (examples: 4g, 4096m, 4096 = MiB)",
+                            optarg);
+            break;
+        case OPT_COMPUTE:
+            if (parse_long(optarg, 1, 100, &v))
+                return fail(err, errlen, "--compute-limit must be a percentage 1..100, got '%s'",
+                            optarg);
+            o->compute_limit = (int)v;
+            break;
+        case OPT_OUTPUT:
+            if (!*optarg || strlen(optarg) >= sizeof o->output)
+                return fail(err, errlen, "--output: bad directory '%s'", optarg);
+            snprintf(o->output, sizeof o->output, "%s", optarg);
+            break;
+        case OPT_SEED: {
+            char *end;
+            errno = 0;
+            unsigned long long s = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-')
+                return fail(err, errlen, "--seed must be a whole number >= 0, got '%s'", optarg);
+            o->seed = s;
+            break;
+        }
+        case OPT_QUICK: o->quick = 1; break;
+        case 'v':
+        case OPT_VERBOSE: o->verbose = 1; break;
+        case OPT_JSON_ONLY: o->json_only = 1; break;
+        case OPT_COMPARE:
+            if (!*optarg || strlen(optarg) >= sizeof o->compare)
+                return fail(err, errlen, "--compare: bad file '%s'", optarg);
+            snprintf(o->compare, sizeof o->compare, "%s", optarg);
+            break;
+        case OPT_DEADLINE:
+            if (parse_seconds(optarg, &o->deadline_s) || o->deadline_s <= 0)
+                return fail(err, errlen, "--deadline must be seconds > 0, got '%s'", optarg);
+            break;
+        case OPT_MIN_TIME:
+            if (parse_seconds(optarg, &o->min_time_s))
+                return fail(err, errlen, "--min-time must be seconds >= 0, got '%s'", optarg);
+            break;
+        case OPT_ALLOW_INERT: o->allow_inert = 1; break;
+        case OPT_HAMI_LIB:
+            if (!*optarg || strlen(optarg) >= sizeof o->hami_lib)
+                return fail(err, errlen, "--hami-lib: bad path '%s'", optarg);
+            snprintf(o->hami_lib, sizeof o->hami_lib, "%s", optarg);
+            break;
+        case OPT_PRELOAD:
+            if (add_preload(o, optarg, err, errlen))
+                return -1;
+            break;
+        case OPT_ENV:
+            if (add_env(o, optarg, err, errlen))
+                return -1;
+            break;
+        case OPT_MIG_PROFILE:
+            if (!*optarg || strlen(optarg) >= sizeof o->mig_profile)
+                return fail(err, errlen, "--mig-profile: bad profile '%s'", optarg);
+            snprintf(o->mig_profile, sizeof o->mig_profile, "%s", optarg);
+            break;
+        case ':': return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+        default: return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+    if (o->quick) {
+        if (!o->iterations_set)
+            o->iterations = GVB_QUICK_ITERATIONS;
+        if (!o->warmup_set)
+            o->warmup = GVB_QUICK_WARMUP;
+    }
+    if (o->n_systems == 0)
+        add_system(o, "native", err, errlen);
+    return 0;
+}
+
+int gvb_select_metrics(const gvb_options *o, const gvb_metric_def **out, size_t max, char *err,
+                       size_t errlen)
+{
+    int chosen[GVB_METRIC_COUNT] = {0};
+    for (int p = 0; p < o->n_patterns; p++) {
+        int hit = 0;
+        for (size_t i = 0; i < GVB_METRIC_COUNT; i++) {
+            if (fnmatch(o->patterns[p], gvb_catalog[i].code, FNM_CASEFOLD) == 0) {
+                /* a glob reaches hidden self-tests only when it names them */
+                if (gvb_metric_hidden(&gvb_catalog[i]) && strncasecmp(o->patterns[p], "SELF", 4))
+                    continue;
+                chosen[i] = hit = 1;
+            }
+        }
+        if (!hit)
+            return fail(err, errlen, "unknown metric '%s' (see `gpu-virt-bench list`)",
+                        o->patterns[p]);
+    }
+    for (size_t i = 0; i < GVB_METRIC_COUNT; i++)
+        if (o->categories & (1u << gvb_catalog[i].category))
+            chosen[i] = 1;
+    int none = o->n_patterns == 0 && o->categories == 0;
+    size_t n = 0;
+    for (size_t i = 0; i < GVB_METRIC_COUNT && n < max; i++)
+        if (chosen[i] || (none && !gvb_metric_hidden(&gvb_catalog[i])))
+            out[n++] = &gvb_catalog[i];
+    return (int)n;
+}

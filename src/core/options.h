@@ -1,0 +1,75 @@
+/* Command-line options of `run` (and the older tool's flags, which keep their meaning),
+ * size parsing and metric selection. Pure C: errors are returned as text, never printed. */
+#ifndef GVB_OPTIONS_H
+#define GVB_OPTIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/catalog.h"
+
+#define GVB_MAX_SYSTEMS 16
+#define GVB_MAX_PATTERNS 128
+#define GVB_MAX_PRELOADS 8
+#define GVB_MAX_EXTRA_ENV 32
+
+/* --preload NAME=PATH and --env NAME:KEY=VALUE (for the preload system) */
+typedef struct gvb_preload_spec {
+    char name[48];
+    char path[1024];
+} gvb_preload_spec;
+
+typedef struct gvb_env_spec {
+    char system[48];
+    char assignment[512]; /* KEY=VALUE */
+} gvb_env_spec;
+
+typedef struct gvb_options {
+    char systems[GVB_MAX_SYSTEMS][48];
+    int n_systems;
+    char patterns[GVB_MAX_PATTERNS][32]; /* --metrics entries, globs allowed */
+    int n_patterns;
+    unsigned categories; /* bit per gvb_category from --category; 0 = none given */
+    int iterations, warmup, processes;
+    int iterations_set, warmup_set;
+    uint64_t memory_limit; /* bytes; 0 = not configured */
+    int compute_limit;     /* percent; 0 = not configured */
+    char output[1024];
+    uint64_t seed;
+    int quick, verbose, json_only, allow_inert;
+    char compare[1024];
+    double deadline_s; /* per tenant process; 0 = each metric's default */
+    double min_time_s;
+    /* systems' own settings */
+    char hami_lib[1024];
+    char mig_profile[32];
+    gvb_preload_spec preloads[GVB_MAX_PRELOADS];
+    int n_preloads;
+    gvb_env_spec extra_env[GVB_MAX_EXTRA_ENV];
+    int n_extra_env;
+} gvb_options;
+
+#define GVB_DEFAULT_ITERATIONS 100
+#define GVB_DEFAULT_WARMUP 10
+#define GVB_QUICK_ITERATIONS 30
+#define GVB_QUICK_WARMUP 3
+#define GVB_DEFAULT_PROCESSES 4
+#define GVB_DEFAULT_OUTPUT "results"
+#define GVB_DEFAULT_SEED 20261124ull
+
+void gvb_options_defaults(gvb_options *o);
+
+/* Parses run options (argv[0] is the subcommand or program name). Returns 0, or -1 with a
+ * one-line message in err. */
+int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen);
+
+/* "4g", "4096m", "512MiB", "1073741824b": binary units; a bare number means MiB, as in the
+ * older tool's --memory-limit <MB>. Returns 0, or -1 for malformed, zero, negative or huge. */
+int gvb_parse_size(const char *s, uint64_t *bytes);
+
+/* Metrics selected by --metrics (globs) and --category (union); neither: every metric not
+ * hidden, in catalog order. Returns the count, or -1 with err naming an unknown entry. */
+int gvb_select_metrics(const gvb_options *o, const gvb_metric_def **out, size_t max, char *err,
+                       size_t errlen);
+
+#endif

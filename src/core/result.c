@@ -1,0 +1,221 @@
+/* Result containers (see result.h). */
+#include "core/result.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const status_names[] = {"OK", "SKIP", "FAIL", "INERT"};
+
+const char *gvb_status_name(gvb_status s)
+{
+    return (s >= GVB_OK && s <= GVB_INERT) ? status_names[s] : "?";
+}
+
+int gvb_status_parse(const char *name, gvb_status *out)
+{
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(name, status_names[i]) == 0) {
+            *out = (gvb_status)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+int gvb_series_push(gvb_series *s, double x)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        double *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = x;
+    return 0;
+}
+
+void gvb_series_free(gvb_series *s)
+{
+    free(s->name);
+    free(s->v);
+    memset(s, 0, sizeof *s);
+}
+
+static gvb_kv_item *kv_slot(gvb_kv *kv, const char *key)
+{
+    for (size_t i = 0; i < kv->n; i++) {
+        if (strcmp(kv->items[i].key, key) == 0) {
+            free(kv->items[i].text);
+            kv->items[i].text = NULL;
+            return &kv->items[i];
+        }
+    }
+    if (kv->n == kv->cap) {
+        size_t cap = kv->cap ? kv->cap * 2 : 8;
+        gvb_kv_item *it = realloc(kv->items, cap * sizeof *it);
+        if (!it)
+            return NULL;
+        kv->items = it;
+        kv->cap = cap;
+    }
+    gvb_kv_item *it = &kv->items[kv->n];
+    memset(it, 0, sizeof *it);
+    it->key = strdup(key);
+    if (!it->key)
+        return NULL;
+    kv->n++;
+    return it;
+}
+
+int gvb_kv_set_num(gvb_kv *kv, const char *key, double v)
+{
+    gvb_kv_item *it = kv_slot(kv, key);
+    if (!it)
+        return -1;
+    it->is_text = 0;
+    it->num = v;
+    return 0;
+}
+
+int gvb_kv_set_text(gvb_kv *kv, const char *key, const char *fmt, ...)
+{
+    gvb_kv_item *it = kv_slot(kv, key);
+    if (!it)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vasprintf(&it->text, fmt, ap);
+    va_end(ap);
+    if (rc < 0) {
+        it->text = strdup("");
+        return -1;
+    }
+    it->is_text = 1;
+    return 0;
+}
+
+const gvb_kv_item *gvb_kv_get(const gvb_kv *kv, const char *key)
+{
+    for (size_t i = 0; i < kv->n; i++)
+        if (strcmp(kv->items[i].key, key) == 0)
+            return &kv->items[i];
+    return NULL;
+}
+
+const char *gvb_kv_text(const gvb_kv *kv, const char *key)
+{
+    const gvb_kv_item *it = gvb_kv_get(kv, key);
+    return it && it->is_text ? it->text : NULL;
+}
+
+void gvb_kv_free(gvb_kv *kv)
+{
+    for (size_t i = 0; i < kv->n; i++) {
+        free(kv->items[i].key);
+        free(kv->items[i].text);
+    }
+    free(kv->items);
+    memset(kv, 0, sizeof *kv);
+}
+
+gvb_series *gvb_result_series(gvb_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_series; i++)
+        if (strcmp(r->series[i].name, name) == 0)
+            return &r->series[i];
+    gvb_series *s = realloc(r->series, (r->n_series + 1) * sizeof *s);
+    if (!s)
+        return NULL;
+    r->series = s;
+    s = &r->series[r->n_series];
+    memset(s, 0, sizeof *s);
+    s->name = strdup(name);
+    if (!s->name)
+        return NULL;
+    r->n_series++;
+    return s;
+}
+
+void gvb_result_free(gvb_result *r)
+{
+    gvb_series_free(&r->samples);
+    for (size_t i = 0; i < r->n_series; i++)
+        gvb_series_free(&r->series[i]);
+    free(r->series);
+    gvb_kv_free(&r->extras);
+    memset(r, 0, sizeof *r);
+}
+
+gvb_result *gvb_run_add_result(gvb_run *run)
+{
+    if (run->n_results == run->cap_results) {
+        size_t cap = run->cap_results ? run->cap_results * 2 : 64;
+        gvb_result *r = realloc(run->results, cap * sizeof *r);
+        if (!r)
+            return NULL;
+        run->results = r;
+        run->cap_results = cap;
+    }
+    gvb_result *r = &run->results[run->n_results++];
+    memset(r, 0, sizeof *r);
+    r->value = NAN;
+    r->stats.ci_lo = r->stats.ci_hi = NAN;
+    return r;
+}
+
+gvb_system_record *gvb_run_add_system(gvb_run *run, const char *name, const char *kind)
+{
+    gvb_system_record *s = realloc(run->systems, (run->n_systems + 1) * sizeof *s);
+    if (!s)
+        return NULL;
+    run->systems = s;
+    s = &run->systems[run->n_systems++];
+    memset(s, 0, sizeof *s);
+    snprintf(s->name, sizeof s->name, "%s", name);
+    snprintf(s->kind, sizeof s->kind, "%s", kind);
+    return s;
+}
+
+const gvb_result *gvb_run_find(const gvb_run *run, const char *system, const char *metric)
+{
+    for (size_t i = 0; i < run->n_results; i++)
+        if (strcmp(run->results[i].system, system) == 0 &&
+            strcmp(run->results[i].metric, metric) == 0)
+            return &run->results[i];
+    return NULL;
+}
+
+void gvb_run_free(gvb_run *run)
+{
+    for (size_t i = 0; i < run->n_results; i++)
+        gvb_result_free(&run->results[i]);
+    free(run->results);
+    for (size_t i = 0; i < run->n_systems; i++) {
+        gvb_kv_free(&run->systems[i].config);
+        gvb_kv_free(&run->systems[i].activation);
+    }
+    free(run->systems);
+    for (int i = 0; i < run->argc; i++)
+        free(run->argv[i]);
+    free(run->argv);
+    gvb_kv_free(&run->host);
+    gvb_kv_free(&run->gpu);
+    gvb_kv_free(&run->config);
+    memset(run, 0, sizeof *run);
+}
+
+void gvb_result_finish(gvb_result *r, unsigned long long seed)
+{
+    uint64_t s = gvb_seed_mix(gvb_seed_mix(seed, r->system), r->metric);
+    if (r->samples.n > 0 && gvb_stats_compute(r->samples.v, r->samples.n, s, &r->stats) == 0) {
+        if (!r->has_value && r->status == GVB_OK) {
+            r->value = r->stats.median;
+            r->has_value = 1;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+/* The data a run produces: results per (system, metric) with their samples, extras and
+ * statistics, plus the run's metadata. Measurement produces these; only writers format them. */
+#ifndef GVB_RESULT_H
+#define GVB_RESULT_H
+
+#include <stddef.h>
+
+#include "core/catalog.h"
+#include "stats/stats.h"
+
+typedef enum { GVB_OK, GVB_SKIP, GVB_FAIL, GVB_INERT } gvb_status;
+const char *gvb_status_name(gvb_status s);
+int gvb_status_parse(const char *name, gvb_status *out);
+
+/* A growable array of doubles with a name. */
+typedef struct gvb_series {
+    char *name;
+    double *v;
+    size_t n, cap;
+} gvb_series;
+int gvb_series_push(gvb_series *s, double x);
+void gvb_series_free(gvb_series *s);
+
+/* An ordered list of key -> number or text (host info, configuration, extras, proofs). */
+typedef struct gvb_kv_item {
+    char *key;
+    int is_text;
+    double num;
+    char *text;
+} gvb_kv_item;
+typedef struct gvb_kv {
+    gvb_kv_item *items;
+    size_t n, cap;
+} gvb_kv;
+int gvb_kv_set_num(gvb_kv *kv, const char *key, double v);
+int gvb_kv_set_text(gvb_kv *kv, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const gvb_kv_item *gvb_kv_get(const gvb_kv *kv, const char *key);
+const char *gvb_kv_text(const gvb_kv *kv, const char *key); /* NULL if absent or numeric */
+void gvb_kv_free(gvb_kv *kv);
+
+typedef struct gvb_result {
+    /* identity, copied so that results read back from a file stand alone */
+    char metric[16];
+    char name[64];
+    char unit[16];
+    char category[16];
+    gvb_direction direction;
+    int tenants;
+    char system[48];
+
+    gvb_status status;
+    char reason[512];
+
+    int has_value;         /* primary value present */
+    double value;          /* primary value (the samples' median unless the metric says) */
+    gvb_series samples;    /* the primary samples, real ones */
+    gvb_stats stats;       /* computed from samples */
+    gvb_kv extras;         /* named scalar or text extras */
+    gvb_series *series;    /* named extra sample series */
+    size_t n_series;
+    double wall_s;
+} gvb_result;
+
+gvb_series *gvb_result_series(gvb_result *r, const char *name); /* find or add */
+void gvb_result_free(gvb_result *r);
+
+/* One system under test as it was configured and proven in this run. */
+typedef struct gvb_system_record {
+    char name[48];
+    char kind[32];
+    gvb_kv config;
+    gvb_kv activation; /* proof of activation, issue-specific keys */
+} gvb_system_record;
+
+typedef struct gvb_run {
+    int schema_version;
+    char tool_version[32];
+    char started_at[40];
+    char finished_at[40];
+    double duration_s;
+    char **argv;
+    int argc;
+    gvb_kv host;
+    gvb_kv gpu;
+    gvb_kv config;
+    gvb_system_record *systems;
+    size_t n_systems;
+    gvb_result *results;
+    size_t n_results, cap_results;
+} gvb_run;
+
+#define GVB_SCHEMA_VERSION 1
+
+gvb_result *gvb_run_add_result(gvb_run *run);
+gvb_system_record *gvb_run_add_system(gvb_run *run, const char *name, const char *kind);
+const gvb_result *gvb_run_find(const gvb_run *run, const char *system, const char *metric);
+void gvb_run_free(gvb_run *run);
+
+/* Fill stats and, unless the metric set one, the primary value (median) from the samples. */
+void gvb_result_finish(gvb_result *r, unsigned long long seed);
+
+#endif

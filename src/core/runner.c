@@ -1,0 +1,671 @@
+/* The runner (see runner.h). */
+#include "core/runner.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/protocol.h"
+
+volatile sig_atomic_t gvb_stop_requested;
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---- one group of tenant processes -------------------------------------------------- */
+
+#define ERR_TAIL 1024
+
+typedef struct tenant {
+    pid_t pid;
+    int out_fd, err_fd;
+    int ready, exited, wstatus, killed;
+    double exit_time;
+    char line[GVB_PROTO_MAX_LINE];
+    size_t line_len;
+    char eline[512];
+    size_t eline_len;
+    char err_tail[ERR_TAIL]; /* last stderr lines, for FAIL reasons */
+    int has_status;
+    gvb_status status;
+    char reason[512];
+    int proto_errors;
+} tenant;
+
+typedef void (*msg_fn)(void *ctx, int t, const gvb_msg *m);
+
+typedef struct group {
+    int n;
+    tenant *t;
+    int go_w; /* write end of the start barrier; closing it releases everyone */
+    int timed_out, interrupted;
+    double deadline_s;
+    msg_fn on_msg;
+    void *ctx;
+    gvb_runner *rn;
+    const char *system, *metric;
+} group;
+
+/* Moves fd above the range the child will dup2 into, keeping it close-on-exec. */
+static int lift_fd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 10); }
+
+static void child_exec(const char *exe, char *const *argv, char *const *envp, int out_w, int err_w,
+                       int go_r)
+{
+    int o = lift_fd(out_w), e = lift_fd(err_w), g = lift_fd(go_r);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (o < 0 || e < 0 || g < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(e, 1) < 0 ||
+        dup2(e, 2) < 0 || dup2(o, 3) < 0 || dup2(g, 4) < 0)
+        _exit(126);
+    execve(exe, argv, envp);
+    dprintf(3, "STATUS FAIL cannot exec %s: %s\n", exe, strerror(errno));
+    _exit(127);
+}
+
+static void tail_append(tenant *t, const char *line)
+{
+    size_t have = strlen(t->err_tail), add = strlen(line) + 1;
+    if (add >= ERR_TAIL)
+        return;
+    if (have + add >= ERR_TAIL) {
+        /* drop the oldest lines */
+        const char *cut = t->err_tail + (have + add - ERR_TAIL) + 1;
+        const char *nl = strchr(cut, '\n');
+        memmove(t->err_tail, nl ? nl + 1 : t->err_tail + have, strlen(nl ? nl + 1 : "") + 1);
+    }
+    strcat(t->err_tail, line);
+    strcat(t->err_tail, "\n");
+}
+
+static void handle_line(group *g, int i, char *line)
+{
+    tenant *t = &g->t[i];
+    gvb_msg m;
+    if (gvb_proto_parse(line, &m) != 0) {
+        t->proto_errors++;
+        return;
+    }
+    if (m.type == GVB_MSG_READY) {
+        t->ready = 1;
+        return;
+    }
+    if (m.type == GVB_MSG_STATUS) {
+        gvb_status s;
+        if (gvb_status_parse(m.name, &s) != 0) {
+            t->proto_errors++;
+            return;
+        }
+        t->has_status = 1;
+        t->status = s;
+        snprintf(t->reason, sizeof t->reason, "%s", m.text ? m.text : "");
+        return;
+    }
+    g->on_msg(g->ctx, i, &m);
+}
+
+/* Reads what is available on fd; returns 0 at EOF, 1 otherwise. */
+static int drain(group *g, int i, int is_err)
+{
+    tenant *t = &g->t[i];
+    char buf[8192];
+    ssize_t k = read(is_err ? t->err_fd : t->out_fd, buf, sizeof buf);
+    if (k < 0)
+        return errno == EINTR || errno == EAGAIN ? 1 : 0;
+    if (k == 0)
+        return 0;
+    char *line = is_err ? t->eline : t->line;
+    size_t *len = is_err ? &t->eline_len : &t->line_len;
+    size_t cap = is_err ? sizeof t->eline : sizeof t->line;
+    for (ssize_t j = 0; j < k; j++) {
+        if (buf[j] != '\n' && *len + 1 < cap) {
+            line[(*len)++] = buf[j];
+            continue;
+        }
+        if (buf[j] != '\n')
+            continue; /* overlong line: keep its head, drop the rest */
+        line[*len] = '\0';
+        if (is_err) {
+            tail_append(t, line);
+            if (g->rn->opts->verbose && g->rn->hooks.on_worker_log)
+                g->rn->hooks.on_worker_log(g->rn->hooks.ctx, g->system, g->metric, i, line);
+        } else {
+            handle_line(g, i, line);
+        }
+        *len = 0;
+    }
+    return 1;
+}
+
+static void kill_all(group *g)
+{
+    for (int i = 0; i < g->n; i++) {
+        if (g->t[i].pid > 0 && !g->t[i].exited) {
+            kill(g->t[i].pid, SIGKILL); /* by its own pid, never a group */
+            g->t[i].killed = 1;
+        }
+    }
+}
+
+static void release_barrier(group *g)
+{
+    if (g->go_w >= 0) {
+        close(g->go_w);
+        g->go_w = -1;
+    }
+}
+
+static int all_done(group *g, double now)
+{
+    for (int i = 0; i < g->n; i++) {
+        tenant *t = &g->t[i];
+        int fds_open = t->out_fd >= 0 || t->err_fd >= 0;
+        /* a grandchild may hold the pipes open after the tenant exits: stop waiting */
+        if (!t->exited || (fds_open && now - t->exit_time < 1.0))
+            return 0;
+    }
+    return 1;
+}
+
+static void reap(group *g, int block)
+{
+    for (int i = 0; i < g->n; i++) {
+        tenant *t = &g->t[i];
+        if (t->pid <= 0 || t->exited)
+            continue;
+        pid_t r = waitpid(t->pid, &t->wstatus, block ? 0 : WNOHANG);
+        if (r == t->pid) {
+            t->exited = 1;
+            t->exit_time = mono_now();
+        }
+    }
+}
+
+/* Starts n tenants with argv/env from the callbacks, runs them to completion or deadline. */
+typedef int (*build_fn)(void *ctx, int tenant, char ***argv, gvb_env *env);
+
+static int run_group(group *g, build_fn build, void *bctx)
+{
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) != 0)
+        return -1;
+    g->go_w = go[1];
+    for (int i = 0; i < g->n; i++) {
+        tenant *t = &g->t[i];
+        t->out_fd = t->err_fd = -1;
+        int out[2], err[2];
+        if (pipe2(out, O_CLOEXEC) != 0)
+            goto fail;
+        if (pipe2(err, O_CLOEXEC) != 0) {
+            close(out[0]);
+            close(out[1]);
+            goto fail;
+        }
+        char **argv = NULL;
+        gvb_env env;
+        if (gvb_env_init(&env, g->rn->base_env) != 0 || build(bctx, i, &argv, &env) != 0) {
+            snprintf(t->reason, sizeof t->reason, "cannot prepare tenant %d", i);
+            gvb_env_free(&env);
+            close(out[0]); close(out[1]); close(err[0]); close(err[1]);
+            goto fail;
+        }
+        pid_t pid = fork();
+        if (pid == 0)
+            child_exec(g->rn->self_exe, argv, env.vars, out[1], err[1], go[0]);
+        for (char **a = argv; a && *a; a++)
+            free(*a);
+        free(argv);
+        gvb_env_free(&env);
+        close(out[1]);
+        close(err[1]);
+        if (pid < 0) {
+            close(out[0]);
+            close(err[0]);
+            goto fail;
+        }
+        t->pid = pid;
+        t->out_fd = out[0];
+        t->err_fd = err[0];
+    }
+    close(go[0]);
+    go[0] = -1;
+
+    double deadline = mono_now() + g->deadline_s;
+    struct pollfd *pfd = calloc((size_t)g->n * 2, sizeof *pfd);
+    if (!pfd) {
+        kill_all(g);
+        reap(g, 1);
+        return -1;
+    }
+    for (;;) {
+        double now = mono_now();
+        reap(g, 0);
+        if (all_done(g, now))
+            break;
+        if (gvb_stop_requested && !g->interrupted) {
+            g->interrupted = 1;
+            kill_all(g);
+        }
+        if (now > deadline && !g->timed_out && !g->interrupted) {
+            g->timed_out = 1;
+            kill_all(g);
+        }
+        int ready = 0, gone = 0;
+        for (int i = 0; i < g->n; i++) {
+            ready += g->t[i].ready;
+            gone += !g->t[i].ready && (g->t[i].exited || g->t[i].out_fd < 0);
+        }
+        if (ready == g->n)
+            release_barrier(g);
+        else if (gone > 0 && g->go_w >= 0) {
+            /* a tenant died before the barrier: the metric cannot be measured as designed */
+            kill_all(g);
+            release_barrier(g);
+        }
+        int np = 0;
+        for (int i = 0; i < g->n; i++) {
+            if (g->t[i].out_fd >= 0)
+                pfd[np++] = (struct pollfd){.fd = g->t[i].out_fd, .events = POLLIN};
+            if (g->t[i].err_fd >= 0)
+                pfd[np++] = (struct pollfd){.fd = g->t[i].err_fd, .events = POLLIN};
+        }
+        int wait_ms = 100;
+        if (np == 0) {
+            usleep(20000);
+            continue;
+        }
+        if (poll(pfd, (nfds_t)np, wait_ms) <= 0)
+            continue;
+        for (int p = 0; p < np; p++) {
+            if (!(pfd[p].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            for (int i = 0; i < g->n; i++) {
+                tenant *t = &g->t[i];
+                int is_err = pfd[p].fd == t->err_fd;
+                if (pfd[p].fd != t->out_fd && !is_err)
+                    continue;
+                if (!drain(g, i, is_err)) {
+                    close(pfd[p].fd);
+                    if (is_err)
+                        t->err_fd = -1;
+                    else
+                        t->out_fd = -1;
+                }
+                break;
+            }
+        }
+    }
+    free(pfd);
+    release_barrier(g);
+    for (int i = 0; i < g->n; i++) {
+        if (g->t[i].out_fd >= 0)
+            close(g->t[i].out_fd);
+        if (g->t[i].err_fd >= 0)
+            close(g->t[i].err_fd);
+        g->t[i].out_fd = g->t[i].err_fd = -1;
+    }
+    return 0;
+
+fail:
+    if (go[0] >= 0)
+        close(go[0]);
+    kill_all(g);
+    release_barrier(g);
+    reap(g, 1);
+    for (int i = 0; i < g->n; i++) {
+        if (g->t[i].out_fd >= 0)
+            close(g->t[i].out_fd);
+        if (g->t[i].err_fd >= 0)
+            close(g->t[i].err_fd);
+    }
+    return -1;
+}
+
+/* Last non-empty line of a tenant's stderr, for a reason. */
+static const char *last_err_line(tenant *t, char *buf, size_t len)
+{
+    size_t n = strlen(t->err_tail);
+    while (n > 0 && t->err_tail[n - 1] == '\n')
+        n--;
+    size_t s = n;
+    while (s > 0 && t->err_tail[s - 1] != '\n')
+        s--;
+    snprintf(buf, len, "%.*s", (int)(n - s), t->err_tail + s);
+    return buf;
+}
+
+/* What happened to one tenant, as a status and reason. */
+static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason, size_t len)
+{
+    char errl[256];
+    last_err_line(t, errl, sizeof errl);
+    const char *sep = errl[0] ? "; last stderr: " : "";
+    if (g->interrupted) {
+        snprintf(reason, len, "interrupted");
+        return GVB_FAIL;
+    }
+    if (t->killed && g->timed_out) {
+        snprintf(reason, len, "tenant %d (pid %d) overran its %.1f s deadline and was killed%s%s",
+                 i, (int)t->pid, g->deadline_s, sep, errl);
+        return GVB_FAIL;
+    }
+    if (t->exited && WIFSIGNALED(t->wstatus) && !t->killed) {
+        int sig = WTERMSIG(t->wstatus);
+        snprintf(reason, len, "tenant %d (pid %d) crashed: killed by signal %d (%s)%s%s", i,
+                 (int)t->pid, sig, strsignal(sig), sep, errl);
+        return GVB_FAIL;
+    }
+    if (t->has_status && t->status != GVB_OK) {
+        snprintf(reason, len, "%s", t->reason);
+        return t->status;
+    }
+    if (t->killed) {
+        snprintf(reason, len, "tenant %d was stopped because another tenant failed", i);
+        return GVB_FAIL;
+    }
+    if (t->exited && WIFEXITED(t->wstatus) && WEXITSTATUS(t->wstatus) != 0) {
+        snprintf(reason, len, "tenant %d exited with status %d%s%s", i,
+                 WEXITSTATUS(t->wstatus), sep, errl);
+        return GVB_FAIL;
+    }
+    if (!t->has_status) {
+        snprintf(reason, len, "tenant %d ended without reporting a status%s%s", i, sep, errl);
+        return GVB_FAIL;
+    }
+    if (t->proto_errors) {
+        snprintf(reason, len, "tenant %d sent %d malformed protocol lines", i, t->proto_errors);
+        return GVB_FAIL;
+    }
+    reason[0] = '\0';
+    return GVB_OK;
+}
+
+/* Severity order for combining tenants: a crash outranks an INERT layer, which outranks a
+ * SKIP, which outranks OK. */
+static int severity(gvb_status s)
+{
+    switch (s) {
+    case GVB_FAIL: return 3;
+    case GVB_INERT: return 2;
+    case GVB_SKIP: return 1;
+    case GVB_OK: return 0;
+    }
+    return 3;
+}
+
+/* ---- metrics ------------------------------------------------------------------------- */
+
+typedef struct metric_ctx {
+    gvb_runner *rn;
+    gvb_system *sys;
+    const gvb_metric_def *m;
+    gvb_result *r;
+    gvb_series *per_tenant;
+    int tenants;
+    uint64_t seed;
+} metric_ctx;
+
+static int push_arg(char ***argv, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int push_arg(char ***argv, int *n, const char *fmt, ...)
+{
+    char **a = realloc(*argv, (size_t)(*n + 2) * sizeof *a);
+    if (!a)
+        return -1;
+    *argv = a;
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = vasprintf(&a[*n], fmt, ap);
+    va_end(ap);
+    if (rc < 0)
+        return -1;
+    a[++*n] = NULL;
+    return 0;
+}
+
+static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
+{
+    metric_ctx *c = vctx;
+    const gvb_options *o = c->rn->opts;
+    int n = 0, rc = 0;
+    rc |= push_arg(argv, &n, "gpu-virt-bench");
+    rc |= push_arg(argv, &n, "__worker");
+    rc |= push_arg(argv, &n, "--metric=%s", c->m->code);
+    rc |= push_arg(argv, &n, "--system=%s", c->sys->name);
+    rc |= push_arg(argv, &n, "--tenant=%d", i);
+    rc |= push_arg(argv, &n, "--tenants=%d", c->tenants);
+    rc |= push_arg(argv, &n, "--iterations=%d", o->iterations);
+    rc |= push_arg(argv, &n, "--warmup=%d", o->warmup);
+    rc |= push_arg(argv, &n, "--min-time=%.9g", o->min_time_s);
+    rc |= push_arg(argv, &n, "--seed=%llu", (unsigned long long)(c->seed + (uint64_t)i));
+    rc |= push_arg(argv, &n, "--quick=%d", o->quick);
+    rc |= push_arg(argv, &n, "--memory-limit=%llu", (unsigned long long)o->memory_limit);
+    rc |= push_arg(argv, &n, "--compute-limit=%d", o->compute_limit);
+    if (rc)
+        return -1;
+    if (c->sys->ops->tenant_env)
+        return c->sys->ops->tenant_env(c->sys, i, c->tenants, env);
+    return 0;
+}
+
+static void metric_msg(void *vctx, int t, const gvb_msg *m)
+{
+    metric_ctx *c = vctx;
+    char name[160];
+    if (m->name && c->tenants > 1)
+        snprintf(name, sizeof name, "t%d.%s", t, m->name);
+    else if (m->name)
+        snprintf(name, sizeof name, "%s", m->name);
+    switch (m->type) {
+    case GVB_MSG_SAMPLE: gvb_series_push(&c->per_tenant[t], m->value); break;
+    case GVB_MSG_SERIES: {
+        gvb_series *s = gvb_result_series(c->r, name);
+        if (s)
+            gvb_series_push(s, m->value);
+        break;
+    }
+    case GVB_MSG_EXTRA: gvb_kv_set_num(&c->r->extras, name, m->value); break;
+    case GVB_MSG_TEXT: gvb_kv_set_text(&c->r->extras, name, "%s", m->text); break;
+    case GVB_MSG_VALUE:
+        c->r->value = m->value;
+        c->r->has_value = 1;
+        break;
+    default: break;
+    }
+}
+
+static void fill_identity(gvb_result *r, const gvb_metric_def *m, const gvb_system *s, int tenants)
+{
+    snprintf(r->metric, sizeof r->metric, "%s", m->code);
+    snprintf(r->name, sizeof r->name, "%s", m->name);
+    snprintf(r->unit, sizeof r->unit, "%s", m->unit);
+    snprintf(r->category, sizeof r->category, "%s", gvb_category_name(m->category));
+    snprintf(r->system, sizeof r->system, "%s", s->name);
+    r->direction = m->direction;
+    r->tenants = tenants;
+}
+
+static void set_status(gvb_result *r, gvb_status s, const char *reason)
+{
+    r->status = s;
+    snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
+}
+
+static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gvb_result *r)
+{
+    const gvb_options *o = rn->opts;
+    int n = r->tenants;
+    metric_ctx c = {.rn = rn, .sys = sys, .m = m, .r = r, .tenants = n,
+                    .seed = gvb_seed_mix(gvb_seed_mix(o->seed, sys->name), m->code)};
+    c.per_tenant = calloc((size_t)n, sizeof *c.per_tenant);
+    tenant *ts = calloc((size_t)n, sizeof *ts);
+    if (!c.per_tenant || !ts) {
+        set_status(r, GVB_FAIL, "out of memory");
+        free(c.per_tenant);
+        free(ts);
+        return;
+    }
+    double deadline = o->deadline_s > 0 ? o->deadline_s
+                      : m->impl->deadline_s > 0 ? m->impl->deadline_s
+                                                : GVB_DEFAULT_DEADLINE_S;
+    group g = {.n = n, .t = ts, .go_w = -1, .deadline_s = deadline, .on_msg = metric_msg,
+               .ctx = &c, .rn = rn, .system = sys->name, .metric = m->code};
+    double t0 = mono_now();
+    if (run_group(&g, build_metric_tenant, &c) != 0) {
+        set_status(r, GVB_FAIL, ts[0].reason[0] ? ts[0].reason : "cannot start tenant processes");
+    } else {
+        gvb_status worst = GVB_OK;
+        char reason[512] = "";
+        for (int i = 0; i < n; i++) {
+            char why[512];
+            gvb_status s = tenant_outcome(&g, &ts[i], i, why, sizeof why);
+            if (severity(s) > severity(worst)) {
+                worst = s;
+                if (n > 1 && strncmp(why, "tenant ", 7) != 0)
+                    snprintf(reason, sizeof reason, "tenant %d: %s", i, why);
+                else
+                    snprintf(reason, sizeof reason, "%s", why);
+            }
+        }
+        set_status(r, worst, reason);
+    }
+    r->wall_s = mono_now() - t0;
+    if (m->impl->reduce) {
+        m->impl->reduce(r, c.per_tenant, n);
+    } else {
+        for (int i = 0; i < n; i++)
+            for (size_t k = 0; k < c.per_tenant[i].n; k++)
+                gvb_series_push(&r->samples, c.per_tenant[i].v[k]);
+    }
+    if (r->status == GVB_OK && r->samples.n == 0 && !r->has_value)
+        set_status(r, GVB_FAIL, "the metric produced no samples");
+    if (r->status != GVB_OK)
+        r->has_value = 0; /* no number for a metric that did not complete */
+    for (int i = 0; i < n; i++)
+        gvb_series_free(&c.per_tenant[i]);
+    free(c.per_tenant);
+    free(ts);
+}
+
+/* Why a metric cannot run on this system here, or NULL. */
+static const char *precheck(gvb_system *sys, const gvb_metric_def *m, char *why, size_t len)
+{
+    if (!gvb_metric_implemented(m))
+        return "not implemented";
+    if (sys->ops->supports && sys->ops->supports(sys, m, why, len) != 0)
+        return why;
+    return NULL;
+}
+
+int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
+                   const gvb_metric_def *const *metrics, size_t n_metrics, gvb_run *run)
+{
+    double t0 = mono_now();
+    int total = n_systems * (int)n_metrics, idx = 0;
+    for (int si = 0; si < n_systems && !gvb_stop_requested; si++) {
+        gvb_system *sys = &systems[si];
+        gvb_system_record *rec = gvb_run_add_system(run, sys->name, sys->ops->name);
+        if (!rec)
+            return -1;
+        if (sys->ops->describe)
+            sys->ops->describe(sys, &rec->config);
+
+        char sys_why[512] = "";
+        gvb_status sys_status = GVB_OK;
+        if (sys->ops->probe && sys->ops->probe(sys, sys_why, sizeof sys_why) != 0)
+            sys_status = GVB_SKIP;
+        else if (sys->ops->setup && sys->ops->setup(sys, sys_why, sizeof sys_why) != 0)
+            sys_status = GVB_FAIL;
+        else if (sys->ops->verify_active &&
+                 sys->ops->verify_active(sys, &rec->activation, sys_why, sizeof sys_why) != 0)
+            sys_status = rn->opts->allow_inert ? GVB_OK : GVB_INERT;
+        gvb_kv_set_text(&rec->activation, "status", "%s",
+                        sys_status == GVB_OK && sys_why[0] ? "INERT (allowed)"
+                                                           : gvb_status_name(sys_status));
+        if (sys_why[0])
+            gvb_kv_set_text(&rec->activation, "reason", "%s", sys_why);
+
+        for (size_t mi = 0; mi < n_metrics; mi++) {
+            const gvb_metric_def *m = metrics[mi];
+            idx++;
+            if (rn->hooks.on_progress)
+                rn->hooks.on_progress(rn->hooks.ctx, idx, total, sys->name, m->code,
+                                      mono_now() - t0);
+            gvb_result *r = gvb_run_add_result(run);
+            if (!r)
+                return -1;
+            fill_identity(r, m, sys, gvb_metric_tenants(m, rn->opts->processes));
+            char why[512];
+            const char *skip = precheck(sys, m, why, sizeof why);
+            if (gvb_stop_requested)
+                set_status(r, GVB_FAIL, "interrupted");
+            else if (sys_status != GVB_OK)
+                set_status(r, sys_status, sys_why);
+            else if (skip)
+                set_status(r, GVB_SKIP, skip);
+            else
+                measure(rn, sys, m, r);
+            gvb_result_finish(r, rn->opts->seed);
+            if (rn->hooks.on_result)
+                rn->hooks.on_result(rn->hooks.ctx, run);
+        }
+        if (sys->ops->teardown)
+            sys->ops->teardown(sys);
+    }
+    return gvb_stop_requested ? -1 : 0;
+}
+
+/* ---- GPU probe ----------------------------------------------------------------------- */
+
+typedef struct probe_ctx {
+    gvb_kv *gpu;
+} probe_ctx;
+
+static int build_probe(void *vctx, int i, char ***argv, gvb_env *env)
+{
+    (void)vctx;
+    (void)i;
+    int n = 0;
+    gvb_env_strip_layers(env); /* the probe sees the GPU as it is */
+    return push_arg(argv, &n, "gpu-virt-bench") | push_arg(argv, &n, "__probe");
+}
+
+static void probe_msg(void *vctx, int t, const gvb_msg *m)
+{
+    (void)t;
+    probe_ctx *c = vctx;
+    if (m->type == GVB_MSG_EXTRA)
+        gvb_kv_set_num(c->gpu, m->name, m->value);
+    else if (m->type == GVB_MSG_TEXT)
+        gvb_kv_set_text(c->gpu, m->name, "%s", m->text);
+}
+
+int gvb_runner_probe(gvb_runner *rn, gvb_kv *gpu, char *err, size_t errlen)
+{
+    tenant t;
+    memset(&t, 0, sizeof t);
+    probe_ctx c = {.gpu = gpu};
+    group g = {.n = 1, .t = &t, .go_w = -1, .deadline_s = 120, .on_msg = probe_msg, .ctx = &c,
+               .rn = rn, .system = "probe", .metric = "probe"};
+    if (run_group(&g, build_probe, &c) != 0) {
+        snprintf(err, errlen, "cannot start the GPU probe process");
+        return -1;
+    }
+    char why[512];
+    gvb_status s = tenant_outcome(&g, &t, 0, why, sizeof why);
+    if (s != GVB_OK) {
+        snprintf(err, errlen, "%s", why);
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,197 @@
+/* Worker side of the runner: argument parsing, emitters, barrier and timing loop. */
+#include "core/worker.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/protocol.h"
+
+static int send_msg(gvb_worker *w, const gvb_msg *m)
+{
+    char buf[GVB_PROTO_MAX_LINE];
+    int n = gvb_proto_format(buf, sizeof buf, m);
+    if (n < 0)
+        return -1;
+    for (int off = 0; off < n;) {
+        ssize_t k = write(w->out_fd, buf + off, (size_t)(n - off));
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        off += (int)k;
+    }
+    return 0;
+}
+
+int gvb_emit_sample(gvb_worker *w, double v)
+{
+    gvb_msg m = {.type = GVB_MSG_SAMPLE, .value = v};
+    return send_msg(w, &m);
+}
+
+int gvb_emit_series(gvb_worker *w, const char *series, double v)
+{
+    gvb_msg m = {.type = GVB_MSG_SERIES, .name = series, .value = v};
+    return send_msg(w, &m);
+}
+
+int gvb_emit_extra(gvb_worker *w, const char *name, double v)
+{
+    gvb_msg m = {.type = GVB_MSG_EXTRA, .name = name, .value = v};
+    return send_msg(w, &m);
+}
+
+int gvb_emit_text(gvb_worker *w, const char *name, const char *fmt, ...)
+{
+    char text[GVB_PROTO_MAX_LINE - 256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    gvb_msg m = {.type = GVB_MSG_TEXT, .name = name, .text = text};
+    return send_msg(w, &m);
+}
+
+int gvb_emit_value(gvb_worker *w, double v)
+{
+    gvb_msg m = {.type = GVB_MSG_VALUE, .value = v};
+    return send_msg(w, &m);
+}
+
+int gvb_report_status(gvb_worker *w, gvb_status s, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    gvb_msg m = {.type = GVB_MSG_STATUS, .name = gvb_status_name(s), .text = text};
+    send_msg(w, &m);
+    w->status_sent = 1;
+    return 1;
+}
+
+int gvb_barrier(gvb_worker *w)
+{
+    if (w->barrier_done)
+        return 0;
+    w->barrier_done = 1;
+    gvb_msg m = {.type = GVB_MSG_READY};
+    if (send_msg(w, &m) != 0)
+        return -1;
+    char c;
+    for (;;) {
+        ssize_t k = read(w->go_fd, &c, 1);
+        if (k == 0)
+            return 0; /* EOF: the parent released every tenant at once */
+        if (k < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
+double gvb_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* Hard cap on samples per loop, so a min-time on a very fast body stays bounded. */
+#define GVB_MAX_SAMPLES 1000000
+
+int gvb_measure(gvb_worker *w, const char *series, double scale, gvb_body_fn body, void *arg)
+{
+    if (gvb_barrier(w) != 0)
+        return -1;
+    for (int i = 0; i < w->warmup; i++) {
+        double ignored = NAN;
+        int rc = body(arg, &ignored);
+        if (rc)
+            return rc;
+    }
+    double measured = 0;
+    for (int i = 0; i < GVB_MAX_SAMPLES && (i < w->iterations || measured < w->min_time_s); i++) {
+        double own = NAN;
+        double t0 = gvb_now();
+        int rc = body(arg, &own);
+        double t = gvb_now() - t0;
+        if (rc)
+            return rc;
+        double s = isnan(own) ? t : own;
+        measured += s;
+        int erc = series ? gvb_emit_series(w, series, s * scale) : gvb_emit_sample(w, s * scale);
+        if (erc)
+            return -1;
+    }
+    return 0;
+}
+
+static int parse_int_arg(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || end == s || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int gvb_worker_main(int argc, char **argv)
+{
+    gvb_worker w = {.out_fd = GVB_FD_OUT, .go_fd = GVB_FD_GO, .tenants = 1, .iterations = 1};
+    static const struct option opts[] = {
+        {"metric", required_argument, 0, 'm'},     {"system", required_argument, 0, 's'},
+        {"tenant", required_argument, 0, 't'},     {"tenants", required_argument, 0, 'n'},
+        {"iterations", required_argument, 0, 'i'}, {"warmup", required_argument, 0, 'w'},
+        {"min-time", required_argument, 0, 'T'},   {"seed", required_argument, 0, 'S'},
+        {"quick", required_argument, 0, 'q'},      {"memory-limit", required_argument, 0, 'M'},
+        {"compute-limit", required_argument, 0, 'C'}, {0, 0, 0, 0},
+    };
+    optind = 1;
+    int c;
+    long v;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        int bad = 0;
+        switch (c) {
+        case 'm': w.metric = gvb_metric_find(optarg); bad = !w.metric; break;
+        case 's': snprintf(w.system, sizeof w.system, "%s", optarg); break;
+        case 't': bad = parse_int_arg(optarg, 0, 4096, &v); w.tenant = (int)v; break;
+        case 'n': bad = parse_int_arg(optarg, 1, 4096, &v); w.tenants = (int)v; break;
+        case 'i': bad = parse_int_arg(optarg, 1, 100000000, &v); w.iterations = (int)v; break;
+        case 'w': bad = parse_int_arg(optarg, 0, 100000000, &v); w.warmup = (int)v; break;
+        case 'T': w.min_time_s = strtod(optarg, NULL); break;
+        case 'S': w.seed = strtoull(optarg, NULL, 10); break;
+        case 'q': w.quick = atoi(optarg); break;
+        case 'M': w.memory_limit = strtoull(optarg, NULL, 10); break;
+        case 'C': bad = parse_int_arg(optarg, 0, 100, &v); w.compute_limit = (int)v; break;
+        default: bad = 1;
+        }
+        if (bad) {
+            fprintf(stderr, "gpu-virt-bench worker: bad argument %s\n", argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (!w.metric) {
+        fprintf(stderr, "gpu-virt-bench worker: --metric is required\n");
+        return 2;
+    }
+    int rc = w.metric->impl->run(&w);
+    if (!w.status_sent)
+        rc ? gvb_report_status(&w, GVB_FAIL, "metric returned %d without a reason", rc)
+           : gvb_report_status(&w, GVB_OK, "%s", "");
+    /* A metric that never reached the barrier must not hold the other tenants. */
+    if (!w.barrier_done) {
+        gvb_msg m = {.type = GVB_MSG_READY};
+        send_msg(&w, &m);
+    }
+    return 0;
+}

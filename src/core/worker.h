@@ -1,0 +1,61 @@
+/* The worker side: what a metric sees inside each tenant process. The framework owns the
+ * start barrier and the timing loop (after nvbench's state.exec); metrics supply bodies and
+ * emit numbers. Nothing here formats results: numbers go to the parent over the pipe.
+ * Pure C (no CUDA): metrics bring their own device code. */
+#ifndef GVB_WORKER_H
+#define GVB_WORKER_H
+
+#include <stdint.h>
+
+#include "core/catalog.h"
+#include "core/result.h"
+
+/* File descriptors a worker inherits from the parent. */
+#define GVB_FD_OUT 3 /* protocol lines to the parent */
+#define GVB_FD_GO 4  /* start barrier: readable (EOF) when all tenants are ready */
+
+typedef struct gvb_worker {
+    const gvb_metric_def *metric;
+    char system[48];
+    int tenant, tenants;
+    int iterations, warmup;
+    double min_time_s;
+    uint64_t seed;
+    int quick;
+    uint64_t memory_limit; /* bytes, 0 = none configured */
+    int compute_limit;     /* percent, 0 = none configured */
+    int out_fd, go_fd;
+    int barrier_done;
+    int status_sent;
+} gvb_worker;
+
+/* Emitters: one protocol line each. Return 0 or -1 (pipe closed, bad name). */
+int gvb_emit_sample(gvb_worker *w, double v);
+int gvb_emit_series(gvb_worker *w, const char *series, double v);
+int gvb_emit_extra(gvb_worker *w, const char *name, double v);
+int gvb_emit_text(gvb_worker *w, const char *name, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+int gvb_emit_value(gvb_worker *w, double v);
+/* Reports SKIP/FAIL/INERT (or OK) with a reason; returns 1 so a metric can
+ * `return gvb_report_status(...)`. */
+int gvb_report_status(gvb_worker *w, gvb_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Tells the parent this tenant is ready and blocks until every tenant is. Idempotent. */
+int gvb_barrier(gvb_worker *w);
+
+/* Monotonic seconds. */
+double gvb_now(void);
+
+/* The shared timing loop. Runs w->warmup untimed calls, then timed calls until both
+ * w->iterations samples and w->min_time_s of measured time are reached. Each call is one
+ * sample, emitted as `scale * seconds` into `series` (NULL: the primary samples). A body
+ * that times only part of its work stores its own seconds in *sample_s; otherwise the loop
+ * times the whole call. A body returns 0, or non-zero to stop (the loop returns it). */
+typedef int (*gvb_body_fn)(void *arg, double *sample_s);
+int gvb_measure(gvb_worker *w, const char *series, double scale, gvb_body_fn body, void *arg);
+
+/* Worker entry: parses the worker's argv, runs the metric, reports its status. */
+int gvb_worker_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,430 @@
+/* gpu-virt-bench: subcommands and their options only. The work happens in core/ (runner),
+ * systems/, metrics/ and report/. Exit codes: see README.md. */
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/options.h"
+#include "core/runner.h"
+#include "core/worker.h"
+#include "gpu/device.h"
+#include "report/report.h"
+#include "systems/system.h"
+
+extern char **environ;
+
+enum {
+    EXIT_OK = 0,
+    EXIT_INTERNAL = 1,  /* could not write results, out of memory */
+    EXIT_USAGE = 2,     /* bad command line or input file */
+    EXIT_NO_GPU = 3,    /* no usable GPU (or driver) */
+    EXIT_FAILED = 4,    /* at least one metric FAIL */
+    EXIT_INERT = 5,     /* a sharing layer was not active: its numbers would describe native */
+    EXIT_INTERRUPTED = 130,
+};
+
+static int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gpu-virt-bench: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return code;
+}
+
+static void usage(FILE *f)
+{
+    fputs("usage: gpu-virt-bench <command> [options]\n"
+          "\n"
+          "commands:\n"
+          "  list [--format text|json] [--all]   the metric catalog\n"
+          "  run [options]                       measure systems, write results\n"
+          "  report FILE... [--format txt|csv|json]  print results read back from files\n"
+          "  help | --version\n"
+          "\n"
+          "run options:\n"
+          "  --systems LIST        systems to measure, e.g. native,hami,mps (default native)\n"
+          "  --system NAME         same (older tool's flag)\n"
+          "  --metrics LIST        metric IDs, globs allowed: OH-001,IS-*\n"
+          "  --category LIST       overhead,isolation,llm,bandwidth,cache,pcie,nccl,\n"
+          "                        scheduling,fragmentation,error (union with --metrics)\n"
+          "  --iterations N        timed iterations per metric (default 100; --quick 30)\n"
+          "  --warmup N            untimed warm-up iterations (default 10; --quick 3)\n"
+          "  --min-time SEC        keep sampling until this much time was measured\n"
+          "  --processes N         tenants for multi-tenant metrics (default 4)\n"
+          "  --memory-limit SIZE   per-tenant memory limit: 4g, 4096m; a bare number is MiB\n"
+          "  --compute-limit PCT   per-tenant compute limit, 1..100\n"
+          "  --output DIR          results go to DIR/<timestamp>/ (default results)\n"
+          "  --seed N              seed for bootstrap and random patterns\n"
+          "  --quick               fewer iterations\n"
+          "  --deadline SEC        kill a tenant process after SEC (default: per metric)\n"
+          "  --compare FILE        label each metric against an earlier results.json\n"
+          "  --json-only           write only results.json\n"
+          "  --allow-inert         measure a system even if its activation proof fails\n"
+          "  --verbose, -v         forward worker stderr\n",
+          f);
+}
+
+/* ---- run ------------------------------------------------------------------------------- */
+
+typedef struct run_out {
+    char dir[PATH_MAX];
+    int json_only;
+    int write_failed;
+    int progress;
+} run_out;
+
+static void write_files(void *vctx, const gvb_run *run)
+{
+    run_out *o = vctx;
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/results.json", o->dir);
+    int rc = gvb_write_atomic(path, gvb_json_write, run);
+    if (!o->json_only) {
+        snprintf(path, sizeof path, "%s/results.csv", o->dir);
+        rc |= gvb_write_atomic(path, gvb_csv_write, run);
+        snprintf(path, sizeof path, "%s/summary.txt", o->dir);
+        rc |= gvb_write_atomic(path, gvb_text_write, run);
+    }
+    if (rc && !o->write_failed) {
+        o->write_failed = 1;
+        fprintf(stderr, "gpu-virt-bench: error: cannot write results in %s: %s\n", o->dir,
+                strerror(errno));
+    }
+}
+
+static void progress(void *vctx, int i, int total, const char *system, const char *metric,
+                     double elapsed)
+{
+    run_out *o = vctx;
+    if (o->progress)
+        fprintf(stderr, "\r\033[K[%d/%d] %s %s  %.0f s", i, total, system, metric, elapsed);
+}
+
+static void worker_log(void *vctx, const char *system, const char *metric, int tenant,
+                       const char *line)
+{
+    (void)vctx;
+    fprintf(stderr, "[%s %s t%d] %s\n", system, metric, tenant, line);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    gvb_stop_requested = 1;
+}
+
+static void iso_now(char *buf, size_t len)
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s", path);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        return -1;
+    struct stat st;
+    if (stat(tmp, &st) != 0)
+        return -1;
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    return 0;
+}
+
+/* The output directory must take files, before anything is measured. */
+static int check_writable(const char *dir)
+{
+    if (mkdir_p(dir) != 0)
+        return -1;
+    char probe[PATH_MAX];
+    snprintf(probe, sizeof probe, "%s/.gvb-write-test-%d", dir, (int)getpid());
+    FILE *f = fopen(probe, "w");
+    if (!f)
+        return -1;
+    fclose(f);
+    unlink(probe);
+    return 0;
+}
+
+/* A new directory per run, never an earlier run's. */
+static int make_run_dir(const char *base, char *out, size_t len)
+{
+    char stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    for (int i = 1; i < 1000; i++) {
+        if (i == 1)
+            snprintf(out, len, "%s/%s", base, stamp);
+        else
+            snprintf(out, len, "%s/%s-%d", base, stamp, i);
+        if (mkdir(out, 0755) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    return -1;
+}
+
+static void fill_host(gvb_kv *host)
+{
+    char name[256] = "?";
+    gethostname(name, sizeof name - 1);
+    gvb_kv_set_text(host, "hostname", "%s", name);
+    struct utsname u;
+    if (uname(&u) == 0)
+        gvb_kv_set_text(host, "kernel", "%s %s %s", u.sysname, u.release, u.machine);
+    gvb_kv_set_num(host, "cpus_online", (double)sysconf(_SC_NPROCESSORS_ONLN));
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *c = strchr(line, ':');
+            if (c) {
+                c[strcspn(c, "\n")] = '\0';
+                gvb_kv_set_text(host, "cpu", "%s", c + 2);
+            }
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+}
+
+static void fill_config(gvb_kv *c, const gvb_options *o)
+{
+    gvb_kv_set_num(c, "iterations", o->iterations);
+    gvb_kv_set_num(c, "warmup", o->warmup);
+    gvb_kv_set_num(c, "min_time_s", o->min_time_s);
+    gvb_kv_set_num(c, "processes", o->processes);
+    gvb_kv_set_num(c, "memory_limit_bytes", (double)o->memory_limit);
+    gvb_kv_set_num(c, "compute_limit_pct", o->compute_limit);
+    gvb_kv_set_text(c, "seed", "%llu", (unsigned long long)o->seed);
+    gvb_kv_set_num(c, "quick", o->quick);
+    gvb_kv_set_num(c, "deadline_s", o->deadline_s);
+}
+
+static int needs_gpu(const gvb_system *systems, int n_systems, const gvb_metric_def *const *m,
+                     size_t n_metrics)
+{
+    for (int s = 0; s < n_systems; s++)
+        for (size_t i = 0; i < n_metrics; i++)
+            if (systems[s].ops->needs_gpu && (m[i]->requires & GVB_REQ_GPU))
+                return 1;
+    return 0;
+}
+
+static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
+{
+    static gvb_options o; /* large; not on the stack */
+    char err[1024];
+    gvb_options_defaults(&o);
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (gvb_options_parse(argc, argv, &o, err, sizeof err) != 0)
+        return die(EXIT_USAGE, "%s", err);
+
+    gvb_system systems[GVB_MAX_SYSTEMS];
+    for (int i = 0; i < o.n_systems; i++)
+        if (gvb_system_resolve(o.systems[i], &o, &systems[i], err, sizeof err) != 0)
+            return die(EXIT_USAGE, "%s", err);
+    const gvb_metric_def *metrics[GVB_METRIC_COUNT];
+    int n_metrics = gvb_select_metrics(&o, metrics, GVB_METRIC_COUNT, err, sizeof err);
+    if (n_metrics < 0)
+        return die(EXIT_USAGE, "%s", err);
+    if (n_metrics == 0)
+        return die(EXIT_USAGE, "no metrics selected");
+
+    gvb_run baseline = {0};
+    if (o.compare[0] && gvb_json_read(o.compare, &baseline, err, sizeof err) != 0)
+        return die(EXIT_USAGE, "--compare: %s", err);
+    if (check_writable(o.output) != 0)
+        return die(EXIT_USAGE, "cannot write to output directory '%s': %s", o.output,
+                   strerror(errno));
+
+    char self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return die(EXIT_INTERNAL, "cannot find this program's path: %s", strerror(errno));
+    self[n] = '\0';
+
+    run_out out = {.json_only = o.json_only, .progress = isatty(2) && !o.verbose};
+    gvb_runner rn = {.opts = &o, .self_exe = self, .base_env = environ,
+                     .hooks = {.ctx = &out, .on_result = write_files, .on_progress = progress,
+                               .on_worker_log = worker_log}};
+    static gvb_run run;
+    run.schema_version = GVB_SCHEMA_VERSION;
+    snprintf(run.tool_version, sizeof run.tool_version, "%s", GVB_VERSION);
+    if (needs_gpu(systems, o.n_systems, metrics, (size_t)n_metrics) &&
+        gvb_runner_probe(&rn, &run.gpu, err, sizeof err) != 0)
+        return die(EXIT_NO_GPU, "%s", err);
+    if (make_run_dir(o.output, out.dir, sizeof out.dir) != 0)
+        return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", o.output,
+                   strerror(errno));
+
+    iso_now(run.started_at, sizeof run.started_at);
+    run.argc = full_argc;
+    run.argv = calloc((size_t)full_argc + 1, sizeof *run.argv);
+    for (int i = 0; run.argv && i < full_argc; i++)
+        run.argv[i] = strdup(full_argv[i]);
+    fill_host(&run.host);
+    fill_config(&run.config, &o);
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = gvb_runner_run(&rn, systems, o.n_systems, metrics, (size_t)n_metrics, &run);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (out.progress)
+        fputc('\n', stderr);
+    iso_now(run.finished_at, sizeof run.finished_at);
+    run.duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+    write_files(&out, &run);
+
+    if (!o.json_only)
+        gvb_text_write(stdout, &run);
+    if (o.compare[0]) {
+        printf("\ncompared with %s:\n", o.compare);
+        gvb_compare_write(stdout, &run, &baseline, o.seed);
+        gvb_run_free(&baseline);
+    }
+    printf("\nresults: %s/results.json%s\n", out.dir,
+           o.json_only ? "" : " (+ results.csv, summary.txt)");
+
+    int code = EXIT_OK;
+    for (size_t i = 0; i < run.n_results; i++) {
+        if (run.results[i].status == GVB_FAIL && code < EXIT_FAILED)
+            code = EXIT_FAILED;
+        if (run.results[i].status == GVB_INERT)
+            code = EXIT_INERT;
+    }
+    if (out.write_failed)
+        code = EXIT_INTERNAL;
+    if (rc != 0)
+        code = EXIT_INTERRUPTED;
+    gvb_run_free(&run);
+    return code;
+}
+
+/* ---- list, report -------------------------------------------------------------------- */
+
+static int cmd_list(int argc, char **argv)
+{
+    int json = 0, all = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--all"))
+            all = 1;
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc && !strcmp(argv[i + 1], "json"))
+            json = 1, i++;
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc && !strcmp(argv[i + 1], "text"))
+            json = 0, i++;
+        else if (!strcmp(argv[i], "--format=json"))
+            json = 1;
+        else
+            return die(EXIT_USAGE, "list: unknown argument '%s' (--format text|json, --all)",
+                       argv[i]);
+    }
+    return (json ? gvb_catalog_write_json(stdout, all) : gvb_catalog_write_text(stdout, all))
+               ? EXIT_INTERNAL
+               : EXIT_OK;
+}
+
+static int cmd_report(int argc, char **argv)
+{
+    const char *format = "txt";
+    int files = 0;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--format")) {
+            if (i + 1 >= argc)
+                return die(EXIT_USAGE, "report: --format needs a value (txt, csv, json)");
+            format = argv[++i];
+            if (strcmp(format, "txt") && strcmp(format, "csv") && strcmp(format, "json"))
+                return die(EXIT_USAGE, "report: unknown format '%s' (txt, csv, json)", format);
+        } else if (argv[i][0] == '-') {
+            return die(EXIT_USAGE, "report: unknown option '%s'", argv[i]);
+        }
+    }
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--format")) {
+            i++;
+            continue;
+        }
+        gvb_run run;
+        char err[1024];
+        if (gvb_json_read(argv[i], &run, err, sizeof err) != 0)
+            return die(EXIT_USAGE, "%s", err);
+        int rc = !strcmp(format, "json") ? gvb_json_write(stdout, &run)
+                 : !strcmp(format, "csv") ? gvb_csv_write(stdout, &run)
+                                          : gvb_text_write(stdout, &run);
+        gvb_run_free(&run);
+        if (rc)
+            return EXIT_INTERNAL;
+        files++;
+    }
+    if (!files)
+        return die(EXIT_USAGE, "report: no results files given");
+    return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "__worker"))
+        return gvb_worker_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "__probe"))
+        return gvb_gpu_probe_main();
+    if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
+        printf("gpu-virt-bench %s\n", GVB_VERSION);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "list"))
+        return cmd_list(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return cmd_run(argc - 1, argv + 1, argc, argv);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(argc - 1, argv + 1);
+    if (cmd[0] == '-') /* the older tool had no subcommand: `gpu-virt-bench --system hami` */
+        return cmd_run(argc, argv, argc, argv);
+    return die(EXIT_USAGE, "unknown command '%s' (list, run, report, help)", cmd);
+}

@@ -1,0 +1,254 @@
+/* JSON results: writer and reader (jansson). Schema: docs/results-format.md. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "report/report.h"
+
+int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *run),
+                     const gvb_run *run)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    int rc = write_fn(f, run);
+    if (fflush(f) != 0 || fsync(fileno(f)) != 0)
+        rc = -1;
+    if (fclose(f) != 0)
+        rc = -1;
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = -1;
+    if (rc != 0)
+        unlink(tmp);
+    return rc;
+}
+
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+/* Integral values (counts, bytes) are written as JSON integers. */
+static json_t *kv_num(double v)
+{
+    if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0)
+        return json_integer((json_int_t)v);
+    return num(v);
+}
+
+static json_t *kv_to_json(const gvb_kv *kv)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; i < kv->n; i++)
+        json_object_set_new(o, kv->items[i].key,
+                            kv->items[i].is_text ? json_string(kv->items[i].text)
+                                                 : kv_num(kv->items[i].num));
+    return o;
+}
+
+static json_t *samples_to_json(const gvb_series *s)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < s->n; i++)
+        json_array_append_new(a, num(s->v[i]));
+    return a;
+}
+
+static json_t *stats_to_json(const gvb_stats *st)
+{
+    if (st->n == 0)
+        return json_null();
+    return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:[o, o]}", "n",
+                     (json_int_t)st->n, "mean", num(st->mean), "median", num(st->median), "stdev",
+                     num(st->stdev), "cv", num(st->cv), "min", num(st->min), "max", num(st->max),
+                     "p50", num(st->p50), "p95", num(st->p95), "p99", num(st->p99),
+                     "ci95_median", num(st->ci_lo), num(st->ci_hi));
+}
+
+static json_t *result_to_json(const gvb_result *r)
+{
+    json_t *series = json_object();
+    for (size_t i = 0; i < r->n_series; i++) {
+        gvb_stats st;
+        gvb_stats_compute(r->series[i].v, r->series[i].n, 1, &st);
+        json_object_set_new(series, r->series[i].name,
+                            json_pack("{s:o, s:o}", "stats", stats_to_json(&st), "samples",
+                                      samples_to_json(&r->series[i])));
+    }
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, "
+                     "s:o}",
+                     "system", r->system, "metric", r->metric, "name", r->name, "category",
+                     r->category, "unit", r->unit, "direction", gvb_direction_name(r->direction),
+                     "tenants", r->tenants, "status", gvb_status_name(r->status), "reason",
+                     r->reason, "value", r->has_value ? num(r->value) : json_null(), "stats",
+                     stats_to_json(&r->stats), "samples", samples_to_json(&r->samples), "extras",
+                     kv_to_json(&r->extras), "series", series, "wall_s", num(r->wall_s));
+}
+
+int gvb_json_write(FILE *f, const gvb_run *run)
+{
+    json_t *argv = json_array();
+    for (int i = 0; i < run->argc; i++)
+        json_array_append_new(argv, json_string(run->argv[i]));
+    json_t *systems = json_array();
+    for (size_t i = 0; i < run->n_systems; i++)
+        json_array_append_new(systems,
+                              json_pack("{s:s, s:s, s:o, s:o}", "name", run->systems[i].name,
+                                        "kind", run->systems[i].kind, "config",
+                                        kv_to_json(&run->systems[i].config), "activation",
+                                        kv_to_json(&run->systems[i].activation)));
+    json_t *results = json_array();
+    for (size_t i = 0; i < run->n_results; i++)
+        json_array_append_new(results, result_to_json(&run->results[i]));
+    json_t *root = json_pack(
+        "{s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema_version",
+        run->schema_version, "tool", "gpu-virt-bench", "tool_version", run->tool_version,
+        "started_at", run->started_at, "finished_at", run->finished_at, "duration_s",
+        num(run->duration_s), "argv", argv, "host", kv_to_json(&run->host), "gpu",
+        kv_to_json(&run->gpu), "config", kv_to_json(&run->config), "systems", systems, "results",
+        results);
+    if (!root)
+        return -1;
+    int rc = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER);
+    fputc('\n', f);
+    json_decref(root);
+    return rc;
+}
+
+/* ---- reader ----------------------------------------------------------------------------- */
+
+static double jnum(const json_t *v) { return json_is_number(v) ? json_number_value(v) : NAN; }
+
+static void json_to_kv(const json_t *o, gvb_kv *kv)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)o, key, v)
+    {
+        if (json_is_string(v))
+            gvb_kv_set_text(kv, key, "%s", json_string_value(v));
+        else
+            gvb_kv_set_num(kv, key, jnum(v));
+    }
+}
+
+static void json_to_series(const json_t *a, gvb_series *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(a, i, v) gvb_series_push(s, jnum(v));
+}
+
+static void copy_str(char *dst, size_t len, const json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    snprintf(dst, len, "%s", s ? s : "");
+}
+
+static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
+{
+    gvb_result *r = gvb_run_add_result(run);
+    if (!r)
+        return -1;
+    copy_str(r->system, sizeof r->system, jr, "system");
+    copy_str(r->metric, sizeof r->metric, jr, "metric");
+    copy_str(r->name, sizeof r->name, jr, "name");
+    copy_str(r->category, sizeof r->category, jr, "category");
+    copy_str(r->unit, sizeof r->unit, jr, "unit");
+    copy_str(r->reason, sizeof r->reason, jr, "reason");
+    const char *dir = json_string_value(json_object_get(jr, "direction"));
+    const char *st = json_string_value(json_object_get(jr, "status"));
+    if (!r->system[0] || !r->metric[0] || !dir || !st ||
+        gvb_direction_parse(dir, &r->direction) != 0 || gvb_status_parse(st, &r->status) != 0)
+        return -1;
+    r->tenants = (int)json_integer_value(json_object_get(jr, "tenants"));
+    json_t *v = json_object_get(jr, "value");
+    r->has_value = json_is_number(v);
+    r->value = jnum(v);
+    json_to_series(json_object_get(jr, "samples"), &r->samples);
+    json_to_kv(json_object_get(jr, "extras"), &r->extras);
+    const char *key;
+    json_t *js;
+    json_object_foreach(json_object_get(jr, "series"), key, js)
+    {
+        gvb_series *s = gvb_result_series(r, key);
+        if (s)
+            json_to_series(json_object_get(js, "samples"), s);
+    }
+    r->wall_s = jnum(json_object_get(jr, "wall_s"));
+    /* statistics are recomputed from the raw samples: the file's numbers are not trusted */
+    int had = r->has_value;
+    gvb_result_finish(r, seed);
+    r->has_value = had;
+    if (!had)
+        r->value = NAN;
+    return 0;
+}
+
+int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen)
+{
+    json_error_t je;
+    json_t *root = json_load_file(path, 0, &je);
+    memset(run, 0, sizeof *run);
+    if (!root) {
+        snprintf(err, errlen, "%s: not a results file: %s (line %d)", path, je.text, je.line);
+        return -1;
+    }
+    int rc = -1;
+    const char *tool = json_string_value(json_object_get(root, "tool"));
+    json_t *results = json_object_get(root, "results");
+    if (!tool || strcmp(tool, "gpu-virt-bench") != 0 || !json_is_array(results)) {
+        snprintf(err, errlen, "%s: not a gpu-virt-bench results file", path);
+        goto out;
+    }
+    run->schema_version = (int)json_integer_value(json_object_get(root, "schema_version"));
+    if (run->schema_version < 1 || run->schema_version > GVB_SCHEMA_VERSION) {
+        snprintf(err, errlen, "%s: schema version %d is not supported (this tool reads 1..%d)",
+                 path, run->schema_version, GVB_SCHEMA_VERSION);
+        goto out;
+    }
+    copy_str(run->tool_version, sizeof run->tool_version, root, "tool_version");
+    copy_str(run->started_at, sizeof run->started_at, root, "started_at");
+    copy_str(run->finished_at, sizeof run->finished_at, root, "finished_at");
+    run->duration_s = jnum(json_object_get(root, "duration_s"));
+    json_t *argv = json_object_get(root, "argv");
+    run->argc = (int)json_array_size(argv);
+    run->argv = calloc((size_t)run->argc + 1, sizeof *run->argv);
+    for (int i = 0; run->argv && i < run->argc; i++) {
+        const char *a = json_string_value(json_array_get(argv, (size_t)i));
+        run->argv[i] = strdup(a ? a : "");
+    }
+    json_to_kv(json_object_get(root, "host"), &run->host);
+    json_to_kv(json_object_get(root, "gpu"), &run->gpu);
+    json_to_kv(json_object_get(root, "config"), &run->config);
+    size_t i;
+    json_t *js;
+    json_array_foreach(json_object_get(root, "systems"), i, js)
+    {
+        const char *name = json_string_value(json_object_get(js, "name"));
+        const char *kind = json_string_value(json_object_get(js, "kind"));
+        gvb_system_record *s = gvb_run_add_system(run, name ? name : "?", kind ? kind : "?");
+        if (!s)
+            goto out;
+        json_to_kv(json_object_get(js, "config"), &s->config);
+        json_to_kv(json_object_get(js, "activation"), &s->activation);
+    }
+    const gvb_kv_item *seed = gvb_kv_get(&run->config, "seed");
+    unsigned long long sd = !seed ? 0 : seed->is_text ? strtoull(seed->text, NULL, 10)
+                                                      : (unsigned long long)seed->num;
+    json_array_foreach(results, i, js)
+    {
+        if (read_result(js, run, sd) != 0) {
+            snprintf(err, errlen, "%s: result %zu is malformed", path, i);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    json_decref(root);
+    if (rc != 0)
+        gvb_run_free(run);
+    return rc;
+}

@@ -1,0 +1,41 @@
+/* Writers and readers of results: JSON (the record of a run), CSV (one row per system x
+ * metric), a text summary, and the comparison against a baseline run. Each format is one
+ * writer over the same gvb_run (after nvbench's printers). Pure C. */
+#ifndef GVB_REPORT_H
+#define GVB_REPORT_H
+
+#include <stdio.h>
+
+#include "core/result.h"
+
+/* Writes via path.tmp + rename, so a reader never sees a half-written file. */
+int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *run),
+                     const gvb_run *run);
+
+int gvb_json_write(FILE *f, const gvb_run *run);
+/* Reads a results file; returns 0, or -1 with a one-line reason. */
+int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen);
+
+int gvb_csv_write(FILE *f, const gvb_run *run);
+int gvb_text_write(FILE *f, const gvb_run *run);
+
+/* Comparison of a run against a baseline run (--compare): each metric measured in both is
+ * labelled SAME / BETTER / WORSE / UNSURE from the bootstrap CI of the ratio of medians. */
+typedef enum { GVB_CMP_SAME, GVB_CMP_BETTER, GVB_CMP_WORSE, GVB_CMP_UNSURE } gvb_cmp_label;
+const char *gvb_cmp_label_name(gvb_cmp_label l);
+/* Ratio CI [lo, hi] of current/baseline medians -> label. SAME when the CI lies within
+ * 1 +- tolerance (equivalent in practice); otherwise BETTER/WORSE when it excludes 1
+ * (direction-aware); UNSURE when it includes 1 but is too wide to call, or is missing. */
+#define GVB_CMP_TOLERANCE 0.05
+gvb_cmp_label gvb_cmp_classify(double lo, double hi, gvb_direction dir, double tolerance);
+int gvb_compare_write(FILE *f, const gvb_run *current, const gvb_run *baseline,
+                      unsigned long long seed);
+
+/* Formats a number for humans with 4 significant digits ("12.35", "1.235e+06"). */
+const char *gvb_fmt_num(double v, char *buf, size_t len);
+
+/* `list` output */
+int gvb_catalog_write_text(FILE *f, int all);
+int gvb_catalog_write_json(FILE *f, int all);
+
+#endif

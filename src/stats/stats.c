@@ -1,0 +1,259 @@
+/* Summary statistics and bootstrap confidence intervals (see stats.h). */
+#include "stats/stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static uint64_t splitmix64(uint64_t *x)
+{
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void gvb_rng_seed(gvb_rng *r, uint64_t seed)
+{
+    for (int i = 0; i < 4; i++)
+        r->s[i] = splitmix64(&seed);
+}
+
+static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+uint64_t gvb_rng_next(gvb_rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t result = rotl(s[1] * 5, 7) * 9;
+    uint64_t t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return result;
+}
+
+uint64_t gvb_rng_below(gvb_rng *r, uint64_t bound)
+{
+    uint64_t limit = UINT64_MAX - UINT64_MAX % bound;
+    uint64_t v;
+    do
+        v = gvb_rng_next(r);
+    while (v >= limit);
+    return v % bound;
+}
+
+double gvb_rng_unit(gvb_rng *r) { return (double)(gvb_rng_next(r) >> 11) * 0x1.0p-53; }
+
+uint64_t gvb_seed_mix(uint64_t seed, const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ seed;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double gvb_percentile_sorted(const double *sorted, size_t n, double p)
+{
+    if (n == 0)
+        return NAN;
+    if (p <= 0)
+        return sorted[0];
+    if (p >= 100)
+        return sorted[n - 1];
+    double h = (double)(n - 1) * p / 100.0;
+    size_t lo = (size_t)floor(h);
+    size_t hi = lo + 1 < n ? lo + 1 : lo;
+    return sorted[lo] + (h - (double)lo) * (sorted[hi] - sorted[lo]);
+}
+
+/* k-th smallest (0-based) of a[0..n), reordering a so that a[i] <= a[k] for i < k and
+ * a[i] >= a[k] for i > k (Wirth's selection). */
+static double select_kth(double *a, size_t n, size_t k)
+{
+    long l = 0, m = (long)n - 1, kk = (long)k;
+    while (l < m) {
+        double x = a[kk];
+        long i = l, j = m;
+        do {
+            while (a[i] < x)
+                i++;
+            while (x < a[j])
+                j--;
+            if (i <= j) {
+                double t = a[i];
+                a[i] = a[j];
+                a[j] = t;
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < kk)
+            l = i;
+        if (kk < i)
+            m = j;
+    }
+    return a[k];
+}
+
+/* Median of a scratch array (reordered). */
+static double median_inplace(double *a, size_t n)
+{
+    double hi = select_kth(a, n, n / 2);
+    if (n % 2)
+        return hi;
+    /* the lower middle is the largest of the left part */
+    double lo = a[0];
+    for (size_t i = 1; i < n / 2; i++)
+        if (a[i] > lo)
+            lo = a[i];
+    return (lo + hi) / 2;
+}
+
+double gvb_median(const double *x, size_t n)
+{
+    if (n == 0)
+        return NAN;
+    double *tmp = malloc(n * sizeof *tmp);
+    if (!tmp)
+        return NAN;
+    memcpy(tmp, x, n * sizeof *tmp);
+    double m = median_inplace(tmp, n);
+    free(tmp);
+    return m;
+}
+
+/* Medians of b bootstrap resamples of x. */
+static double *bootstrap_medians(const double *x, size_t n, gvb_rng *rng, int b)
+{
+    double *meds = malloc((size_t)b * sizeof *meds);
+    double *res = malloc(n * sizeof *res);
+    if (!meds || !res) {
+        free(meds);
+        free(res);
+        return NULL;
+    }
+    for (int i = 0; i < b; i++) {
+        for (size_t j = 0; j < n; j++)
+            res[j] = x[gvb_rng_below(rng, n)];
+        meds[i] = median_inplace(res, n);
+    }
+    free(res);
+    return meds;
+}
+
+static void percentile_interval(double *v, size_t n, double level, double *lo, double *hi)
+{
+    qsort(v, n, sizeof *v, cmp_double);
+    double tail = (1.0 - level) / 2.0 * 100.0;
+    *lo = gvb_percentile_sorted(v, n, tail);
+    *hi = gvb_percentile_sorted(v, n, 100.0 - tail);
+}
+
+int gvb_bootstrap_median_ci(const double *x, size_t n, uint64_t seed, int b, double level,
+                            double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (n < 2 || b < 10)
+        return -1;
+    gvb_rng rng;
+    gvb_rng_seed(&rng, seed);
+    double *meds = bootstrap_medians(x, n, &rng, b);
+    if (!meds)
+        return -1;
+    percentile_interval(meds, (size_t)b, level, lo, hi);
+    free(meds);
+    return 0;
+}
+
+int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                           int resamples, double level, double *ratio, double *lo, double *hi)
+{
+    *ratio = *lo = *hi = NAN;
+    if (na < 2 || nb < 2 || resamples < 10)
+        return -1;
+    double mb = gvb_median(b, nb);
+    if (mb == 0 || isnan(mb))
+        return -1;
+    *ratio = gvb_median(a, na) / mb;
+    gvb_rng rng;
+    gvb_rng_seed(&rng, seed);
+    double *ma = bootstrap_medians(a, na, &rng, resamples);
+    double *mbs = bootstrap_medians(b, nb, &rng, resamples);
+    if (!ma || !mbs) {
+        free(ma);
+        free(mbs);
+        return -1;
+    }
+    size_t k = 0;
+    for (int i = 0; i < resamples; i++)
+        if (mbs[i] != 0)
+            ma[k++] = ma[i] / mbs[i];
+    int rc = -1;
+    if (k >= 10) {
+        percentile_interval(ma, k, level, lo, hi);
+        rc = 0;
+    }
+    free(ma);
+    free(mbs);
+    return rc;
+}
+
+double gvb_jain_index(const double *x, size_t n)
+{
+    double s = 0, s2 = 0;
+    for (size_t i = 0; i < n; i++) {
+        s += x[i];
+        s2 += x[i] * x[i];
+    }
+    if (n == 0 || s2 == 0)
+        return NAN;
+    return s * s / ((double)n * s2);
+}
+
+int gvb_stats_compute(const double *x, size_t n, uint64_t seed, gvb_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->ci_lo = out->ci_hi = NAN;
+    if (n == 0)
+        return -1;
+    double *s = malloc(n * sizeof *s);
+    if (!s)
+        return -1;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(x[i])) {
+            free(s);
+            return -1;
+        }
+        s[i] = x[i];
+        sum += x[i];
+    }
+    qsort(s, n, sizeof *s, cmp_double);
+    out->n = n;
+    out->mean = sum / (double)n;
+    double ss = 0;
+    for (size_t i = 0; i < n; i++)
+        ss += (x[i] - out->mean) * (x[i] - out->mean);
+    out->stdev = n > 1 ? sqrt(ss / (double)(n - 1)) : 0.0;
+    out->cv = out->mean != 0 ? out->stdev / fabs(out->mean) : NAN;
+    out->min = s[0];
+    out->max = s[n - 1];
+    out->p50 = out->median = gvb_percentile_sorted(s, n, 50);
+    out->p95 = gvb_percentile_sorted(s, n, 95);
+    out->p99 = gvb_percentile_sorted(s, n, 99);
+    free(s);
+    gvb_bootstrap_median_ci(x, n, seed, GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &out->ci_lo,
+                            &out->ci_hi);
+    return 0;
+}

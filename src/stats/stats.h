@@ -1,0 +1,51 @@
+/* Summary statistics from real samples: moments, percentiles, seeded bootstrap confidence
+ * intervals of the median and of the ratio of two medians, Jain's fairness index.
+ * Pure C: no I/O, no globals; every random choice comes from the caller's seed. */
+#ifndef GVB_STATS_H
+#define GVB_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GVB_BOOTSTRAP_RESAMPLES 2000
+#define GVB_CI_LEVEL 0.95
+
+typedef struct gvb_stats {
+    size_t n;
+    double mean, median, stdev, cv, min, max;
+    double p50, p95, p99;
+    double ci_lo, ci_hi; /* bootstrap 95 % CI of the median (NAN when n < 2) */
+} gvb_stats;
+
+/* Deterministic generator (splitmix64 seeding + xoshiro256**). */
+typedef struct gvb_rng { uint64_t s[4]; } gvb_rng;
+void gvb_rng_seed(gvb_rng *r, uint64_t seed);
+uint64_t gvb_rng_next(gvb_rng *r);
+/* Uniform integer in [0, bound) without modulo bias. */
+uint64_t gvb_rng_below(gvb_rng *r, uint64_t bound);
+double gvb_rng_unit(gvb_rng *r); /* [0, 1) */
+/* Mix a string into a seed (FNV-1a), so each (system, metric) gets its own stream. */
+uint64_t gvb_seed_mix(uint64_t seed, const char *s);
+
+/* Percentile p in [0,100] of sorted data, linear interpolation between closest ranks
+ * (numpy's default, Hyndman-Fan type 7). */
+double gvb_percentile_sorted(const double *sorted, size_t n, double p);
+/* Median of x (not modified). Returns NAN for n == 0. */
+double gvb_median(const double *x, size_t n);
+
+/* Fills *out from n samples. Returns 0, or -1 when n == 0 or a sample is not finite. */
+int gvb_stats_compute(const double *x, size_t n, uint64_t seed, gvb_stats *out);
+
+/* Percentile-bootstrap CI of the median, b resamples. Returns 0 or -1 (n < 2). */
+int gvb_bootstrap_median_ci(const double *x, size_t n, uint64_t seed, int b, double level,
+                            double *lo, double *hi);
+
+/* Ratio median(a) / median(b) and its percentile-bootstrap CI, resampling a and b
+ * independently. Returns 0, or -1 if either has < 2 samples or median(b) == 0. */
+int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                           int resamples, double level, double *ratio, double *lo, double *hi);
+
+/* Jain's fairness index (sum x)^2 / (n sum x^2), in (0, 1]; NAN for n == 0 or all zero. */
+double gvb_jain_index(const double *x, size_t n);
+
+#endif

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# CLI tests without a GPU: the fake system's self-test metrics drive the whole pipeline
+# (spawn, barrier, samples, statistics, JSON/CSV/text, deadline kill, crash), plus bad input.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+echo "cli:"
+# ---- list
+out=$("$GVB" list); rc=$?
+check "list exits 0" [ $rc -eq 0 ]
+check "list prints 56 metrics" [ "$(echo "$out" | grep -cE '^(OH|IS|LLM|BW|CACHE|PCIE|NCCL|SCHED|FRAG|ERR)-[0-9]{3} ')" -eq 56 ]
+check "list hides self-tests" bash -c "! echo \"\$1\" | grep -q SELF-" _ "$out"
+n=$("$GVB" list --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), len({m["id"] for m in d}), sorted(d[0]))')
+check "list --format json: 56 unique entries with all fields" [ "$n" = "56 56 ['category', 'direction', 'id', 'implemented', 'name', 'requires', 'tenants', 'unit']" ]
+check "list --all adds the self-tests" [ "$("$GVB" list --all --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 62 ]
+
+# ---- a fake run through every self-test
+"$GVB" run --systems fake --metrics 'SELF-*' --processes 4 --output "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err"; rc=$?
+check "self-test run exits 4 (two metrics fail on purpose)" [ $rc -eq 4 ]
+J=$(ls "$TMP"/a/*/results.json 2>/dev/null | head -1)
+check "results.json written" [ -f "$J" ]
+check "results.csv and summary.txt written" [ -f "$(dirname "$J")/results.csv" -a -f "$(dirname "$J")/summary.txt" ]
+check "no temp files left" [ -z "$(ls "$(dirname "$J")" | grep '\.tmp$')" ]
+check "SELF-001: 100 real samples" [ "$(result "$J" fake SELF-001 stats.n)" = 100 ]
+check "SELF-001: median of 1..100 is 50.5" [ "$(result "$J" fake SELF-001 value)" = 50.5 ]
+check "SELF-001: p99 is 99.01" [ "$(result "$J" fake SELF-001 stats.p99)" = 99.01 ]
+check "SELF-001: raw samples kept in order" [ "$(result "$J" fake SELF-001 samples.99)" = 100.0 ]
+spread=$(result "$J" fake SELF-002 value)
+check "SELF-002: 4 tenants released together (spread ${spread} ms < 50; ready 300 ms apart)" python3 -c "import sys; sys.exit(0 if float('$spread') < 50 else 1)"
+check "SELF-002: one sample per tenant" [ "$(result "$J" fake SELF-002 stats.n)" = 4 ]
+check "SELF-003: crash is FAIL with the signal" bash -c "[ '$(result "$J" fake SELF-003 status)' = FAIL ] && grep -q 'signal 11' <<<'$(result "$J" fake SELF-003 reason)'"
+check "SELF-003: a FAIL has no value" [ "$(result "$J" fake SELF-003 value)" = None ]
+check "SELF-004: hang killed at its deadline" bash -c "grep -q 'overran its 2.0 s deadline' <<<'$(result "$J" fake SELF-004 reason)'"
+check "SELF-005: SKIP with its reason" [ "$(result "$J" fake SELF-005 reason)" = "self-test: skipped on purpose" ]
+med=$(result "$J" fake SELF-006 value)
+check "SELF-006: timing loop recovers a 200 us busy-wait (got $med)" python3 -c "import sys; sys.exit(0 if 199 <= float('$med') <= 230 else 1)"
+check "the run went on after the crash and the hang" [ "$(json_get "$J" 'len(d["results"])')" = 6 ]
+check "no worker left running" bash -c "! pgrep -f '[g]pu-virt-bench __worker' >/dev/null"
+
+# ---- clean run, old flags, json-only, never overwrite
+"$GVB" --system fake --metrics SELF-001,SELF-006 --json-only --output "$TMP/b" >/dev/null 2>&1; rc=$?
+check "older tool's flags (no subcommand, --system, --json-only) exit 0" [ $rc -eq 0 ]
+check "--json-only writes only results.json" [ "$(ls "$TMP"/b/*/ | tr '\n' ' ')" = "results.json " ]
+"$GVB" run --systems fake --metrics SELF-001 --output "$TMP/b" >/dev/null 2>&1
+"$GVB" run --systems fake --metrics SELF-001 --output "$TMP/b" >/dev/null 2>&1
+check "each run gets its own directory" [ "$(ls -d "$TMP"/b/*/ | wc -l)" -eq 3 ]
+
+# ---- report reads results back; --compare labels against a baseline
+out=$("$GVB" report "$J"); rc=$?
+check "report FILE exits 0 and summarises" bash -c "[ $rc -eq 0 ] && grep -q '3 OK, 1 SKIP, 2 FAIL, 0 INERT' <<<\"\$1\"" _ "$out"
+check "report --format csv" bash -c "'$GVB' report --format csv '$J' | head -1 | grep -q '^system,metric,'"
+"$GVB" report /etc/hostname >/dev/null 2>"$TMP/r.err"; rc=$?
+check "report of a non-results file: exit 2 and one line" bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/r.err') -eq 1 ]"
+out=$("$GVB" run --systems fake --metrics SELF-001,SELF-006 --output "$TMP/c" --compare "$J" 2>&1); rc=$?
+check "--compare: a tight, unchanged timing is SAME" bash -c "[ $rc -eq 0 ] && grep -E 'SELF-006 +fake +fake .* SAME\$' <<<\"\$1\" >/dev/null" _ "$out"
+check "--compare: identical but widely spread samples are UNSURE, not a claim" bash -c "grep -E 'SELF-001 +fake +fake .* UNSURE\$' <<<\"\$1\" >/dev/null" _ "$out"
+
+# ---- bad input: one line on stderr, exit 2, no result files
+expect_usage() { # description, args...
+    local what=$1; shift
+    rm -rf "$TMP/bad"
+    "$GVB" "$@" --output "$TMP/bad" >/dev/null 2>"$TMP/bad.err"; local rc=$?
+    if [ $rc -eq 2 ] && [ "$(wc -l <"$TMP/bad.err")" -eq 1 ] && grep -q -- "$what" "$TMP/bad.err" &&
+       [ -z "$(ls -A "$TMP/bad" 2>/dev/null)" ]; then
+        ok "bad input '$*' -> exit 2: $(cat "$TMP/bad.err")"
+    else
+        bad "bad input '$*' (rc=$rc, stderr: $(cat "$TMP/bad.err"))"
+    fi
+}
+expect_usage "unknown metric 'XX-001'" run --systems fake --metrics XX-001
+expect_usage "unknown system 'nosuch'" run --systems nosuch --metrics SELF-001
+expect_usage "malformed size '4x'" run --systems fake --metrics SELF-001 --memory-limit 4x
+expect_usage "malformed size '-1g'" run --systems fake --metrics SELF-001 --memory-limit -1g
+expect_usage "--iterations must be" run --systems fake --metrics SELF-001 --iterations 0
+expect_usage "--iterations must be" run --systems fake --metrics SELF-001 --iterations -3
+expect_usage "unknown category" run --category bogus
+expect_usage "unknown option '--frobnicate'" run --frobnicate
+touch "$TMP/afile"
+"$GVB" run --systems fake --metrics SELF-001 --output "$TMP/afile/sub" >/dev/null 2>"$TMP/w.err"; rc=$?
+check "unwritable output directory: exit 2, one line naming it" bash -c "[ $rc -eq 2 ] && grep -q \"cannot write to output directory '$TMP/afile/sub'\" '$TMP/w.err'"
+"$GVB" frobnicate >/dev/null 2>&1
+check "unknown command: exit 2" [ $? -eq 2 ]
+
+# ---- no GPU: exit 3, no result files
+if [ -e /dev/nvidia0 ] || [ -e /dev/nvidiactl ]; then
+    skip "no-GPU error path (this machine has a GPU)"
+else
+    "$GVB" run --systems native --metrics OH-001 --output "$TMP/nogpu" >/dev/null 2>"$TMP/ng.err"; rc=$?
+    check "no GPU: exit 3 with one clear line ($(cat "$TMP/ng.err"))" bash -c "[ $rc -eq 3 ] && [ \$(wc -l <'$TMP/ng.err') -eq 1 ] && grep -q 'no usable CUDA GPU' '$TMP/ng.err'"
+    check "no GPU: no run directory created" [ -z "$(ls -A "$TMP/nogpu" 2>/dev/null)" ]
+fi
+
+# ---- SIGINT: workers killed, partial results kept, exit 130
+"$GVB" run --systems fake --metrics SELF-001,SELF-004 --deadline 60 --output "$TMP/int" >/dev/null 2>&1 &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid; rc=$?
+check "SIGINT: exit 130" [ $rc -eq 130 ]
+J2=$(ls "$TMP"/int/*/results.json 2>/dev/null | head -1)
+check "SIGINT: measured results kept" [ "$(result "$J2" fake SELF-001 status)" = OK ]
+check "SIGINT: the running metric is FAIL 'interrupted'" [ "$(result "$J2" fake SELF-004 reason)" = interrupted ]
+check "SIGINT: no worker left running" bash -c "! pgrep -f '[g]pu-virt-bench __worker' >/dev/null"
+
+summary cli
+[ $FAILED -eq 0 ]

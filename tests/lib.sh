@@ -1,0 +1,30 @@
+# Shared helpers for the shell tests: counters and assertions. Sourced, not run.
+GVB=${GVB:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/gpu-virt-bench}
+PASSED=0; FAILED=0; SKIPPED=0
+TMP=$(mktemp -d /tmp/gvb-test.XXXXXX)
+trap 'rm -rf "$TMP"' EXIT
+
+ok()   { PASSED=$((PASSED + 1)); echo "  ok    $*"; }
+bad()  { FAILED=$((FAILED + 1)); echo "  FAIL  $*"; }
+skip() { SKIPPED=$((SKIPPED + 1)); echo "  skip  $*"; }
+check() { # check "description" command...
+    local what=$1; shift
+    if "$@"; then ok "$what"; else bad "$what"; fi
+}
+# json_get FILE PY_EXPR: evaluates a Python expression over the parsed file `d`
+json_get() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+# result FILE SYSTEM METRIC FIELD
+result() {
+    python3 - "$@" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for r in d["results"]:
+    if r["system"] == sys.argv[2] and r["metric"] == sys.argv[3]:
+        v = r
+        for k in sys.argv[4].split("."):
+            v = v[int(k)] if isinstance(v, list) else v[k]
+        print(v)
+        break
+PY
+}
+summary() { echo "$1: $PASSED passed, $FAILED failed, $SKIPPED skipped"; }

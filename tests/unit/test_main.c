@@ -1,0 +1,14 @@
+/* Runs every unit test group; the exit status is the number of failed tests. */
+#include "tests.h"
+
+int main(void)
+{
+    int failed = 0;
+    failed += run_stats_tests();
+    failed += run_options_tests();
+    failed += run_protocol_tests();
+    failed += run_catalog_tests();
+    failed += run_report_tests();
+    failed += run_env_tests();
+    return failed > 125 ? 125 : failed;
+}

@@ -1,0 +1,174 @@
+/* Option parsing, sizes and metric selection, including bad input. */
+#include <string.h>
+
+#include "core/options.h"
+#include "tests.h"
+
+static int parse(gvb_options *o, char *err, const char **args)
+{
+    char *argv[64];
+    int argc = 0;
+    argv[argc++] = (char *)"run";
+    for (; *args; args++)
+        argv[argc++] = (char *)*args;
+    argv[argc] = NULL;
+    gvb_options_defaults(o);
+    return gvb_options_parse(argc, argv, o, err, 256);
+}
+
+static void test_sizes(void **state)
+{
+    (void)state;
+    uint64_t b;
+    assert_int_equal(gvb_parse_size("4g", &b), 0);
+    assert_true(b == 4ull << 30);
+    assert_int_equal(gvb_parse_size("4G", &b), 0);
+    assert_true(b == 4ull << 30);
+    assert_int_equal(gvb_parse_size("4096m", &b), 0);
+    assert_true(b == 4ull << 30);
+    assert_int_equal(gvb_parse_size("4096", &b), 0); /* bare number: MiB, as the older tool */
+    assert_true(b == 4ull << 30);
+    assert_int_equal(gvb_parse_size("512MiB", &b), 0);
+    assert_true(b == 512ull << 20);
+    assert_int_equal(gvb_parse_size("1.5g", &b), 0);
+    assert_true(b == 3ull << 29);
+    assert_int_equal(gvb_parse_size("100b", &b), 0);
+    assert_true(b == 100);
+    assert_int_equal(gvb_parse_size("2KB", &b), 0);
+    assert_true(b == 2048);
+    const char *bad[] = {"4x", "-1g", "0", "", "g", "4gg", "4 g", "+4g", "nan", "inf", "1e30g", "0.1b", NULL};
+    for (int i = 0; bad[i]; i++)
+        assert_int_equal(gvb_parse_size(bad[i], &b), -1);
+}
+
+static void test_defaults_and_old_flags(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, (const char *[]){NULL}), 0);
+    assert_int_equal(o.n_systems, 1);
+    assert_string_equal(o.systems[0], "native");
+    assert_int_equal(o.iterations, 100);
+    assert_int_equal(o.warmup, 10);
+    assert_int_equal(o.processes, 4);
+    assert_int_equal(parse(&o, err,
+                           (const char *[]){"--system", "hami", "--memory-limit", "2048",
+                                            "--compute-limit", "30", "--json-only", "--verbose",
+                                            "--compare", "old.json", "--output", "out", NULL}),
+                     0);
+    assert_string_equal(o.systems[0], "hami");
+    assert_true(o.memory_limit == 2048ull << 20);
+    assert_int_equal(o.compute_limit, 30);
+    assert_true(o.json_only && o.verbose);
+    assert_string_equal(o.compare, "old.json");
+    assert_string_equal(o.output, "out");
+}
+
+static void test_systems_list_and_quick(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "native,hami,mps", "--quick", NULL}), 0);
+    assert_int_equal(o.n_systems, 3);
+    assert_string_equal(o.systems[2], "mps");
+    assert_int_equal(o.iterations, 30);
+    assert_int_equal(o.warmup, 3);
+    /* explicit iterations win over --quick */
+    assert_int_equal(parse(&o, err, (const char *[]){"--quick", "--iterations", "7", NULL}), 0);
+    assert_int_equal(o.iterations, 7);
+    /* duplicates collapse */
+    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "native,native", NULL}), 0);
+    assert_int_equal(o.n_systems, 1);
+}
+
+static void test_bad_values(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, (const char *[]){"--iterations", "0", NULL}), -1);
+    assert_non_null(strstr(err, "--iterations"));
+    assert_int_equal(parse(&o, err, (const char *[]){"--iterations", "-5", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--iterations", "10x", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--warmup", "-1", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--processes", "0", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--compute-limit", "101", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--memory-limit", "4x", NULL}), -1);
+    assert_non_null(strstr(err, "4x"));
+    assert_int_equal(parse(&o, err, (const char *[]){"--memory-limit", "-1g", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--bogus", NULL}), -1);
+    assert_non_null(strstr(err, "--bogus"));
+    assert_int_equal(parse(&o, err, (const char *[]){"--iterations", NULL}), -1);
+    assert_non_null(strstr(err, "needs a value"));
+    assert_int_equal(parse(&o, err, (const char *[]){"stray", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--category", "gpu", NULL}), -1);
+    assert_non_null(strstr(err, "unknown category 'gpu'"));
+    assert_int_equal(parse(&o, err, (const char *[]){"--preload", "noequals", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--env", "fcsp=KEY", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--deadline", "0", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--seed", "-1", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--systems", ",", NULL}), -1);
+}
+
+static void test_preload_env_specs(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, (const char *[]){"--preload", "fcsp=/opt/l.so", "--env",
+                                                     "fcsp:KEY=a=b", NULL}),
+                     0);
+    assert_int_equal(o.n_preloads, 1);
+    assert_string_equal(o.preloads[0].name, "fcsp");
+    assert_string_equal(o.preloads[0].path, "/opt/l.so");
+    assert_int_equal(o.n_extra_env, 1);
+    assert_string_equal(o.extra_env[0].system, "fcsp");
+    assert_string_equal(o.extra_env[0].assignment, "KEY=a=b");
+}
+
+static int select_codes(gvb_options *o, const gvb_metric_def **m, char *err)
+{
+    return gvb_select_metrics(o, m, GVB_METRIC_COUNT, err, 256);
+}
+
+static void test_selection(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256];
+    const gvb_metric_def *m[GVB_METRIC_COUNT];
+    parse(&o, err, (const char *[]){NULL});
+    assert_int_equal(select_codes(&o, m, err), 56); /* self-tests hidden */
+    parse(&o, err, (const char *[]){"--metrics", "OH-*", NULL});
+    assert_int_equal(select_codes(&o, m, err), 10);
+    assert_string_equal(m[0]->code, "OH-001");
+    parse(&o, err, (const char *[]){"--metrics", "*", NULL});
+    assert_int_equal(select_codes(&o, m, err), 56);
+    parse(&o, err, (const char *[]){"--metrics", "oh-001,IS-*", NULL});
+    assert_int_equal(select_codes(&o, m, err), 11);
+    parse(&o, err, (const char *[]){"--category", "nccl", "--metrics", "LLM-010", NULL});
+    assert_int_equal(select_codes(&o, m, err), 5); /* union, catalog order */
+    assert_string_equal(m[0]->code, "LLM-010");
+    parse(&o, err, (const char *[]){"--category", "overhead,isolation", NULL});
+    assert_int_equal(select_codes(&o, m, err), 20);
+    parse(&o, err, (const char *[]){"--metrics", "SELF-*", NULL});
+    assert_int_equal(select_codes(&o, m, err), 6);
+    parse(&o, err, (const char *[]){"--metrics", "OH-001,XX-999", NULL});
+    assert_int_equal(select_codes(&o, m, err), -1);
+    assert_non_null(strstr(err, "unknown metric 'XX-999'"));
+}
+
+int run_options_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_sizes),
+        cmocka_unit_test(test_defaults_and_old_flags),
+        cmocka_unit_test(test_systems_list_and_quick),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_preload_env_specs),
+        cmocka_unit_test(test_selection),
+    };
+    return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}

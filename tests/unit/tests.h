@@ -1,0 +1,30 @@
+/* Unit test groups (cmocka). Each test_*.c defines one group runner. */
+#ifndef GVB_TESTS_H
+#define GVB_TESTS_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <math.h>
+
+/* cmocka 1.1 has no double comparison (assert_float_equal works in float). */
+static inline void gvb_assert_near(double a, double b, double eps, const char *file, int line)
+{
+    if (!(fabs(a - b) <= eps)) {
+        print_error("%.17g != %.17g (tolerance %g)\n", a, b, eps);
+        _fail(file, line);
+    }
+}
+#undef assert_double_equal
+#define assert_double_equal(a, b, eps) gvb_assert_near((a), (b), (eps), __FILE__, __LINE__)
+
+int run_stats_tests(void);
+int run_options_tests(void);
+int run_protocol_tests(void);
+int run_catalog_tests(void);
+int run_report_tests(void);
+int run_env_tests(void);
+
+#endif
