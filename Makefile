@@ -14,7 +14,7 @@ CC            ?= gcc
 GPU_ARCHS     ?= 80 90
 JANSSON_PREFIX ?= $(if $(wildcard .deps/usr/include/jansson.h),$(CURDIR)/.deps/usr,/usr)
 
-BUILD   := build
+BUILD   ?= build
 BIN     := $(BUILD)/gpu-virt-bench
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
@@ -66,7 +66,7 @@ $(TEST_BIN): $(TEST_OBJ) $(PURE_OBJ) $(filter-out $(BUILD)/src/main.o,$(CUDA_OBJ
 	$(NVCC) -o $@ $^ -lcmocka $(LDLIBS)
 
 test: $(BIN) $(TEST_BIN)
-	@tests/run.sh
+	@BUILD=$(BUILD) tests/run.sh
 
 # The default suite on this machine's GPU; results land in results/<timestamp>/.
 run: $(BIN)

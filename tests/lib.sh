@@ -1,5 +1,5 @@
 # Shared helpers for the shell tests: counters and assertions. Sourced, not run.
-GVB=${GVB:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/gpu-virt-bench}
+GVB=${GVB:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/${BUILD:-build}/gpu-virt-bench}
 PASSED=0; FAILED=0; SKIPPED=0
 TMP=$(mktemp -d /tmp/gvb-test.XXXXXX)
 trap 'rm -rf "$TMP"' EXIT
@@ -20,9 +20,17 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 for r in d["results"]:
     if r["system"] == sys.argv[2] and r["metric"] == sys.argv[3]:
-        v = r
-        for k in sys.argv[4].split("."):
-            v = v[int(k)] if isinstance(v, list) else v[k]
+        v, parts = r, sys.argv[4].split(".")
+        while parts:  # keys may hold dots ("t0.pid"): take the longest that exists
+            if isinstance(v, list):
+                v, parts = v[int(parts[0])], parts[1:]
+                continue
+            for n in range(len(parts), 0, -1):
+                if ".".join(parts[:n]) in v:
+                    v, parts = v[".".join(parts[:n])], parts[n:]
+                    break
+            else:
+                raise KeyError(".".join(parts))
         print(v)
         break
 PY

@@ -13,7 +13,7 @@ add() { # parse "...: N passed, N failed, N skipped" from the last such line of 
 }
 
 echo "unit:"
-out=$(CMOCKA_MESSAGE_OUTPUT=stdout ./build/unit-tests 2>&1); rc=$?
+out=$(CMOCKA_MESSAGE_OUTPUT=stdout ./${BUILD:-build}/unit-tests 2>&1); rc=$?
 echo "$out" | grep -E '^\[  (FAILED|PASSED)  \]|^\[  ERROR|!=|Failure' | sed 's/^/  /'
 up=$(grep -E '^\[  PASSED  \] [0-9]+ test' <<<"$out" | awk '{s+=$4} END {print s+0}')
 uf=$(grep -E '^\[  FAILED  \] [0-9]+ test' <<<"$out" | awk '{s+=$4} END {print s+0}')

@@ -57,6 +57,12 @@ int gvb_proto_parse(char *line, gvb_msg *m)
         return -1;
     if (strcmp(word, "READY") == 0) {
         m->type = GVB_MSG_READY;
+        char *k = next_token(&p);
+        if (!k)
+            return 0;
+        if (parse_number(k, &m->value) || m->value < 0 || m->value >= 64 ||
+            m->value != (int)m->value)
+            return -1;
         return next_token(&p) ? -1 : 0;
     }
     if (strcmp(word, "S") == 0 || strcmp(word, "V") == 0) {
@@ -87,7 +93,7 @@ int gvb_proto_format(char *buf, size_t len, const gvb_msg *m)
 {
     int n = -1;
     switch (m->type) {
-    case GVB_MSG_READY: n = snprintf(buf, len, "READY\n"); break;
+    case GVB_MSG_READY: n = snprintf(buf, len, "READY %d\n", (int)m->value); break;
     case GVB_MSG_SAMPLE: n = snprintf(buf, len, "S %.17g\n", m->value); break;
     case GVB_MSG_VALUE: n = snprintf(buf, len, "V %.17g\n", m->value); break;
     case GVB_MSG_SERIES:

@@ -1,5 +1,5 @@
 /* The line protocol a worker speaks to its parent over a pipe. One message per line:
- *   READY                       setup done; waiting at the start barrier
+ *   READY [k]                   reached barrier phase k (default 0, the start barrier)
  *   S <value>                   one primary sample
  *   XS <name> <value>           one sample of a named extra series
  *   X <name> <value>            a named numeric extra
@@ -26,10 +26,15 @@ typedef struct gvb_msg {
     gvb_msg_type type;
     const char *name; /* SERIES, EXTRA, TEXT; STATUS: the status word */
     const char *text; /* TEXT, STATUS reason */
-    double value;     /* SAMPLE, SERIES, EXTRA, VALUE */
+    double value;     /* SAMPLE, SERIES, EXTRA, VALUE; READY: the phase */
 } gvb_msg;
 
 #define GVB_PROTO_MAX_LINE 4096
+
+/* File descriptors a worker inherits from the parent. */
+#define GVB_FD_OUT 3 /* protocol lines to the parent */
+#define GVB_FD_GO 4  /* phase k's barrier is fd GVB_FD_GO + k: EOF when all tenants reach it */
+#define GVB_MAX_PHASES 8
 
 /* Parses one line (without its newline), in place. Returns 0, or -1 if malformed. */
 int gvb_proto_parse(char *line, gvb_msg *msg);

@@ -31,7 +31,9 @@ static double mono_now(void)
 typedef struct tenant {
     pid_t pid;
     int out_fd, err_fd;
-    int ready, exited, wstatus, killed;
+    int ready;   /* reached the start barrier (phase 0) */
+    int reached; /* highest phase announced, -1 before the start barrier */
+    int exited, wstatus, killed;
     double exit_time;
     char line[GVB_PROTO_MAX_LINE];
     size_t line_len;
@@ -49,7 +51,7 @@ typedef void (*msg_fn)(void *ctx, int t, const gvb_msg *m);
 typedef struct group {
     int n;
     tenant *t;
-    int go_w; /* write end of the start barrier; closing it releases everyone */
+    int go_w[GVB_MAX_PHASES]; /* write ends of the phase barriers; closing one releases it */
     int timed_out, interrupted;
     double deadline_s;
     msg_fn on_msg;
@@ -62,13 +64,19 @@ typedef struct group {
 static int lift_fd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 10); }
 
 static void child_exec(const char *exe, char *const *argv, char *const *envp, int out_w, int err_w,
-                       int go_r)
+                       const int *go_r)
 {
-    int o = lift_fd(out_w), e = lift_fd(err_w), g = lift_fd(go_r);
+    int o = lift_fd(out_w), e = lift_fd(err_w), g[GVB_MAX_PHASES];
     int devnull = open("/dev/null", O_RDONLY);
-    if (o < 0 || e < 0 || g < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(e, 1) < 0 ||
-        dup2(e, 2) < 0 || dup2(o, 3) < 0 || dup2(g, 4) < 0)
+    for (int k = 0; k < GVB_MAX_PHASES; k++)
+        if ((g[k] = lift_fd(go_r[k])) < 0)
+            _exit(126);
+    if (o < 0 || e < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(e, 1) < 0 ||
+        dup2(e, 2) < 0 || dup2(o, GVB_FD_OUT) < 0)
         _exit(126);
+    for (int k = 0; k < GVB_MAX_PHASES; k++)
+        if (dup2(g[k], GVB_FD_GO + k) < 0)
+            _exit(126);
     execve(exe, argv, envp);
     dprintf(3, "STATUS FAIL cannot exec %s: %s\n", exe, strerror(errno));
     _exit(127);
@@ -98,7 +106,14 @@ static void handle_line(group *g, int i, char *line)
         return;
     }
     if (m.type == GVB_MSG_READY) {
-        t->ready = 1;
+        int k = (int)m.value;
+        if (k >= GVB_MAX_PHASES || k < t->reached) {
+            t->proto_errors++;
+            return;
+        }
+        t->reached = k;
+        if (k == 0)
+            t->ready = 1;
         return;
     }
     if (m.type == GVB_MSG_STATUS) {
@@ -148,8 +163,11 @@ static int drain(group *g, int i, int is_err)
     return 1;
 }
 
+static void reap(group *g, int block);
+
 static void kill_all(group *g)
 {
+    reap(g, 0); /* a tenant that already exited is not marked as killed */
     for (int i = 0; i < g->n; i++) {
         if (g->t[i].pid > 0 && !g->t[i].exited) {
             kill(g->t[i].pid, SIGKILL); /* by its own pid, never a group */
@@ -158,11 +176,36 @@ static void kill_all(group *g)
     }
 }
 
-static void release_barrier(group *g)
+static void release_phase(group *g, int k)
 {
-    if (g->go_w >= 0) {
-        close(g->go_w);
-        g->go_w = -1;
+    if (g->go_w[k] >= 0) {
+        close(g->go_w[k]);
+        g->go_w[k] = -1;
+    }
+}
+
+static void release_all(group *g)
+{
+    for (int k = 0; k < GVB_MAX_PHASES; k++)
+        release_phase(g, k);
+}
+
+/* Phase k >= 1 opens when every tenant has reached it or exited (an exited or crashed
+ * tenant must not hold the others forever; the metric judges what that means). */
+static void release_phases(group *g)
+{
+    for (int k = 1; k < GVB_MAX_PHASES; k++) {
+        if (g->go_w[k] < 0)
+            continue;
+        int waiting = 0, blocked = 0;
+        for (int i = 0; i < g->n; i++) {
+            if (g->t[i].reached >= k)
+                waiting++;
+            else if (!g->t[i].exited)
+                blocked = 1;
+        }
+        if (waiting && !blocked)
+            release_phase(g, k);
     }
 }
 
@@ -197,13 +240,22 @@ typedef int (*build_fn)(void *ctx, int tenant, char ***argv, gvb_env *env);
 
 static int run_group(group *g, build_fn build, void *bctx)
 {
-    int go[2];
-    if (pipe2(go, O_CLOEXEC) != 0)
-        return -1;
-    g->go_w = go[1];
+    int go_r[GVB_MAX_PHASES];
+    for (int k = 0; k < GVB_MAX_PHASES; k++)
+        go_r[k] = g->go_w[k] = -1;
+    for (int i = 0; i < g->n; i++) {
+        g->t[i].out_fd = g->t[i].err_fd = -1;
+        g->t[i].reached = -1;
+    }
+    for (int k = 0; k < GVB_MAX_PHASES; k++) {
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) != 0)
+            goto fail;
+        go_r[k] = p[0];
+        g->go_w[k] = p[1];
+    }
     for (int i = 0; i < g->n; i++) {
         tenant *t = &g->t[i];
-        t->out_fd = t->err_fd = -1;
         int out[2], err[2];
         if (pipe2(out, O_CLOEXEC) != 0)
             goto fail;
@@ -222,7 +274,7 @@ static int run_group(group *g, build_fn build, void *bctx)
         }
         pid_t pid = fork();
         if (pid == 0)
-            child_exec(g->rn->self_exe, argv, env.vars, out[1], err[1], go[0]);
+            child_exec(g->rn->self_exe, argv, env.vars, out[1], err[1], go_r);
         for (char **a = argv; a && *a; a++)
             free(*a);
         free(argv);
@@ -238,8 +290,10 @@ static int run_group(group *g, build_fn build, void *bctx)
         t->out_fd = out[0];
         t->err_fd = err[0];
     }
-    close(go[0]);
-    go[0] = -1;
+    for (int k = 0; k < GVB_MAX_PHASES; k++) {
+        close(go_r[k]);
+        go_r[k] = -1;
+    }
 
     double deadline = mono_now() + g->deadline_s;
     struct pollfd *pfd = calloc((size_t)g->n * 2, sizeof *pfd);
@@ -264,15 +318,17 @@ static int run_group(group *g, build_fn build, void *bctx)
         int ready = 0, gone = 0;
         for (int i = 0; i < g->n; i++) {
             ready += g->t[i].ready;
-            gone += !g->t[i].ready && (g->t[i].exited || g->t[i].out_fd < 0);
+            gone += !g->t[i].ready && g->t[i].exited;
         }
-        if (ready == g->n)
-            release_barrier(g);
-        else if (gone > 0 && g->go_w >= 0) {
-            /* a tenant died before the barrier: the metric cannot be measured as designed */
+        if (ready == g->n) {
+            release_phase(g, 0);
+        } else if (gone > 0 && g->go_w[0] >= 0) {
+            /* a tenant died before the barrier: the others would wait for it forever, and
+             * the metric cannot be measured as designed */
             kill_all(g);
-            release_barrier(g);
+            release_all(g);
         }
+        release_phases(g);
         int np = 0;
         for (int i = 0; i < g->n; i++) {
             if (g->t[i].out_fd >= 0)
@@ -307,7 +363,7 @@ static int run_group(group *g, build_fn build, void *bctx)
         }
     }
     free(pfd);
-    release_barrier(g);
+    release_all(g);
     for (int i = 0; i < g->n; i++) {
         if (g->t[i].out_fd >= 0)
             close(g->t[i].out_fd);
@@ -318,10 +374,11 @@ static int run_group(group *g, build_fn build, void *bctx)
     return 0;
 
 fail:
-    if (go[0] >= 0)
-        close(go[0]);
+    for (int k = 0; k < GVB_MAX_PHASES; k++)
+        if (go_r[k] >= 0)
+            close(go_r[k]);
     kill_all(g);
-    release_barrier(g);
+    release_all(g);
     reap(g, 1);
     for (int i = 0; i < g->n; i++) {
         if (g->t[i].out_fd >= 0)
@@ -345,7 +402,10 @@ static const char *last_err_line(tenant *t, char *buf, size_t len)
     return buf;
 }
 
-/* What happened to one tenant, as a status and reason. */
+/* What happened to one tenant, as a status and reason. The wait status is the truth: a
+ * tenant that exited on its own is judged by what it reported, one that died of a signal
+ * we did not send crashed, and one we SIGKILLed was over its deadline or stopped because
+ * another tenant failed. */
 static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason, size_t len)
 {
     char errl[256];
@@ -355,26 +415,28 @@ static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason,
         snprintf(reason, len, "interrupted");
         return GVB_FAIL;
     }
-    if (t->killed && g->timed_out) {
-        snprintf(reason, len, "tenant %d (pid %d) overran its %.1f s deadline and was killed%s%s",
-                 i, (int)t->pid, g->deadline_s, sep, errl);
+    if (!t->exited) {
+        snprintf(reason, len, "tenant %d could not be reaped", i);
         return GVB_FAIL;
     }
-    if (t->exited && WIFSIGNALED(t->wstatus) && !t->killed) {
+    if (WIFSIGNALED(t->wstatus)) {
         int sig = WTERMSIG(t->wstatus);
-        snprintf(reason, len, "tenant %d (pid %d) crashed: killed by signal %d (%s)%s%s", i,
-                 (int)t->pid, sig, strsignal(sig), sep, errl);
+        if (t->killed && sig == SIGKILL && g->timed_out)
+            snprintf(reason, len,
+                     "tenant %d (pid %d) overran its %.1f s deadline and was killed%s%s", i,
+                     (int)t->pid, g->deadline_s, sep, errl);
+        else if (t->killed && sig == SIGKILL)
+            snprintf(reason, len, "tenant %d was stopped because another tenant failed", i);
+        else
+            snprintf(reason, len, "tenant %d (pid %d) crashed: killed by signal %d (%s)%s%s", i,
+                     (int)t->pid, sig, strsignal(sig), sep, errl);
         return GVB_FAIL;
     }
     if (t->has_status && t->status != GVB_OK) {
         snprintf(reason, len, "%s", t->reason);
         return t->status;
     }
-    if (t->killed) {
-        snprintf(reason, len, "tenant %d was stopped because another tenant failed", i);
-        return GVB_FAIL;
-    }
-    if (t->exited && WIFEXITED(t->wstatus) && WEXITSTATUS(t->wstatus) != 0) {
+    if (WEXITSTATUS(t->wstatus) != 0) {
         snprintf(reason, len, "tenant %d exited with status %d%s%s", i,
                  WEXITSTATUS(t->wstatus), sep, errl);
         return GVB_FAIL;
@@ -518,7 +580,7 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gv
     double deadline = o->deadline_s > 0 ? o->deadline_s
                       : m->impl->deadline_s > 0 ? m->impl->deadline_s
                                                 : GVB_DEFAULT_DEADLINE_S;
-    group g = {.n = n, .t = ts, .go_w = -1, .deadline_s = deadline, .on_msg = metric_msg,
+    group g = {.n = n, .t = ts, .deadline_s = deadline, .on_msg = metric_msg,
                .ctx = &c, .rn = rn, .system = sys->name, .metric = m->code};
     double t0 = mono_now();
     if (run_group(&g, build_metric_tenant, &c) != 0) {
@@ -655,7 +717,7 @@ int gvb_runner_probe(gvb_runner *rn, gvb_kv *gpu, char *err, size_t errlen)
     tenant t;
     memset(&t, 0, sizeof t);
     probe_ctx c = {.gpu = gpu};
-    group g = {.n = 1, .t = &t, .go_w = -1, .deadline_s = 120, .on_msg = probe_msg, .ctx = &c,
+    group g = {.n = 1, .t = &t, .deadline_s = 120, .on_msg = probe_msg, .ctx = &c,
                .rn = rn, .system = "probe", .metric = "probe"};
     if (run_group(&g, build_probe, &c) != 0) {
         snprintf(err, errlen, "cannot start the GPU probe process");

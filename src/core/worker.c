@@ -79,22 +79,37 @@ int gvb_report_status(gvb_worker *w, gvb_status s, const char *fmt, ...)
     return 1;
 }
 
+/* Announces phase k and waits for its barrier fd to reach EOF. */
+static int wait_phase(gvb_worker *w, int k)
+{
+    gvb_msg m = {.type = GVB_MSG_READY, .value = k};
+    if (send_msg(w, &m) != 0)
+        return -1;
+    char c;
+    for (;;) {
+        ssize_t n = read(w->go_fd + k, &c, 1);
+        if (n == 0)
+            return 0; /* EOF: the parent released every tenant at once */
+        if (n < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
 int gvb_barrier(gvb_worker *w)
 {
     if (w->barrier_done)
         return 0;
     w->barrier_done = 1;
-    gvb_msg m = {.type = GVB_MSG_READY};
-    if (send_msg(w, &m) != 0)
+    w->phase = 0;
+    return wait_phase(w, 0);
+}
+
+int gvb_sync(gvb_worker *w)
+{
+    if (gvb_barrier(w) != 0 || w->phase + 1 >= GVB_MAX_PHASES)
         return -1;
-    char c;
-    for (;;) {
-        ssize_t k = read(w->go_fd, &c, 1);
-        if (k == 0)
-            return 0; /* EOF: the parent released every tenant at once */
-        if (k < 0 && errno != EINTR)
-            return -1;
-    }
+    w->phase++;
+    return wait_phase(w, w->phase);
 }
 
 double gvb_now(void)
@@ -190,7 +205,7 @@ int gvb_worker_main(int argc, char **argv)
            : gvb_report_status(&w, GVB_OK, "%s", "");
     /* A metric that never reached the barrier must not hold the other tenants. */
     if (!w.barrier_done) {
-        gvb_msg m = {.type = GVB_MSG_READY};
+        gvb_msg m = {.type = GVB_MSG_READY, .value = 0};
         send_msg(&w, &m);
     }
     return 0;

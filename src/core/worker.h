@@ -8,11 +8,9 @@
 #include <stdint.h>
 
 #include "core/catalog.h"
+#include "core/protocol.h"
 #include "core/result.h"
 
-/* File descriptors a worker inherits from the parent. */
-#define GVB_FD_OUT 3 /* protocol lines to the parent */
-#define GVB_FD_GO 4  /* start barrier: readable (EOF) when all tenants are ready */
 
 typedef struct gvb_worker {
     const gvb_metric_def *metric;
@@ -24,8 +22,9 @@ typedef struct gvb_worker {
     int quick;
     uint64_t memory_limit; /* bytes, 0 = none configured */
     int compute_limit;     /* percent, 0 = none configured */
-    int out_fd, go_fd;
+    int out_fd, go_fd; /* go_fd: phase 0's barrier fd; phase k's is go_fd + k */
     int barrier_done;
+    int phase; /* the last phase this tenant passed (0 after the start barrier) */
     int status_sent;
 } gvb_worker;
 
@@ -43,6 +42,11 @@ int gvb_report_status(gvb_worker *w, gvb_status s, const char *fmt, ...)
 
 /* Tells the parent this tenant is ready and blocks until every tenant is. Idempotent. */
 int gvb_barrier(gvb_worker *w);
+
+/* The next phase barrier (1, 2, ... up to GVB_MAX_PHASES-1), for metrics with a solo phase
+ * followed by a contended one: blocks until every tenant has reached it or exited. Returns
+ * 0, or -1 when there are no phases left or the parent is gone. */
+int gvb_sync(gvb_worker *w);
 
 /* Monotonic seconds. */
 double gvb_now(void);

@@ -100,6 +100,26 @@ static int self_006(gvb_worker *w)
 }
 const gvb_metric_impl gvb_impl_self_006 = {.run = self_006};
 
+/* SELF-007: after the start barrier, tenants reach phase 1 50 ms apart; phase 1 must
+ * release them together. The last tenant then exits without reaching phase 2: the others
+ * must still be released from phase 2 rather than wait for it forever. */
+static int self_007(gvb_worker *w)
+{
+    gvb_barrier(w);
+    struct timespec d = {.tv_sec = 0, .tv_nsec = 50000000L * (w->tenant % 10)};
+    nanosleep(&d, NULL);
+    if (gvb_sync(w))
+        return -1;
+    gvb_emit_sample(w, gvb_now() * 1e3);
+    if (w->tenant == w->tenants - 1)
+        return 0;
+    if (gvb_sync(w))
+        return -1;
+    return gvb_emit_extra(w, "phase2_released", 1);
+}
+const gvb_metric_impl gvb_impl_self_007 = {.run = self_007, .reduce = self_002_reduce,
+                                           .deadline_s = 10};
+
 /* Metrics whose issue has not landed: SKIP "not implemented", never a number. The runner
  * does not even start a process for them; this is the worker-side fallback. */
 static int unimplemented(gvb_worker *w)

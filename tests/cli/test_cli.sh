@@ -12,7 +12,7 @@ check "list prints 56 metrics" [ "$(echo "$out" | grep -cE '^(OH|IS|LLM|BW|CACHE
 check "list hides self-tests" bash -c "! echo \"\$1\" | grep -q SELF-" _ "$out"
 n=$("$GVB" list --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), len({m["id"] for m in d}), sorted(d[0]))')
 check "list --format json: 56 unique entries with all fields" [ "$n" = "56 56 ['category', 'direction', 'id', 'implemented', 'name', 'requires', 'tenants', 'unit']" ]
-check "list --all adds the self-tests" [ "$("$GVB" list --all --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 62 ]
+check "list --all adds the self-tests" [ "$("$GVB" list --all --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 63 ]
 
 # ---- a fake run through every self-test
 "$GVB" run --systems fake --metrics 'SELF-*' --processes 4 --output "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err"; rc=$?
@@ -34,7 +34,10 @@ check "SELF-004: hang killed at its deadline" bash -c "grep -q 'overran its 2.0 
 check "SELF-005: SKIP with its reason" [ "$(result "$J" fake SELF-005 reason)" = "self-test: skipped on purpose" ]
 med=$(result "$J" fake SELF-006 value)
 check "SELF-006: timing loop recovers a 200 us busy-wait (got $med)" python3 -c "import sys; sys.exit(0 if 199 <= float('$med') <= 230 else 1)"
-check "the run went on after the crash and the hang" [ "$(json_get "$J" 'len(d["results"])')" = 6 ]
+spread=$(result "$J" fake SELF-007 value)
+check "SELF-007: phase 1 releases tenants together (spread ${spread} ms < 40; arrivals 150 ms apart)" python3 -c "import sys; sys.exit(0 if float('$spread') < 40 else 1)"
+check "SELF-007: a tenant that exits does not hold phase 2" [ "$(result "$J" fake SELF-007 extras.t0.phase2_released)" = 1 ]
+check "the run went on after the crash and the hang" [ "$(json_get "$J" 'len(d["results"])')" = 7 ]
 check "no worker left running" bash -c "! pgrep -f '[g]pu-virt-bench __worker' >/dev/null"
 
 # ---- clean run, old flags, json-only, never overwrite
@@ -47,7 +50,7 @@ check "each run gets its own directory" [ "$(ls -d "$TMP"/b/*/ | wc -l)" -eq 3 ]
 
 # ---- report reads results back; --compare labels against a baseline
 out=$("$GVB" report "$J"); rc=$?
-check "report FILE exits 0 and summarises" bash -c "[ $rc -eq 0 ] && grep -q '3 OK, 1 SKIP, 2 FAIL, 0 INERT' <<<\"\$1\"" _ "$out"
+check "report FILE exits 0 and summarises" bash -c "[ $rc -eq 0 ] && grep -q '4 OK, 1 SKIP, 2 FAIL, 0 INERT' <<<\"\$1\"" _ "$out"
 check "report --format csv" bash -c "'$GVB' report --format csv '$J' | head -1 | grep -q '^system,metric,'"
 "$GVB" report /etc/hostname >/dev/null 2>"$TMP/r.err"; rc=$?
 check "report of a non-results file: exit 2 and one line" bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/r.err') -eq 1 ]"

@@ -154,7 +154,7 @@ static void test_selection(void **state)
     parse(&o, err, (const char *[]){"--category", "overhead,isolation", NULL});
     assert_int_equal(select_codes(&o, m, err), 20);
     parse(&o, err, (const char *[]){"--metrics", "SELF-*", NULL});
-    assert_int_equal(select_codes(&o, m, err), 6);
+    assert_int_equal(select_codes(&o, m, err), 7);
     parse(&o, err, (const char *[]){"--metrics", "OH-001,XX-999", NULL});
     assert_int_equal(select_codes(&o, m, err), -1);
     assert_non_null(strstr(err, "unknown metric 'XX-999'"));

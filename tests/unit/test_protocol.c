@@ -11,6 +11,9 @@ static void test_parse_messages(void **state)
     char l1[] = "READY";
     assert_int_equal(gvb_proto_parse(l1, &m), 0);
     assert_int_equal(m.type, GVB_MSG_READY);
+    char l1b[] = "READY 3";
+    assert_int_equal(gvb_proto_parse(l1b, &m), 0);
+    assert_double_equal(m.value, 3, 0);
     char l2[] = "S 12.5";
     assert_int_equal(gvb_proto_parse(l2, &m), 0);
     assert_int_equal(m.type, GVB_MSG_SAMPLE);
@@ -42,7 +45,8 @@ static void test_malformed(void **state)
 {
     (void)state;
     const char *bad[] = {"", "   ", "HELLO", "S", "S abc", "S 1 2", "S nan", "X name",
-                         "X bad|name 1", "XS 1", "READY now", "STATUS", "V 1x", NULL};
+                         "X bad|name 1", "XS 1", "READY now", "READY 1.5", "READY -1", "READY 1 2",
+                         "STATUS", "V 1x", NULL};
     for (int i = 0; bad[i]; i++) {
         char buf[64];
         strcpy(buf, bad[i]);
