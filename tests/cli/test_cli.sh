@@ -48,6 +48,16 @@ check "--json-only writes only results.json" [ "$(ls "$TMP"/b/*/ | tr '\n' ' ')"
 "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/b" >/dev/null 2>&1
 check "each run gets its own directory" [ "$(ls -d "$TMP"/b/*/ | wc -l)" -eq 3 ]
 
+# ---- progress line on stderr only when stderr is a terminal
+if command -v script >/dev/null; then
+    script -qec "'$GVB' run --systems fake --metrics SELF-001,SELF-006 --output '$TMP/tty' >/dev/null" /dev/null >"$TMP/tty.out" 2>&1
+    check "progress line on a terminal: [i/N] system metric elapsed" grep -q '\[2/2\] fake SELF-006' "$TMP/tty.out"
+    "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/notty" >/dev/null 2>"$TMP/notty.err"
+    check "no progress line when stderr is not a terminal" [ ! -s "$TMP/notty.err" ]
+else
+    skip "progress line (no 'script' command for a pty)"
+fi
+
 # ---- report reads results back; --compare labels against a baseline
 out=$("$GVB" report "$J"); rc=$?
 check "report FILE exits 0 and summarises" bash -c "[ $rc -eq 0 ] && grep -q '4 OK, 1 SKIP, 2 FAIL, 0 INERT' <<<\"\$1\"" _ "$out"
