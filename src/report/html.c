@@ -91,7 +91,9 @@ static void nav(FILE *f, const gvb_doc *d)
         const gvb_doc_block *b = &d->b[i];
         if (b->kind != GVB_DOC_HEADING || b->level != 2 || !b->anchor[0])
             continue;
-        fprintf(f, "<a href=\"#%s\">", b->anchor);
+        fputs("<a href=\"#", f);
+        gvb_html_escape(f, b->anchor);
+        fputs("\">", f);
         gvb_html_escape(f, b->text);
         fputs("</a>", f);
     }
@@ -115,8 +117,11 @@ int gvb_doc_write_html(FILE *f, const gvb_doc *d, const gvb_model *m)
         switch (b->kind) {
         case GVB_DOC_HEADING:
             fprintf(f, "<h%d", b->level);
-            if (b->anchor[0])
-                fprintf(f, " id=\"%s\"", b->anchor);
+            if (b->anchor[0]) {
+                fputs(" id=\"", f);
+                gvb_html_escape(f, b->anchor);
+                fputc('"', f);
+            }
             fputc('>', f);
             gvb_html_escape(f, b->text);
             fprintf(f, "</h%d>\n", b->level);

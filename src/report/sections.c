@@ -231,37 +231,32 @@ static void summary(gvb_doc *d, const gvb_model *m)
     char line[1024];
     for (size_t c = 0; c < m->n_cats; c++) {
         const gvb_mcat *cat = &m->cats[c];
-        char wins[512] = "";
+        /* " Best system per metric: hami on 2, mps on 1; no significant winner on 3." */
+        char best[700] = "";
         size_t off = 0;
-        for (int s = 0; s < m->n_systems && off < sizeof wins; s++)
+        for (int s = 0; s < m->n_systems && off < sizeof best; s++)
             if (cat->wins[s])
-                off += (size_t)snprintf(wins + off, sizeof wins - off, "%s%s on %d", off ? ", " : "",
+                off += (size_t)snprintf(best + off, sizeof best - off, "%s%s on %d",
+                                        off ? ", " : " Best system per metric: ",
                                         m->systems[s].label, cat->wins[s]);
-        char best[700];
-        if (off || cat->no_winner)
-            snprintf(best, sizeof best, " Best system per metric: %s%s%s.",
-                     off ? wins : "", off && cat->no_winner ? "; " : "",
-                     cat->no_winner ? (snprintf(line, sizeof line, "no significant winner on %d",
-                                                cat->no_winner),
-                                       line)
-                                    : "");
-        else
-            best[0] = '\0';
-        char best_copy[700];
-        snprintf(best_copy, sizeof best_copy, "%s", best);
+        if (cat->no_winner && off < sizeof best)
+            off += (size_t)snprintf(best + off, sizeof best - off, "%sno significant winner on %d",
+                                    off ? "; " : " Best system per metric: ", cat->no_winner);
+        if (off && off < sizeof best)
+            snprintf(best + off, sizeof best - off, ".");
         if (cat->top_sys >= 0) {
             any = 1;
             effect_sentence(m, cat->top_metric, cat->top_sys, line, sizeof line);
             gvb_doc_bullet(d, "%s: %d of %d comparisons with native are significant; the largest: %s.%s",
                            gvb_category_title(cat->name), cat->significant, cat->compared, line,
-                           best_copy);
+                           best);
         } else if (cat->compared) {
             gvb_doc_bullet(d, "%s: no significant difference from native in %d comparison%s.%s",
                            gvb_category_title(cat->name), cat->compared,
-                           cat->compared == 1 ? "" : "s", best_copy);
+                           cat->compared == 1 ? "" : "s", best);
         } else {
             gvb_doc_bullet(d, "%s: nothing could be compared with native.%s",
-                           gvb_category_title(cat->name), best_copy);
+                           gvb_category_title(cat->name), best);
         }
     }
     for (int s = 0; s < m->n_systems; s++) {

@@ -101,11 +101,51 @@ class P(HTMLParser):
 P_ = P(); P_.feed(open(sys.argv[1]).read())
 assert not P_.bad, P_.bad
 PY
+# hostile text in a results file (names, reasons, categories) stays text in every format
+python3 - "$A" "$TMP/hostile.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+evil = "<script>alert(1)</script>|\"'&"
+for s in d["systems"]:
+    if s["name"] == "hami":
+        s["name"] = evil
+        s["config"]["note"] = evil
+for r in d["results"]:
+    if r["system"] == "hami":
+        r["system"] = evil
+    if r["metric"] == "IS-009":
+        r["category"] = 'x"><img src=y onerror=z>'
+    if r["status"] == "SKIP":
+        r["reason"] = evil
+json.dump(d, open(sys.argv[2], "w"))
+PY
+"$GVB" report "$TMP/hostile.json" --format html --output "$TMP/hostile.html"; rc=$?
+check "hostile names are escaped in HTML" bash -c "[ $rc -eq 0 ] && ! grep -Eiq '<script|<img|onerror=' '$TMP/hostile.html' && grep -q '&lt;script&gt;' '$TMP/hostile.html'"
+"$GVB" report "$TMP/hostile.json" --format md --output "$TMP/hostile.md"
+check "hostile names keep Markdown tables intact" python3 - "$TMP/hostile.md" <<'PY'
+import re, sys
+lines = open(sys.argv[1]).read().splitlines()
+i = 0
+while i < len(lines):
+    if lines[i].startswith("|") and i + 1 < len(lines) and lines[i + 1].startswith("|---"):
+        split = lambda l: re.split(r"(?<!\\)\|", l.strip())[1:-1]
+        n = len(split(lines[i]))
+        j = i + 2
+        while j < len(lines) and lines[j].startswith("|"):
+            assert len(split(lines[j])) == n, lines[j]
+            j += 1
+        i = j
+    else:
+        i += 1
+assert "<script>" not in open(sys.argv[1]).read()
+PY
+
 "$GVB" report "$F/synthetic-h100-baseline.json" --format html --output "$TMP/none.html"
 check "HTML says 'not measured' for absent charts" bash -c "grep -q 'IS-004: not measured' '$TMP/none.html' && grep -q 'IS-001: not measured' '$TMP/none.html'"
 
 # ---- screenshot in headless Chromium (skips where Chromium is not installed)
-CHROME=$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)
+# GVB_CHROMIUM names the browser (empty: skip the screenshot)
+CHROME=${GVB_CHROMIUM-$(command -v chromium || command -v chromium-browser || command -v google-chrome || true)}
 if [ -z "$CHROME" ]; then
     skip "HTML screenshot (no chromium installed)"
 else
