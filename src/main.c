@@ -16,10 +16,13 @@
 #include "core/runner.h"
 #include "core/worker.h"
 #include "gpu/device.h"
+#include "report/model.h"
 #include "report/report.h"
 #include "systems/system.h"
 
 extern char **environ;
+
+#define GVB_MAX_REPORT_FILES 64
 
 enum {
     EXIT_OK = 0,
@@ -50,7 +53,8 @@ static void usage(FILE *f)
           "commands:\n"
           "  list [--format text|json] [--all]   the metric catalog\n"
           "  run [options]                       measure systems, write results\n"
-          "  report FILE... [--format txt|csv|json]  print results read back from files\n"
+          "  report FILE... [--format md|html|txt|json|csv] [--output FILE] [--compare BASE]\n"
+          "                                      the comparison report of results files\n"
           "  help | --version\n"
           "\n"
           "run options:\n"
@@ -319,10 +323,20 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     if (o.compare[0]) {
         printf("\ncompared with %s:\n", o.compare);
         gvb_compare_write(stdout, &run, &baseline, o.seed);
-        gvb_run_free(&baseline);
     }
     printf("\nresults: %s/results.json%s\n", out.dir,
            o.json_only ? "" : " (+ results.csv, summary.txt)");
+    /* two or more systems: the comparison report beside the results (docs/report.md) */
+    if (!o.json_only && run.n_systems >= 2) {
+        if (gvb_report_write_run_files(out.dir, &run, o.compare[0] ? &baseline : NULL, o.compare,
+                                       err, sizeof err) == 0)
+            printf("report: %s/report.md (+ report.html)\n", out.dir);
+        else {
+            fprintf(stderr, "gpu-virt-bench: error: report: %s\n", err);
+            out.write_failed = 1;
+        }
+    }
+    gvb_run_free(&baseline);
 
     int code = EXIT_OK;
     for (size_t i = 0; i < run.n_results; i++) {
@@ -362,41 +376,91 @@ static int cmd_list(int argc, char **argv)
                : EXIT_OK;
 }
 
+typedef struct report_out {
+    const gvb_model *model; /* NULL: the results as CSV */
+    gvb_report_format fmt;
+    const gvb_run *runs;
+    int n;
+} report_out;
+
+static int write_report(FILE *f, const void *ctx)
+{
+    const report_out *o = ctx;
+    int rc = 0;
+    for (int i = 0; !o->model && i < o->n; i++)
+        rc |= gvb_csv_write(f, &o->runs[i]);
+    return o->model ? gvb_report_write(f, o->model, o->fmt) : rc;
+}
+
+/* `report FILE...`: the comparison report of one or more results files (docs/report.md);
+ * --format csv keeps the per-file CSV of the results. */
 static int cmd_report(int argc, char **argv)
 {
-    const char *format = "txt";
-    int files = 0;
+    const char *format = NULL, *output = NULL, *compare = NULL;
+    const char *files[GVB_MAX_REPORT_FILES];
+    int n = 0;
     for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--format")) {
+        const char *a = argv[i];
+        const char **dst = !strcmp(a, "--format") ? &format : !strcmp(a, "--output") ? &output
+                           : !strcmp(a, "--compare") ? &compare : NULL;
+        if (dst) {
             if (i + 1 >= argc)
-                return die(EXIT_USAGE, "report: --format needs a value (txt, csv, json)");
-            format = argv[++i];
-            if (strcmp(format, "txt") && strcmp(format, "csv") && strcmp(format, "json"))
-                return die(EXIT_USAGE, "report: unknown format '%s' (txt, csv, json)", format);
-        } else if (argv[i][0] == '-') {
-            return die(EXIT_USAGE, "report: unknown option '%s'", argv[i]);
+                return die(EXIT_USAGE, "report: %s needs a value", a);
+            *dst = argv[++i];
+        } else if (a[0] == '-') {
+            return die(EXIT_USAGE, "report: unknown option '%s' (--format, --output, --compare)", a);
+        } else if (n == GVB_MAX_REPORT_FILES) {
+            return die(EXIT_USAGE, "report: too many files (at most %d)", GVB_MAX_REPORT_FILES);
+        } else {
+            files[n++] = a;
         }
     }
-    for (int i = 1; i < argc; i++) {
-        if (!strcmp(argv[i], "--format")) {
-            i++;
-            continue;
-        }
-        gvb_run run;
-        char err[1024];
-        if (gvb_json_read(argv[i], &run, err, sizeof err) != 0)
-            return die(EXIT_USAGE, "%s", err);
-        int rc = !strcmp(format, "json") ? gvb_json_write(stdout, &run)
-                 : !strcmp(format, "csv") ? gvb_csv_write(stdout, &run)
-                                          : gvb_text_write(stdout, &run);
-        gvb_run_free(&run);
-        if (rc)
-            return EXIT_INTERNAL;
-        files++;
-    }
-    if (!files)
+    if (!n)
         return die(EXIT_USAGE, "report: no results files given");
-    return EXIT_OK;
+    gvb_report_format fmt = GVB_REPORT_TXT;
+    int csv = format && !strcmp(format, "csv");
+    if (format && !csv && gvb_report_format_parse(format, &fmt) != 0)
+        return die(EXIT_USAGE, "report: unknown format '%s' (md, html, txt, json, csv)", format);
+    if (!format && output && gvb_report_format_from_path(output, &fmt) != 0)
+        fmt = GVB_REPORT_TXT;
+
+    static gvb_run runs[GVB_MAX_REPORT_FILES], base;
+    const gvb_run *ptrs[GVB_MAX_REPORT_FILES];
+    char err[1024];
+    int loaded = 0, code = EXIT_OK;
+    gvb_model model;
+    int have_model = 0;
+    for (; loaded < n; loaded++) {
+        if (gvb_json_read(files[loaded], &runs[loaded], err, sizeof err) != 0) {
+            code = die(EXIT_USAGE, "%s", err);
+            goto out;
+        }
+        ptrs[loaded] = &runs[loaded];
+    }
+    if (compare && gvb_json_read(compare, &base, err, sizeof err) != 0) {
+        compare = NULL;
+        code = die(EXIT_USAGE, "--compare: %s", err);
+        goto out;
+    }
+    if (!csv && gvb_model_build(&model, ptrs, files, (size_t)n, compare ? &base : NULL, compare,
+                                err, sizeof err) != 0) {
+        code = die(EXIT_USAGE, "report: %s", err);
+        goto out;
+    }
+    have_model = !csv;
+    report_out ro = {csv ? NULL : &model, fmt, runs, n};
+    if (output ? gvb_write_file_atomic(output, write_report, &ro) != 0
+               : write_report(stdout, &ro) != 0)
+        code = die(output ? EXIT_USAGE : EXIT_INTERNAL, "report: cannot write %s: %s",
+                   output ? output : "stdout", strerror(errno));
+out:
+    if (have_model)
+        gvb_model_free(&model);
+    for (int i = 0; i < loaded; i++)
+        gvb_run_free(&runs[i]);
+    if (compare)
+        gvb_run_free(&base);
+    return code;
 }
 
 int main(int argc, char **argv)

@@ -30,7 +30,7 @@ gvb_cmp_label gvb_cmp_classify(double lo, double hi, gvb_direction dir, double t
 /* The baseline result to compare r with: same system and metric, or, when the baseline
  * measured that metric on exactly one system, that one (the older tool compared one system's
  * run against another system's file). */
-static const gvb_result *match(const gvb_run *base, const gvb_result *r)
+const gvb_result *gvb_compare_match(const gvb_run *base, const gvb_result *r)
 {
     const gvb_result *same = gvb_run_find(base, r->system, r->metric), *only = NULL;
     if (same)
@@ -45,33 +45,44 @@ static const gvb_result *match(const gvb_run *base, const gvb_result *r)
     return count == 1 ? only : NULL;
 }
 
+void gvb_compare_one(const gvb_result *r, const gvb_result *b, unsigned long long seed,
+                     gvb_cmp_entry *e)
+{
+    e->both_ok = r->status == GVB_OK && b->status == GVB_OK;
+    e->ratio = e->lo = e->hi = NAN;
+    e->label = GVB_CMP_UNSURE;
+    if (!e->both_ok)
+        return;
+    gvb_bootstrap_ratio_ci(r->samples.v, r->samples.n, b->samples.v, b->samples.n,
+                           gvb_seed_mix(seed, r->metric), GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL,
+                           &e->ratio, &e->lo, &e->hi);
+    e->label = gvb_cmp_classify(e->lo, e->hi, r->direction, GVB_CMP_TOLERANCE);
+}
+
 int gvb_compare_write(FILE *f, const gvb_run *cur, const gvb_run *base, unsigned long long seed)
 {
     fprintf(f, "%-10s %-10s %-10s %12s %12s %8s %-20s %s\n", "metric", "system", "baseline",
             "median", "base median", "ratio", "95% CI of ratio", "label");
     for (size_t i = 0; i < cur->n_results; i++) {
         const gvb_result *r = &cur->results[i];
-        const gvb_result *b = match(base, r);
+        const gvb_result *b = gvb_compare_match(base, r);
         if (!b)
             continue;
+        gvb_cmp_entry e;
+        gvb_compare_one(r, b, seed, &e);
         char m1[32], m2[32], rt[32], lo[32], hi[32];
-        if (r->status != GVB_OK || b->status != GVB_OK) {
+        if (!e.both_ok) {
             fprintf(f, "%-10s %-10s %-10s %12s %12s %8s %-20s %s (current %s, baseline %s)\n",
                     r->metric, r->system, b->system, "-", "-", "-", "", "UNSURE",
                     gvb_status_name(r->status), gvb_status_name(b->status));
             continue;
         }
-        double ratio = NAN, clo = NAN, chi = NAN;
-        gvb_bootstrap_ratio_ci(r->samples.v, r->samples.n, b->samples.v, b->samples.n,
-                               gvb_seed_mix(seed, r->metric), GVB_BOOTSTRAP_RESAMPLES,
-                               GVB_CI_LEVEL, &ratio, &clo, &chi);
-        gvb_cmp_label l = gvb_cmp_classify(clo, chi, r->direction, GVB_CMP_TOLERANCE);
         char ci[64];
-        snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(clo, lo, sizeof lo),
-                 gvb_fmt_num(chi, hi, sizeof hi));
+        snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(e.lo, lo, sizeof lo),
+                 gvb_fmt_num(e.hi, hi, sizeof hi));
         fprintf(f, "%-10s %-10s %-10s %12s %12s %8s %-20s %s\n", r->metric, r->system, b->system,
                 gvb_fmt_num(r->value, m1, sizeof m1), gvb_fmt_num(b->value, m2, sizeof m2),
-                gvb_fmt_num(ratio, rt, sizeof rt), ci, gvb_cmp_label_name(l));
+                gvb_fmt_num(e.ratio, rt, sizeof rt), ci, gvb_cmp_label_name(e.label));
     }
     return ferror(f) ? -1 : 0;
 }

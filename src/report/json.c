@@ -8,15 +8,15 @@
 
 #include "report/report.h"
 
-int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *run),
-                     const gvb_run *run)
+int gvb_write_file_atomic(const char *path, int (*write_fn)(FILE *f, const void *ctx),
+                          const void *ctx)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     FILE *f = fopen(tmp, "w");
     if (!f)
         return -1;
-    int rc = write_fn(f, run);
+    int rc = write_fn(f, ctx);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         rc = -1;
     if (fclose(f) != 0)
@@ -26,6 +26,24 @@ int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *r
     if (rc != 0)
         unlink(tmp);
     return rc;
+}
+
+typedef struct run_writer {
+    int (*fn)(FILE *f, const gvb_run *run);
+    const gvb_run *run;
+} run_writer;
+
+static int write_run(FILE *f, const void *ctx)
+{
+    const run_writer *w = ctx;
+    return w->fn(f, w->run);
+}
+
+int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *run),
+                     const gvb_run *run)
+{
+    run_writer w = {write_fn, run};
+    return gvb_write_file_atomic(path, write_run, &w);
 }
 
 static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }

@@ -11,6 +11,8 @@
 /* Writes via path.tmp + rename, so a reader never sees a half-written file. */
 int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *run),
                      const gvb_run *run);
+int gvb_write_file_atomic(const char *path, int (*write_fn)(FILE *f, const void *ctx),
+                          const void *ctx);
 
 int gvb_json_write(FILE *f, const gvb_run *run);
 /* Reads a results file; returns 0, or -1 with a one-line reason. */
@@ -28,11 +30,38 @@ const char *gvb_cmp_label_name(gvb_cmp_label l);
  * (direction-aware); UNSURE when it includes 1 but is too wide to call, or is missing. */
 #define GVB_CMP_TOLERANCE 0.05
 gvb_cmp_label gvb_cmp_classify(double lo, double hi, gvb_direction dir, double tolerance);
+/* One metric of the current run against its baseline result. */
+typedef struct gvb_cmp_entry {
+    int both_ok;          /* both OK; otherwise the label is UNSURE and the ratio NAN */
+    double ratio, lo, hi; /* current/baseline medians and the 95 % CI */
+    gvb_cmp_label label;
+} gvb_cmp_entry;
+void gvb_compare_one(const gvb_result *cur, const gvb_result *base, unsigned long long seed,
+                     gvb_cmp_entry *e);
+/* The baseline result for r: same system and metric, or the only one of that metric. */
+const gvb_result *gvb_compare_match(const gvb_run *base, const gvb_result *r);
 int gvb_compare_write(FILE *f, const gvb_run *current, const gvb_run *baseline,
                       unsigned long long seed);
 
 /* Formats a number for humans with 4 significant digits ("12.35", "1.235e+06"). */
 const char *gvb_fmt_num(double v, char *buf, size_t len);
+
+/* The comparison report (report/model.h builds what it says; docs/report.md). */
+typedef enum { GVB_REPORT_MD, GVB_REPORT_HTML, GVB_REPORT_TXT, GVB_REPORT_JSON } gvb_report_format;
+struct gvb_model;
+/* "md", "html", "txt", "json"; returns 0 or -1. */
+int gvb_report_format_parse(const char *name, gvb_report_format *out);
+/* The format a file name asks for by its extension; -1 if none. */
+int gvb_report_format_from_path(const char *path, gvb_report_format *out);
+int gvb_report_write(FILE *f, const struct gvb_model *m, gvb_report_format fmt);
+int gvb_report_write_md(FILE *f, const struct gvb_model *m);
+int gvb_report_write_html(FILE *f, const struct gvb_model *m);
+int gvb_report_write_txt(FILE *f, const struct gvb_model *m);
+int gvb_report_write_json(FILE *f, const struct gvb_model *m);
+/* End of `run`: report.md and report.html in dir from the run (and its --compare baseline).
+ * Returns 0, or -1 with a one-line reason. */
+int gvb_report_write_run_files(const char *dir, const gvb_run *run, const gvb_run *baseline,
+                               const char *baseline_path, char *err, size_t errlen);
 
 /* `list` output */
 int gvb_catalog_write_text(FILE *f, int all);

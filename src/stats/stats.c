@@ -176,6 +176,21 @@ int gvb_bootstrap_median_ci(const double *x, size_t n, uint64_t seed, int b, dou
     return 0;
 }
 
+/* Medians of `resamples` bootstrap resamples of a and of b (a's first, from one stream). */
+static int paired_bootstrap(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                            int resamples, double **ma, double **mb)
+{
+    gvb_rng rng;
+    gvb_rng_seed(&rng, seed);
+    *ma = bootstrap_medians(a, na, &rng, resamples);
+    *mb = bootstrap_medians(b, nb, &rng, resamples);
+    if (*ma && *mb)
+        return 0;
+    free(*ma);
+    free(*mb);
+    return -1;
+}
+
 int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
                            int resamples, double level, double *ratio, double *lo, double *hi)
 {
@@ -186,15 +201,9 @@ int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t n
     if (mb == 0 || isnan(mb))
         return -1;
     *ratio = gvb_median(a, na) / mb;
-    gvb_rng rng;
-    gvb_rng_seed(&rng, seed);
-    double *ma = bootstrap_medians(a, na, &rng, resamples);
-    double *mbs = bootstrap_medians(b, nb, &rng, resamples);
-    if (!ma || !mbs) {
-        free(ma);
-        free(mbs);
+    double *ma, *mbs;
+    if (paired_bootstrap(a, na, b, nb, seed, resamples, &ma, &mbs) != 0)
         return -1;
-    }
     size_t k = 0;
     for (int i = 0; i < resamples; i++)
         if (mbs[i] != 0)
@@ -207,6 +216,24 @@ int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t n
     free(ma);
     free(mbs);
     return rc;
+}
+
+int gvb_bootstrap_diff_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                          int resamples, double level, double *diff, double *lo, double *hi)
+{
+    *diff = *lo = *hi = NAN;
+    if (na < 2 || nb < 2 || resamples < 10)
+        return -1;
+    *diff = gvb_median(a, na) - gvb_median(b, nb);
+    double *ma, *mbs;
+    if (paired_bootstrap(a, na, b, nb, seed, resamples, &ma, &mbs) != 0)
+        return -1;
+    for (int i = 0; i < resamples; i++)
+        ma[i] -= mbs[i];
+    percentile_interval(ma, (size_t)resamples, level, lo, hi);
+    free(ma);
+    free(mbs);
+    return 0;
 }
 
 double gvb_jain_index(const double *x, size_t n)

@@ -45,6 +45,12 @@ int gvb_bootstrap_median_ci(const double *x, size_t n, uint64_t seed, int b, dou
 int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
                            int resamples, double level, double *ratio, double *lo, double *hi);
 
+/* Difference median(a) - median(b) and its percentile-bootstrap CI (same resampling as the
+ * ratio), for quantities that can be zero or negative. Returns 0, or -1 if either has < 2
+ * samples. */
+int gvb_bootstrap_diff_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                          int resamples, double level, double *diff, double *lo, double *hi);
+
 /* Jain's fairness index (sum x)^2 / (n sum x^2), in (0, 1]; NAN for n == 0 or all zero. */
 double gvb_jain_index(const double *x, size_t n);
 

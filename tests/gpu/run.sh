@@ -40,5 +40,15 @@ r=[r for r in json.load(open('$J'))['results'] if r['metric']=='OH-002'][0]
 sys.exit(0 if len(r['series']['$s']['samples'])>=100 else 1)"
 done
 
+# The comparison report from real results (docs/report.md): Markdown and HTML written, the HTML
+# self-contained; copies go to $DEST for a look (the lead's native,hami,mps run makes the full one).
+if [ -n "$J" ]; then
+    "$GVB" report "$J" --format md --output "$DEST/gpu-report.md" 2>"$TMP/rep.err"; rc=$?
+    "$GVB" report "$J" --format html --output "$DEST/gpu-report.html" 2>>"$TMP/rep.err"
+    check "report of the GPU results: md and html written ($(head -1 "$TMP/rep.err"))" bash -c "[ $rc -eq 0 ] && [ -s '$DEST/gpu-report.md' ] && [ -s '$DEST/gpu-report.html' ]"
+    check "report: OH-001 row with the measured median" grep -qE '^\| OH-001 Kernel Launch Latency \(us, lower is better\) \| [0-9.]+ \|' "$DEST/gpu-report.md"
+    check "report HTML self-contained" bash -c "! grep -Eiq 'https?:|src=|<script|<link|url\(|@import' '$DEST/gpu-report.html'"
+fi
+
 summary gpu
 [ $FAILED -eq 0 ]

@@ -1,0 +1,195 @@
+/* The comparison model: everything the comparison report says, computed once from one or more
+ * results files (after nvbench's summaries): systems and their labels, per-metric cells with
+ * the difference against native and its bootstrap CI, the best system where the data supports
+ * one, per-category and per-system summaries, use-case recommendations by documented rules,
+ * validity findings, and an optional comparison with a baseline run. Writers (Markdown, HTML,
+ * text, JSON) only format it. Pure C; the rules are documented in docs/report.md. */
+#ifndef GVB_REPORT_MODEL_H
+#define GVB_REPORT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/result.h"
+#include "report/report.h"
+
+#define GVB_MODEL_MAX_SYSTEMS 32
+
+/* ---- significance ------------------------------------------------------------------------ */
+
+typedef enum {
+    GVB_EFF_UNTESTED, /* no CI could be computed (why says which reason) */
+    GVB_EFF_SAME,     /* the 95 % CI contains the null: no significant difference */
+    GVB_EFF_BETTER,   /* the CI excludes the null, in the metric's better direction */
+    GVB_EFF_WORSE,
+} gvb_eff_verdict;
+
+/* One system against another on one metric. With all samples of both positive the estimate is
+ * the ratio of medians a/b (null 1); otherwise the difference of medians a - b (null 0). */
+typedef struct gvb_effect {
+    gvb_eff_verdict verdict;
+    int is_ratio;
+    double est, lo, hi;
+    const char *why; /* static text, set when UNTESTED */
+} gvb_effect;
+
+/* Effect of result a against reference b (same metric), seeded bootstrap, 95 %. */
+void gvb_effect_compute(const gvb_result *a, const gvb_result *b, uint64_t seed, gvb_effect *e);
+/* Outcome of a pass/fail metric: 1 pass (value 1), 0 fails a check, -1 not measured. */
+int gvb_pass_outcome(const gvb_result *r);
+/* Relative size of a significant effect for ranking (|log ratio|, or |diff| / |b's median|). */
+double gvb_effect_size(const gvb_effect *e, const gvb_result *b);
+
+/* ---- the model ---------------------------------------------------------------------------- */
+
+typedef struct gvb_msys {
+    char label[96]; /* every table names it so: "hami", "native@2", "mig-ideal (model)" */
+    char name[48];  /* as in the results file */
+    char kind[32];
+    int file;       /* index of the input it came from */
+    const gvb_system_record *rec; /* NULL when the file had no systems[] entry for it */
+    int is_native, is_model, is_inert;
+    int baseline;   /* the native it is compared with (same file when there is one); -1 none */
+    /* summary against its baseline, over every metric both measured OK */
+    int better, worse, same, untested;
+    int top_metric; /* metric index of its largest significant difference, -1 none */
+} gvb_msys;
+
+/* A measurement (not a model, not an INERT layer): the only systems claims are made about. */
+int gvb_msys_claimable(const gvb_msys *s);
+
+typedef struct gvb_mcell {
+    const gvb_result *r; /* NULL: not in the results */
+    gvb_effect vs_base;  /* against its baseline native; UNTESTED for native itself and for
+                            systems that are not claimable */
+    int suspect;         /* failed a plausibility check (above peak, identical samples):
+                            shown, but never part of a claim */
+} gvb_mcell;
+
+typedef enum {
+    GVB_BEST_NONE,     /* fewer than two claimable systems measured it */
+    GVB_BEST_CLAIMED,  /* best is significantly better than every other claimable system */
+    GVB_BEST_SAME,     /* the leader is not significantly different from another system */
+    GVB_BEST_UNTESTED, /* the leader could not be tested against another system */
+    GVB_BEST_PASS,     /* pass/fail metric: decided by the outcome, not by a test */
+} gvb_best_kind;
+
+typedef struct gvb_mpick {
+    gvb_best_kind kind;
+    int best, runner_up; /* system indices, -1 */
+    gvb_effect vs_runner_up; /* best against the runner-up (CLAIMED: BETTER) */
+    int tied;            /* SAME: a system not distinguishable from the leader */
+    gvb_effect vs_tied;  /* the leader against it */
+} gvb_mpick;
+
+typedef struct gvb_mmetric {
+    char id[16], name[64], unit[16], category[16];
+    gvb_direction direction;
+    gvb_mcell *cells;    /* one per system */
+    gvb_mpick best;      /* among all claimable systems, native included */
+    gvb_mpick layer_best; /* among claimable sharing layers (native excluded) */
+} gvb_mmetric;
+
+typedef struct gvb_mcat {
+    char name[16];
+    size_t first, count; /* metrics of this category: metrics[first .. first+count) */
+    int top_sys, top_metric; /* largest significant difference vs native, -1 none */
+    int compared;        /* (system, metric) pairs tested against native */
+    int significant;     /* of which significant */
+    int wins[GVB_MODEL_MAX_SYSTEMS]; /* metrics where the system is the claimed best */
+    int no_winner;       /* metrics with >= 2 claimable systems and no claimed best */
+} gvb_mcat;
+
+/* Use cases and the metrics that decide them (docs/report.md, "Recommendations"). */
+typedef struct gvb_usecase {
+    const char *id, *title;
+    const char *const *metrics; /* NULL-terminated */
+} gvb_usecase;
+extern const gvb_usecase gvb_usecases[];
+extern const size_t gvb_n_usecases;
+
+typedef enum {
+    GVB_REC_NO_LAYER,  /* no claimable sharing layer measured */
+    GVB_REC_ONE_LAYER, /* one layer: stated against native instead of a choice */
+    GVB_REC_NO_DATA,   /* no metric of the use case measured by two layers */
+    GVB_REC_PICK,      /* one layer wins, no other wins anything, it fails no check */
+    GVB_REC_SPLIT,     /* several layers win different metrics, or the winner fails a check */
+    GVB_REC_NONE_SIGNIFICANT,
+} gvb_rec_outcome;
+
+typedef struct gvb_mrec {
+    const gvb_usecase *uc;
+    gvb_rec_outcome outcome;
+    int pick;     /* PICK: the system; ONE_LAYER: the layer */
+    int used;     /* metrics of the use case that entered the rule */
+    int wins[GVB_MODEL_MAX_SYSTEMS];
+    int fails[GVB_MODEL_MAX_SYSTEMS]; /* pass/fail checks failed within the use case */
+    /* ONE_LAYER: the layer against native on the use case's metrics */
+    int better, worse, same;
+} gvb_mrec;
+
+typedef enum {
+    GVB_WARN_ABOVE_PEAK,      /* an extra "...pct_of_peak..." above 100 */
+    GVB_WARN_NEGATIVE_TIME,   /* a time metric with a negative median */
+    GVB_WARN_IDENTICAL,       /* >= 10 samples, all the same value */
+    GVB_WARN_FEW_SAMPLES,     /* fewer than 10 samples: wide CIs, claims unlikely */
+    GVB_WARN_DUPLICATE,       /* the same (system, metric) twice in one file: first kept */
+    GVB_WARN_INPUTS_DIFFER,   /* inputs differ in driver, CUDA or iterations */
+} gvb_warn_kind;
+
+typedef struct gvb_mwarn {
+    gvb_warn_kind kind;
+    int sys;              /* -1: not about one system */
+    const gvb_result *r;  /* NULL: not about one result */
+    char key[96];         /* the extra's name, or what differs */
+    double value;
+} gvb_mwarn;
+
+typedef struct gvb_mcmp {
+    int sys;               /* current system */
+    int metric;
+    const gvb_result *base;
+    gvb_cmp_entry e;
+} gvb_mcmp;
+
+typedef struct gvb_minput {
+    const gvb_run *run;
+    char path[512];
+} gvb_minput;
+
+typedef struct gvb_model {
+    gvb_minput *inputs;
+    size_t n_inputs;
+    const gvb_run *baseline; /* --compare, or NULL */
+    char baseline_path[512];
+    uint64_t seed;
+    gvb_msys systems[GVB_MODEL_MAX_SYSTEMS];
+    int n_systems;
+    gvb_mmetric *metrics;
+    size_t n_metrics;
+    gvb_mcat *cats;
+    size_t n_cats;
+    gvb_mrec *recs;      /* one per use case */
+    gvb_mwarn *warns;
+    size_t n_warns, cap_warns;
+    gvb_mcmp *cmps;
+    size_t n_cmps;
+    int status_count[4]; /* OK, SKIP, FAIL, INERT over every result */
+    int metrics_ok;      /* distinct metrics measured OK by at least one system */
+    int catalog_visible; /* metrics in the catalog (self-tests excluded) */
+} gvb_model;
+
+/* Builds the model from n runs (paths name them in the report) and an optional baseline.
+ * The runs must stay alive while the model is used. Returns 0, or -1 with a one-line reason
+ * (mixed GPU models, no results, too many systems, out of memory). */
+int gvb_model_build(gvb_model *m, const gvb_run *const *runs, const char *const *paths,
+                    size_t n, const gvb_run *baseline, const char *baseline_path, char *err,
+                    size_t errlen);
+void gvb_model_free(gvb_model *m);
+
+/* Index of a metric by ID, or -1. */
+int gvb_model_metric(const gvb_model *m, const char *id);
+/* Display name of a category ("overhead" -> "Overhead", "llm" -> "LLM"). */
+const char *gvb_category_title(const char *category);
+
+#endif

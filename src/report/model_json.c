@@ -1,0 +1,202 @@
+/* The comparison model as JSON (`report --format json`), for tools and dashboards: the same
+ * decisions the Markdown and HTML reports word, as data. Described in docs/report.md. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "report/model.h"
+
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static json_t *sys_ref(const gvb_model *m, int s)
+{
+    return s >= 0 ? json_string(m->systems[s].label) : json_null();
+}
+
+static json_t *kv_json(const gvb_kv *kv)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; kv && i < kv->n; i++)
+        json_object_set_new(o, kv->items[i].key,
+                            kv->items[i].is_text ? json_string(kv->items[i].text)
+                                                 : num(kv->items[i].num));
+    return o;
+}
+
+static json_t *effect_json(const gvb_effect *e)
+{
+    static const char *const v[] = {"untested", "same", "better", "worse"};
+    if (e->verdict == GVB_EFF_UNTESTED)
+        return json_pack("{s:s, s:s}", "verdict", v[0], "why", e->why ? e->why : "");
+    return json_pack("{s:s, s:s, s:o, s:[o, o]}", "verdict", v[e->verdict], "method",
+                     e->is_ratio ? "ratio" : "difference", "estimate", num(e->est), "ci95",
+                     num(e->lo), num(e->hi));
+}
+
+static json_t *pick_json(const gvb_model *m, const gvb_mpick *p)
+{
+    static const char *const k[] = {"none", "claimed", "no_significant_difference", "untested",
+                                    "pass_fail"};
+    json_t *o = json_pack("{s:s}", "kind", k[p->kind]);
+    if (p->kind == GVB_BEST_CLAIMED) {
+        json_object_set_new(o, "system", sys_ref(m, p->best));
+        json_object_set_new(o, "runner_up", sys_ref(m, p->runner_up));
+        json_object_set_new(o, "vs_runner_up", effect_json(&p->vs_runner_up));
+    } else if (p->kind == GVB_BEST_SAME) {
+        json_object_set_new(o, "leader", sys_ref(m, p->best));
+        json_object_set_new(o, "tied_with", sys_ref(m, p->tied));
+        json_object_set_new(o, "leader_vs_tied", effect_json(&p->vs_tied));
+    }
+    return o;
+}
+
+static json_t *counts_json(const gvb_model *m, const int *c)
+{
+    json_t *o = json_object();
+    for (int s = 0; s < m->n_systems; s++)
+        if (c[s])
+            json_object_set_new(o, m->systems[s].label, json_integer(c[s]));
+    return o;
+}
+
+static json_t *systems_json(const gvb_model *m)
+{
+    json_t *a = json_array();
+    for (int s = 0; s < m->n_systems; s++) {
+        const gvb_msys *sy = &m->systems[s];
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:i, s:b, s:b, s:b, s:o, s:o, s:o, s:{s:i, s:i, s:i, "
+                         "s:i}}",
+                         "label", sy->label, "name", sy->name, "kind", sy->kind, "file",
+                         sy->file + 1, "native", sy->is_native, "model", sy->is_model, "inert",
+                         sy->is_inert, "baseline", sys_ref(m, sy->baseline), "config",
+                         kv_json(sy->rec ? &sy->rec->config : NULL), "activation",
+                         kv_json(sy->rec ? &sy->rec->activation : NULL), "vs_baseline",
+                         "better", sy->better, "worse", sy->worse, "same", sy->same, "untested",
+                         sy->untested));
+    }
+    return a;
+}
+
+static json_t *metrics_json(const gvb_model *m)
+{
+    json_t *a = json_array();
+    for (size_t k = 0; k < m->n_metrics; k++) {
+        const gvb_mmetric *mm = &m->metrics[k];
+        json_t *cells = json_array();
+        for (int s = 0; s < m->n_systems; s++) {
+            const gvb_result *r = mm->cells[s].r;
+            if (!r)
+                continue;
+            json_array_append_new(
+                cells, json_pack("{s:s, s:s, s:s, s:o, s:I, s:[o, o], s:o}", "system",
+                                 m->systems[s].label, "status", gvb_status_name(r->status),
+                                 "reason", r->reason, "value",
+                                 r->has_value ? num(r->value) : json_null(), "n",
+                                 (json_int_t)r->samples.n, "ci95_median", num(r->stats.ci_lo),
+                                 num(r->stats.ci_hi), "vs_baseline",
+                                 effect_json(&mm->cells[s].vs_base)));
+        }
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o}", "id", mm->id, "name",
+                         mm->name, "category", mm->category, "unit", mm->unit, "direction",
+                         gvb_direction_name(mm->direction), "cells", cells, "best",
+                         pick_json(m, &mm->best), "best_layer", pick_json(m, &mm->layer_best)));
+    }
+    return a;
+}
+
+static json_t *categories_json(const gvb_model *m)
+{
+    json_t *a = json_array();
+    for (size_t c = 0; c < m->n_cats; c++) {
+        const gvb_mcat *cat = &m->cats[c];
+        json_t *largest = cat->top_sys < 0
+                              ? json_null()
+                              : json_pack("{s:o, s:s}", "system", sys_ref(m, cat->top_sys),
+                                          "metric", m->metrics[cat->top_metric].id);
+        json_array_append_new(a, json_pack("{s:s, s:i, s:i, s:o, s:o, s:i}", "name", cat->name,
+                                           "compared", cat->compared, "significant",
+                                           cat->significant, "largest", largest, "wins",
+                                           counts_json(m, cat->wins), "no_winner",
+                                           cat->no_winner));
+    }
+    return a;
+}
+
+static json_t *recs_json(const gvb_model *m)
+{
+    static const char *const o[] = {"no_layer", "one_layer", "no_data", "pick", "split",
+                                    "none_significant"};
+    json_t *a = json_array();
+    for (size_t i = 0; m->recs && i < gvb_n_usecases; i++) {
+        const gvb_mrec *r = &m->recs[i];
+        json_t *ids = json_array();
+        for (size_t j = 0; r->uc->metrics[j]; j++)
+            json_array_append_new(ids, json_string(r->uc->metrics[j]));
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:o, s:s, s:o, s:i, s:o, s:o}", "use_case", r->uc->id,
+                         "title", r->uc->title, "metrics", ids, "outcome", o[r->outcome],
+                         "system", sys_ref(m, r->pick), "metrics_used", r->used, "wins",
+                         counts_json(m, r->wins), "fails", counts_json(m, r->fails)));
+    }
+    return a;
+}
+
+static json_t *warns_json(const gvb_model *m)
+{
+    static const char *const k[] = {"above_peak",   "negative_time", "identical_samples",
+                                    "few_samples",  "duplicate",     "inputs_differ"};
+    json_t *a = json_array();
+    for (size_t i = 0; i < m->n_warns; i++) {
+        const gvb_mwarn *w = &m->warns[i];
+        json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:s, s:o}", "kind", k[w->kind],
+                                           "system", sys_ref(m, w->sys), "metric",
+                                           w->r ? json_string(w->r->metric) : json_null(), "key",
+                                           w->key, "value", num(w->value)));
+    }
+    return a;
+}
+
+static json_t *compare_json(const gvb_model *m)
+{
+    if (!m->baseline)
+        return json_null();
+    json_t *a = json_array();
+    for (size_t i = 0; i < m->n_cmps; i++) {
+        const gvb_mcmp *c = &m->cmps[i];
+        json_array_append_new(
+            a, json_pack("{s:s, s:o, s:s, s:o, s:[o, o], s:s}", "metric",
+                         m->metrics[c->metric].id, "system", sys_ref(m, c->sys),
+                         "baseline_system", c->base->system, "ratio", num(c->e.ratio), "ci95",
+                         num(c->e.lo), num(c->e.hi), "label", gvb_cmp_label_name(c->e.label)));
+    }
+    return json_pack("{s:s, s:o}", "file", m->baseline_path, "metrics", a);
+}
+
+int gvb_report_write_json(FILE *f, const gvb_model *m)
+{
+    json_t *inputs = json_array();
+    for (size_t i = 0; i < m->n_inputs; i++) {
+        const gvb_run *r = m->inputs[i].run;
+        json_array_append_new(inputs, json_pack("{s:s, s:s, s:s, s:s}", "path",
+                                                m->inputs[i].path, "started_at", r->started_at,
+                                                "finished_at", r->finished_at, "tool_version",
+                                                r->tool_version));
+    }
+    json_t *root = json_pack(
+        "{s:s, s:i, s:o, s:o, s:{s:i, s:i, s:i, s:i}, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "tool", "gpu-virt-bench", "report_version", 1, "inputs", inputs, "gpu",
+        kv_json(m->n_inputs ? &m->inputs[0].run->gpu : NULL), "status_count", "OK",
+        m->status_count[GVB_OK], "SKIP", m->status_count[GVB_SKIP], "FAIL",
+        m->status_count[GVB_FAIL], "INERT", m->status_count[GVB_INERT], "metrics_ok",
+        m->metrics_ok, "catalog_metrics", m->catalog_visible, "systems", systems_json(m),
+        "metrics", metrics_json(m), "categories", categories_json(m), "recommendations",
+        recs_json(m), "warnings", warns_json(m), "compare", compare_json(m));
+    if (!root)
+        return -1;
+    int rc = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER);
+    fputc('\n', f);
+    json_decref(root);
+    return rc || ferror(f) ? -1 : 0;
+}

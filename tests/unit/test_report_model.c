@@ -1,0 +1,505 @@
+/* The comparison model's rules on constructed samples: no claim between identical
+ * distributions, the right winner and direction for a clear shift (lower- and higher-is-better,
+ * ratio and difference), models and INERT systems never ranked, mixed GPUs rejected, per-file
+ * baselines, recommendation outcomes, and the renderers' escaping. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report/doc.h"
+#include "report/model.h"
+#include "tests.h"
+
+/* Normal samples (Box-Muller over the project's seeded generator). */
+static void fill_normal(gvb_series *s, uint64_t seed, double mean, double sd, int n)
+{
+    gvb_rng rng;
+    gvb_rng_seed(&rng, seed);
+    for (int i = 0; i < n; i++) {
+        double u1 = gvb_rng_unit(&rng), u2 = gvb_rng_unit(&rng);
+        double z = sqrt(-2 * log(u1 > 0 ? u1 : 1e-300)) * cos(2 * M_PI * u2);
+        gvb_series_push(s, mean + sd * z);
+    }
+}
+
+static gvb_result *add(gvb_run *run, const char *sys, const char *metric, gvb_direction dir,
+                       uint64_t seed, double mean, double sd, int n)
+{
+    gvb_result *r = gvb_run_add_result(run);
+    snprintf(r->system, sizeof r->system, "%s", sys);
+    snprintf(r->metric, sizeof r->metric, "%s", metric);
+    const gvb_metric_def *d = gvb_metric_find(metric);
+    snprintf(r->name, sizeof r->name, "%s", d ? d->name : metric);
+    snprintf(r->unit, sizeof r->unit, "%s", d ? d->unit : "us");
+    snprintf(r->category, sizeof r->category, "%s",
+             d ? gvb_category_name(d->category) : "overhead");
+    r->direction = dir;
+    r->tenants = 1;
+    r->status = GVB_OK;
+    fill_normal(&r->samples, seed, mean, sd, n);
+    gvb_result_finish(r, 7);
+    return r;
+}
+
+static void new_run(gvb_run *run, const char *gpu)
+{
+    memset(run, 0, sizeof *run);
+    run->schema_version = GVB_SCHEMA_VERSION;
+    strcpy(run->tool_version, "test");
+    strcpy(run->started_at, "2026-11-24T00:00:00Z");
+    strcpy(run->finished_at, "2026-11-24T00:01:00Z");
+    gvb_kv_set_text(&run->gpu, "name", "%s", gpu);
+    gvb_kv_set_text(&run->config, "seed", "11");
+}
+
+static void add_system(gvb_run *run, const char *name, const char *kind, const char *status)
+{
+    gvb_system_record *s = gvb_run_add_system(run, name, kind);
+    gvb_kv_set_text(&s->activation, "status", "%s", status);
+}
+
+static gvb_result one(const char *metric, gvb_direction dir, uint64_t seed, double mean,
+                      double sd, int n)
+{
+    gvb_run tmp = {0};
+    gvb_result *r = add(&tmp, "x", metric, dir, seed, mean, sd, n);
+    gvb_result out = *r; /* takes the samples over */
+    free(tmp.results);
+    return out;
+}
+
+static void test_identical_distributions_no_claim(void **state)
+{
+    (void)state;
+    /* the same samples in another order: never a claim, the ratio is exactly 1 */
+    gvb_result a = one("OH-001", GVB_LOWER, 100, 10.0, 0.5, 100);
+    gvb_result b = one("OH-001", GVB_LOWER, 100, 10.0, 0.5, 100);
+    for (size_t i = 0; i < b.samples.n / 2; i++) {
+        double t = b.samples.v[i];
+        b.samples.v[i] = b.samples.v[b.samples.n - 1 - i];
+        b.samples.v[b.samples.n - 1 - i] = t;
+    }
+    gvb_effect e;
+    gvb_effect_compute(&a, &b, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_SAME);
+    assert_double_equal(e.est, 1.0, 1e-12);
+    assert_true(e.lo < 1 && e.hi > 1);
+    gvb_result_free(&a);
+    gvb_result_free(&b);
+    /* 200 pairs drawn from one distribution: a 95 % CI excludes 1 by chance in about 5 % of
+     * them (here: 9 of 200 for n = 10, 7 of 200 for n = 100); never in more than 10 % */
+    for (int n = 10; n <= 100; n *= 10) {
+        int claims = 0;
+        for (int i = 0; i < 200; i++) {
+            gvb_result x = one("OH-001", GVB_LOWER, 1000 + i, 10.0, 0.5, n);
+            gvb_result y = one("OH-001", GVB_LOWER, 5000 + i, 10.0, 0.5, n);
+            gvb_effect_compute(&x, &y, 5, &e);
+            assert_true(e.is_ratio);
+            assert_int_not_equal(e.verdict, GVB_EFF_UNTESTED);
+            claims += e.verdict != GVB_EFF_SAME;
+            gvb_result_free(&x);
+            gvb_result_free(&y);
+        }
+        print_message("identical distributions, n = %d: %d of 200 pairs claimed\n", n, claims);
+        assert_true(claims <= 20);
+    }
+}
+
+static void test_shift_lower_is_better(void **state)
+{
+    (void)state;
+    gvb_result slow = one("OH-001", GVB_LOWER, 1, 12.0, 0.5, 100);
+    gvb_result fast = one("OH-001", GVB_LOWER, 2, 10.0, 0.5, 100);
+    gvb_effect e;
+    gvb_effect_compute(&slow, &fast, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_WORSE);
+    assert_true(e.is_ratio);
+    assert_double_equal(e.est, 1.2, 0.03);
+    assert_true(e.lo > 1 && e.lo <= e.est && e.est <= e.hi);
+    gvb_effect_compute(&fast, &slow, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_BETTER);
+    assert_true(e.hi < 1);
+    gvb_result_free(&slow);
+    gvb_result_free(&fast);
+}
+
+static void test_shift_higher_is_better(void **state)
+{
+    (void)state;
+    gvb_result hi = one("IS-001", GVB_HIGHER, 3, 95.0, 1.0, 50);
+    gvb_result lo = one("IS-001", GVB_HIGHER, 4, 80.0, 1.0, 50);
+    gvb_effect e;
+    gvb_effect_compute(&hi, &lo, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_BETTER);
+    assert_true(e.lo > 1);
+    gvb_effect_compute(&lo, &hi, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_WORSE);
+    gvb_result_free(&hi);
+    gvb_result_free(&lo);
+}
+
+static void test_values_around_zero_use_difference(void **state)
+{
+    (void)state;
+    gvb_result a = one("IS-009", GVB_LOWER, 5, 3.0, 0.5, 60);
+    gvb_result b = one("IS-009", GVB_LOWER, 6, 0.0, 0.5, 60);
+    gvb_effect e;
+    gvb_effect_compute(&a, &b, 5, &e);
+    assert_false(e.is_ratio);
+    assert_int_equal(e.verdict, GVB_EFF_WORSE);
+    assert_double_equal(e.est, 3.0, 0.4);
+    assert_true(e.lo > 0);
+    gvb_result c = one("IS-009", GVB_LOWER, 7, 0.0, 0.5, 60);
+    gvb_effect_compute(&c, &b, 5, &e);
+    assert_false(e.is_ratio);
+    assert_int_equal(e.verdict, GVB_EFF_SAME);
+    assert_true(e.lo < 0 && e.hi > 0);
+    gvb_result_free(&a);
+    gvb_result_free(&b);
+    gvb_result_free(&c);
+}
+
+static void test_untestable(void **state)
+{
+    (void)state;
+    gvb_result a = one("OH-001", GVB_LOWER, 8, 10, 1, 1);
+    gvb_result b = one("OH-001", GVB_LOWER, 9, 10, 1, 50);
+    gvb_effect e;
+    gvb_effect_compute(&a, &b, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_UNTESTED);
+    assert_non_null(strstr(e.why, "fewer than 2"));
+    gvb_effect_compute(NULL, &b, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_UNTESTED);
+    gvb_result c = one("IS-005", GVB_PASS, 10, 1, 0, 3);
+    gvb_effect_compute(&c, &c, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_UNTESTED);
+    /* a primary value that is not the samples' median (an index over tenants) */
+    gvb_result d = one("IS-008", GVB_HIGHER, 11, 10, 1, 50);
+    d.value = 0.99;
+    gvb_effect_compute(&d, &b, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_UNTESTED);
+    assert_non_null(strstr(e.why, "not the median"));
+    assert_int_equal(gvb_pass_outcome(&c), 1);
+    c.value = 0;
+    assert_int_equal(gvb_pass_outcome(&c), 0);
+    gvb_result_free(&a);
+    gvb_result_free(&b);
+    gvb_result_free(&c);
+    gvb_result_free(&d);
+}
+
+/* native, hami (slower), mps (same as native on OH-001, clearly best on OH-002), a model and an
+ * INERT layer whose numbers are far better than everyone's. */
+static void build_run(gvb_run *run)
+{
+    new_run(run, "NVIDIA H100 80GB HBM3");
+    add_system(run, "native", "native", "OK");
+    add_system(run, "hami", "hami", "OK");
+    add_system(run, "mps", "mps", "OK");
+    add_system(run, "mig-ideal", "model", "OK");
+    add_system(run, "fcsp", "preload", "INERT");
+    add(run, "native", "OH-001", GVB_LOWER, 21, 10, 0.3, 100);
+    add(run, "hami", "OH-001", GVB_LOWER, 22, 12, 0.3, 100);
+    add(run, "mps", "OH-001", GVB_LOWER, 23, 10, 0.3, 100);
+    add(run, "mig-ideal", "OH-001", GVB_LOWER, 24, 5, 0.3, 100);
+    add(run, "fcsp", "OH-001", GVB_LOWER, 25, 4, 0.3, 100);
+    add(run, "native", "OH-002", GVB_LOWER, 31, 80, 2, 100);
+    add(run, "hami", "OH-002", GVB_LOWER, 32, 95, 2, 100);
+    add(run, "mps", "OH-002", GVB_LOWER, 33, 60, 2, 100);
+    add(run, "mig-ideal", "OH-002", GVB_LOWER, 34, 10, 2, 100);
+    add(run, "native", "IS-001", GVB_HIGHER, 41, 90, 0.5, 20);
+    add(run, "hami", "IS-001", GVB_HIGHER, 42, 98, 0.5, 20);
+    add(run, "mps", "IS-001", GVB_HIGHER, 43, 85, 0.5, 20);
+    add(run, "mig-ideal", "IS-001", GVB_HIGHER, 44, 100, 0.1, 20);
+}
+
+static int sys_index(const gvb_model *m, const char *label)
+{
+    for (int i = 0; i < m->n_systems; i++)
+        if (strcmp(m->systems[i].label, label) == 0)
+            return i;
+    return -1;
+}
+
+static void test_best_and_labels(void **state)
+{
+    (void)state;
+    gvb_run run;
+    build_run(&run);
+    const gvb_run *runs[] = {&run};
+    const char *paths[] = {"a.json"};
+    gvb_model m;
+    char err[256];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(m.n_systems, 5);
+    assert_string_equal(m.systems[0].label, "native");
+    int hami = sys_index(&m, "hami"), mps = sys_index(&m, "mps");
+    int model = sys_index(&m, "mig-ideal (model)"), inert = sys_index(&m, "fcsp (INERT)");
+    assert_true(hami > 0 && mps > 0 && model > 0 && inert > 0);
+    assert_false(gvb_msys_claimable(&m.systems[model]));
+    assert_false(gvb_msys_claimable(&m.systems[inert]));
+
+    /* OH-001: native and mps are one distribution -> no winner, although the model and the
+     * INERT layer have far lower numbers */
+    const gvb_mmetric *oh1 = &m.metrics[gvb_model_metric(&m, "OH-001")];
+    assert_int_equal(oh1->best.kind, GVB_BEST_SAME);
+    assert_true(oh1->best.best == 0 || oh1->best.best == mps);
+    assert_int_equal(oh1->cells[hami].vs_base.verdict, GVB_EFF_WORSE);
+    assert_int_equal(oh1->cells[mps].vs_base.verdict, GVB_EFF_SAME);
+    assert_int_equal(oh1->cells[model].vs_base.verdict, GVB_EFF_UNTESTED);
+    assert_int_equal(oh1->cells[inert].vs_base.verdict, GVB_EFF_UNTESTED);
+
+    /* OH-002 (lower is better): mps clearly best, against native as runner-up */
+    const gvb_mmetric *oh2 = &m.metrics[gvb_model_metric(&m, "OH-002")];
+    assert_int_equal(oh2->best.kind, GVB_BEST_CLAIMED);
+    assert_int_equal(oh2->best.best, mps);
+    assert_int_equal(oh2->best.runner_up, 0);
+    assert_int_equal(oh2->best.vs_runner_up.verdict, GVB_EFF_BETTER);
+    assert_true(oh2->best.vs_runner_up.hi < 1);
+
+    /* IS-001 (higher is better): hami best, the model's 100 % never counts */
+    const gvb_mmetric *is1 = &m.metrics[gvb_model_metric(&m, "IS-001")];
+    assert_int_equal(is1->best.kind, GVB_BEST_CLAIMED);
+    assert_int_equal(is1->best.best, hami);
+    assert_true(is1->best.vs_runner_up.lo > 1);
+    assert_int_equal(is1->cells[hami].vs_base.verdict, GVB_EFF_BETTER);
+    assert_int_equal(is1->cells[mps].vs_base.verdict, GVB_EFF_WORSE);
+
+    /* per system against native */
+    assert_int_equal(m.systems[hami].worse, 2);
+    assert_int_equal(m.systems[hami].better, 1);
+    assert_int_equal(m.systems[mps].better, 1);
+    assert_int_equal(m.systems[mps].same, 1);
+
+    /* every table names the model and the INERT system with their labels, and never ranks them */
+    gvb_doc d;
+    assert_int_equal(gvb_report_doc(&d, &m), 0);
+    int tables = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        const gvb_doc_block *b = &d.b[i];
+        if (b->kind != GVB_DOC_TABLE || strcmp(b->cells[b->cols - 2].text, "Best") != 0)
+            continue;
+        tables++;
+        int seen_model = 0, seen_inert = 0;
+        for (size_t c = 0; c < b->cols; c++) {
+            seen_model |= strcmp(b->cells[c].text, "mig-ideal (model)") == 0;
+            seen_inert |= strcmp(b->cells[c].text, "fcsp (INERT)") == 0;
+        }
+        assert_true(seen_model && seen_inert);
+        for (size_t r = 1; r < b->n_cells / b->cols; r++) {
+            const char *best = b->cells[r * b->cols + b->cols - 2].text;
+            assert_null(strstr(best, "model"));
+            assert_null(strstr(best, "INERT"));
+            assert_null(strstr(best, "mig-ideal"));
+            assert_null(strstr(best, "fcsp"));
+        }
+    }
+    assert_int_equal(tables, 2); /* overhead, isolation */
+    gvb_doc_free(&d);
+    gvb_model_free(&m);
+    gvb_run_free(&run);
+}
+
+static void test_mixed_gpus_rejected(void **state)
+{
+    (void)state;
+    gvb_run a, b;
+    new_run(&a, "NVIDIA H100 80GB HBM3");
+    new_run(&b, "NVIDIA A100-SXM4-80GB");
+    add_system(&a, "native", "native", "OK");
+    add_system(&b, "native", "native", "OK");
+    add(&a, "native", "OH-001", GVB_LOWER, 1, 10, 1, 10);
+    add(&b, "native", "OH-001", GVB_LOWER, 2, 10, 1, 10);
+    const gvb_run *runs[] = {&a, &b};
+    const char *paths[] = {"h100.json", "a100.json"};
+    gvb_model m;
+    char err[512];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 2, NULL, NULL, err, sizeof err), -1);
+    assert_non_null(strstr(err, "different GPU models"));
+    assert_non_null(strstr(err, "A100"));
+    assert_non_null(strstr(err, "h100.json"));
+    assert_null(strchr(err, '\n'));
+    gvb_run_free(&a);
+    gvb_run_free(&b);
+}
+
+static void test_files_merge_with_own_baseline(void **state)
+{
+    (void)state;
+    gvb_run a, b;
+    new_run(&a, "NVIDIA H100 80GB HBM3");
+    new_run(&b, "NVIDIA H100 80GB HBM3");
+    add_system(&a, "native", "native", "OK");
+    add_system(&a, "hami", "hami", "OK");
+    add_system(&b, "native", "native", "OK");
+    add_system(&b, "mps", "mps", "OK");
+    add(&a, "native", "OH-001", GVB_LOWER, 1, 10, 0.3, 50);
+    add(&a, "hami", "OH-001", GVB_LOWER, 2, 12, 0.3, 50);
+    /* node b is slower overall; mps equals its own native */
+    add(&b, "native", "OH-001", GVB_LOWER, 3, 14, 0.3, 50);
+    add(&b, "mps", "OH-001", GVB_LOWER, 4, 14, 0.3, 50);
+    const gvb_run *runs[] = {&a, &b};
+    const char *paths[] = {"a.json", "b.json"};
+    gvb_model m;
+    char err[256];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 2, NULL, NULL, err, sizeof err), 0);
+    int n2 = sys_index(&m, "native@2"), mps = sys_index(&m, "mps");
+    assert_true(n2 > 0 && mps > 0);
+    assert_int_equal(m.systems[mps].baseline, n2);
+    assert_int_equal(m.systems[n2].baseline, 0);
+    const gvb_mmetric *oh1 = &m.metrics[0];
+    assert_int_equal(oh1->cells[mps].vs_base.verdict, GVB_EFF_SAME);
+    assert_int_equal(oh1->cells[n2].vs_base.verdict, GVB_EFF_WORSE);
+    gvb_model_free(&m);
+    gvb_run_free(&a);
+    gvb_run_free(&b);
+}
+
+static void test_recommendations(void **state)
+{
+    (void)state;
+    gvb_run run;
+    build_run(&run);
+    /* latency use case (OH-001): hami slower, mps best; allocation (OH-002): mps wins;
+     * isolation: an IS-005 check that hami passes and mps fails, plus IS-009 won by mps */
+    gvb_result *p = add(&run, "hami", "IS-005", GVB_PASS, 51, 1, 0, 3);
+    p->value = 1;
+    p = add(&run, "mps", "IS-005", GVB_PASS, 52, 1, 0, 3);
+    p->value = 0;
+    add(&run, "hami", "IS-009", GVB_LOWER, 53, 20, 1, 50);
+    add(&run, "mps", "IS-009", GVB_LOWER, 54, 10, 1, 50);
+    const gvb_run *runs[] = {&run};
+    const char *paths[] = {"a.json"};
+    gvb_model m;
+    char err[256];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    int hami = sys_index(&m, "hami"), mps = sys_index(&m, "mps");
+    for (size_t i = 0; i < gvb_n_usecases; i++) {
+        const gvb_mrec *r = &m.recs[i];
+        if (!strcmp(r->uc->id, "allocation")) {
+            assert_int_equal(r->outcome, GVB_REC_PICK);
+            assert_int_equal(r->pick, mps);
+        } else if (!strcmp(r->uc->id, "isolation")) {
+            /* mps wins IS-009 but fails IS-005, hami wins IS-005: no single choice */
+            assert_int_equal(r->outcome, GVB_REC_SPLIT);
+            assert_int_equal(r->wins[hami], 1);
+            assert_int_equal(r->wins[mps], 1);
+            assert_int_equal(r->fails[mps], 1);
+        } else if (!strcmp(r->uc->id, "faults")) {
+            assert_int_equal(r->outcome, GVB_REC_NO_DATA);
+        }
+    }
+    gvb_model_free(&m);
+    gvb_run_free(&run);
+
+    /* identical layers: no recommendation */
+    gvb_run same;
+    new_run(&same, "gpu");
+    add_system(&same, "native", "native", "OK");
+    add_system(&same, "hami", "hami", "OK");
+    add_system(&same, "mps", "mps", "OK");
+    add(&same, "hami", "OH-002", GVB_LOWER, 61, 80, 2, 100);
+    add(&same, "mps", "OH-002", GVB_LOWER, 61, 80, 2, 100); /* the same samples */
+    runs[0] = &same;
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    for (size_t i = 0; i < gvb_n_usecases; i++)
+        if (!strcmp(m.recs[i].uc->id, "allocation"))
+            assert_int_equal(m.recs[i].outcome, GVB_REC_NONE_SIGNIFICANT);
+    gvb_model_free(&m);
+    gvb_run_free(&same);
+}
+
+static void test_suspect_results_not_claimed(void **state)
+{
+    (void)state;
+    gvb_run run;
+    new_run(&run, "gpu");
+    add_system(&run, "native", "native", "OK");
+    add_system(&run, "hami", "hami", "OK");
+    add(&run, "native", "LLM-001", GVB_HIGHER, 1, 370, 3, 30);
+    gvb_result *r = add(&run, "hami", "LLM-001", GVB_HIGHER, 2, 1030, 3, 30);
+    gvb_kv_set_num(&r->extras, "pct_of_peak", 104);
+    const gvb_run *runs[] = {&run};
+    const char *paths[] = {"a.json"};
+    gvb_model m;
+    char err[256];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(m.n_warns, 1);
+    assert_int_equal(m.warns[0].kind, GVB_WARN_ABOVE_PEAK);
+    assert_int_equal(m.metrics[0].cells[1].vs_base.verdict, GVB_EFF_UNTESTED);
+    assert_int_equal(m.metrics[0].best.kind, GVB_BEST_NONE);
+    gvb_model_free(&m);
+    gvb_run_free(&run);
+}
+
+static char *render(int (*fn)(FILE *, const gvb_doc *), const gvb_doc *d)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    fn(f, d);
+    fclose(f);
+    return buf;
+}
+
+static void test_renderers_escape(void **state)
+{
+    (void)state;
+    gvb_doc d = {0};
+    gvb_doc_heading(&d, 2, "x", "A <b> & 'c'");
+    gvb_doc_table(&d, 2);
+    gvb_doc_cell(&d, 0, "k");
+    gvb_doc_cell(&d, GVB_CELL_NUM, "v");
+    gvb_doc_cell(&d, 0, "a|b");
+    gvb_doc_cell(&d, GVB_CELL_STRONG, "<script>");
+    char *md = render(gvb_doc_write_md, &d);
+    assert_non_null(strstr(md, "## A \\<b\\> & 'c'"));
+    assert_non_null(strstr(md, "| a\\|b | **\\<script\\>** |"));
+    assert_non_null(strstr(md, "|---|---:|"));
+    free(md);
+    char *txt = render(gvb_doc_write_txt, &d);
+    assert_non_null(strstr(txt, "a|b  <script>"));
+    free(txt);
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    gvb_html_escape(f, "<script>\"x\" & 'y'</script>");
+    fclose(f);
+    assert_string_equal(buf, "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;");
+    free(buf);
+    gvb_doc_free(&d);
+}
+
+static void test_format_names(void **state)
+{
+    (void)state;
+    gvb_report_format f;
+    assert_int_equal(gvb_report_format_parse("md", &f), 0);
+    assert_int_equal(f, GVB_REPORT_MD);
+    assert_int_equal(gvb_report_format_parse("html", &f), 0);
+    assert_int_equal(f, GVB_REPORT_HTML);
+    assert_int_equal(gvb_report_format_parse("pdf", &f), -1);
+    assert_int_equal(gvb_report_format_from_path("out/report.json", &f), 0);
+    assert_int_equal(f, GVB_REPORT_JSON);
+    assert_int_equal(gvb_report_format_from_path("out.d/report", &f), -1);
+}
+
+int run_report_model_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_identical_distributions_no_claim),
+        cmocka_unit_test(test_shift_lower_is_better),
+        cmocka_unit_test(test_shift_higher_is_better),
+        cmocka_unit_test(test_values_around_zero_use_difference),
+        cmocka_unit_test(test_untestable),
+        cmocka_unit_test(test_best_and_labels),
+        cmocka_unit_test(test_mixed_gpus_rejected),
+        cmocka_unit_test(test_files_merge_with_own_baseline),
+        cmocka_unit_test(test_recommendations),
+        cmocka_unit_test(test_suspect_results_not_claimed),
+        cmocka_unit_test(test_renderers_escape),
+        cmocka_unit_test(test_format_names),
+    };
+    return cmocka_run_group_tests_name("report_model", tests, NULL, NULL);
+}
