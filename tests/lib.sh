@@ -35,4 +35,14 @@ for r in d["results"]:
         break
 PY
 }
+# PIDs of workers of THIS binary still alive (by executable path, so that test runs of other
+# checkouts on the same machine do not count).
+leftover_workers() {
+    local exe p
+    exe=$(readlink -f "$GVB")
+    for p in /proc/[0-9]*; do
+        [ "$(readlink "$p/exe" 2>/dev/null)" = "$exe" ] && tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q __worker && echo "${p#/proc/}"
+    done
+    return 0
+}
 summary() { echo "$1: $PASSED passed, $FAILED failed, $SKIPPED skipped"; }

@@ -38,7 +38,7 @@ spread=$(result "$J" fake SELF-007 value)
 check "SELF-007: phase 1 releases tenants together (spread ${spread} ms < 40; arrivals 150 ms apart)" python3 -c "import sys; sys.exit(0 if float('$spread') < 40 else 1)"
 check "SELF-007: a tenant that exits does not hold phase 2" [ "$(result "$J" fake SELF-007 extras.t0.phase2_released)" = 1 ]
 check "the run went on after the crash and the hang" [ "$(json_get "$J" 'len(d["results"])')" = 7 ]
-check "no worker left running" bash -c "! pgrep -f '[g]pu-virt-bench __worker' >/dev/null"
+check "no worker left running" [ -z "$(leftover_workers)" ]
 
 # ---- clean run, old flags, json-only, never overwrite
 "$GVB" --system fake --metrics SELF-001,SELF-006 --json-only --output "$TMP/b" >/dev/null 2>&1; rc=$?
@@ -113,7 +113,7 @@ check "SIGINT: exit 130" [ $rc -eq 130 ]
 J2=$(ls "$TMP"/int/*/results.json 2>/dev/null | head -1)
 check "SIGINT: measured results kept" [ "$(result "$J2" fake SELF-001 status)" = OK ]
 check "SIGINT: the running metric is FAIL 'interrupted'" [ "$(result "$J2" fake SELF-004 reason)" = interrupted ]
-check "SIGINT: no worker left running" bash -c "! pgrep -f '[g]pu-virt-bench __worker' >/dev/null"
+check "SIGINT: no worker left running" [ -z "$(leftover_workers)" ]
 
 summary cli
 [ $FAILED -eq 0 ]
