@@ -26,5 +26,8 @@ int run_protocol_tests(void);
 int run_catalog_tests(void);
 int run_report_tests(void);
 int run_env_tests(void);
+int run_busbw_tests(void);
+int run_frag_tests(void);
+int run_child_tests(void);
 
 #endif
