@@ -43,7 +43,7 @@ done
 # FRAG / ERR / NCCL on native (issue 9): every single-GPU metric OK with plausible values, the
 # faulting children contained (no process left behind), NCCL SKIP on one GPU with the count.
 t0=$(date +%s)
-"$GVB" run --systems native --category fragmentation,error,nccl --output "$TMP/ext" >"$DEST/gpu-ext.txt" 2>&1; rc=$?
+"$GVB" run --verbose --systems native --category fragmentation,error,nccl --output "$TMP/ext" >"$DEST/gpu-ext.txt" 2>&1; rc=$?
 echo "  (fragmentation,error,nccl on native: $(( $(date +%s) - t0 )) s)"
 J=$(ls "$TMP"/ext/*/results.json 2>/dev/null | head -1)
 [ -n "$J" ] && cp "$J" "$DEST/gpu-ext.json"
