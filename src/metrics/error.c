@@ -3,7 +3,10 @@
  * tenant forks before it has any CUDA context of its own (fork after CUDA init is unsafe): the
  * child writes one fixed-size record to a pipe and exits; the tenant reads it with a timeout,
  * reaps the child (killing it by pid past its deadline) and reports. So the tenant, the
- * harness and the other tenants survive whatever the child does. CLOCK_MONOTONIC is one clock
+ * harness and the other tenants survive whatever the child does. The tenant itself must never
+ * call the CUDA runtime, not even cudaGetErrorName (that initialises the driver, and children
+ * forked after it fail with cudaErrorInitializationError): children put the error's name in
+ * their record (err_name). CLOCK_MONOTONIC is one clock
  * for every process of the machine, so times taken in different children compare directly.
  * Methods in docs/metrics/error.md. */
 #include <fcntl.h>
@@ -23,6 +26,13 @@
 #define READ_TIMEOUT_S 20.0 /* a child that has not reported by then is hung */
 #define EXIT_TIMEOUT_S 10.0 /* a child that has not exited this long after its record is hung */
 #define SAMPLE_BUDGET_S 30.0
+#define NAME_LEN 48
+
+/* In a child: e's name into a record's name field. */
+static void name_error(char *dst, cudaError_t e)
+{
+    snprintf(dst, NAME_LEN, "%s", cudaGetErrorName(e));
+}
 
 static int err_samples(const gvb_worker *w) { return w->quick ? 5 : 10; }
 
@@ -33,6 +43,7 @@ typedef struct fault_rec {
     int err;       /* what the synchronize after the fault returned (or the setup error) */
     int flag_seen; /* the kernel's pre-fault store reached the host */
     double t_ready, t_launch, t_seen, t_err;
+    char err_name[NAME_LEN];
 } fault_rec;
 
 typedef struct flag_poller {
@@ -80,6 +91,7 @@ static int fault_child(void *arg, int fd)
         r.stage = 5; /* the harmless run's store never reached the host */
     if (r.stage) {
         r.err = (int)e;
+        name_error(r.err_name, e);
         return gvb_write_all(fd, &r, sizeof r) ? 1 : 0;
     }
     *(volatile unsigned long long *)flag = 0;
@@ -97,6 +109,7 @@ static int fault_child(void *arg, int fd)
         pthread_join(th, NULL);
     }
     r.err = (int)e;
+    name_error(r.err_name, e);
     r.flag_seen = pl.seen;
     r.t_seen = pl.t_seen;
     return gvb_write_all(fd, &r, sizeof r) ? 1 : 0;
@@ -131,7 +144,7 @@ static void run_fault_child(fault_run *f)
     } else if (f->rec.stage) {
         f->outcome = FAULT_SETUP;
         snprintf(f->why, sizeof f->why, "fault child setup step %d: %s", f->rec.stage,
-                 cudaGetErrorString((cudaError_t)f->rec.err));
+                 f->rec.err_name);
     } else if (f->rec.err == cudaSuccess) {
         f->outcome = FAULT_UNREPORTED;
         snprintf(f->why, sizeof f->why, "the faulting kernel's synchronize returned success");
@@ -167,8 +180,7 @@ static void tally_fault(fault_tally *t, const fault_run *f)
         if (f->rec.err != cudaErrorIllegalAddress)
             t->other_errors++;
         if (!t->first_error[0])
-            snprintf(t->first_error, sizeof t->first_error, "%s",
-                     cudaGetErrorName((cudaError_t)f->rec.err));
+            snprintf(t->first_error, sizeof t->first_error, "%s", f->rec.err_name);
     }
 }
 
@@ -224,6 +236,7 @@ const gvb_metric_impl gvb_impl_err_001 = {.run = err_001, .deadline_s = 150};
 typedef struct repl_rec {
     int ok, err;
     double t_start, t_done;
+    char err_name[NAME_LEN];
 } repl_rec;
 
 /* A fresh process's way to its first completed kernel. */
@@ -238,6 +251,7 @@ static int replacement_child(void *arg, int fd)
     r.t_done = gvb_now();
     r.ok = e == cudaSuccess;
     r.err = (int)e;
+    name_error(r.err_name, e);
     return gvb_write_all(fd, &r, sizeof r) ? 1 : 0;
 }
 
@@ -260,7 +274,7 @@ static double replace_until_kernel(double since, int *attempts, char *why, size_
         if (got == 1 && r.ok)
             return r.t_done;
         if (got == 1)
-            snprintf(why, len, "replacement: %s", cudaGetErrorString((cudaError_t)r.err));
+            snprintf(why, len, "replacement: %s", r.err_name);
         else
             snprintf(why, len, "replacement process gave no result");
         usleep(50000);
@@ -317,6 +331,7 @@ typedef struct by_rec {
     int type, err;
     double t;
     long long kernels;
+    char err_name[NAME_LEN];
 } by_rec;
 
 typedef struct by_arg {
@@ -338,6 +353,7 @@ static int bystander_child(void *arg, int fd)
     if (e != cudaSuccess) {
         r.type = BY_ERROR;
         r.err = (int)e;
+        name_error(r.err_name, e);
         gvb_write_all(fd, &r, sizeof r);
         return 2;
     }
@@ -351,6 +367,7 @@ static int bystander_child(void *arg, int fd)
             e = cudaStreamSynchronize(s);
         if (e != cudaSuccess) {
             r = (by_rec){.type = BY_ERROR, .err = (int)e, .t = gvb_now(), .kernels = kernels};
+            name_error(r.err_name, e);
             gvb_write_all(fd, &r, sizeof r);
             return 2;
         }
@@ -413,8 +430,7 @@ static void bystander_read(bystander *b)
         if (b->ready) { /* an error while running, not a failed start */
             b->errors++;
             if (!b->first_error[0])
-                snprintf(b->first_error, sizeof b->first_error, "%s",
-                         cudaGetErrorName((cudaError_t)r.err));
+                snprintf(b->first_error, sizeof b->first_error, "%s", r.err_name);
         } else {
             b->start_failures++;
         }
@@ -521,6 +537,8 @@ typedef struct scen_rec {
     int after_ok;  /* afterwards, an allocation, a kernel and a free still worked */
     int after_err;
     double value; /* scenario-specific: streams created, MiB reached */
+    double ms;    /* from the child's start to its record */
+    char err_name[NAME_LEN], after_name[NAME_LEN];
 } scen_rec;
 
 static size_t total_memory(void)
@@ -700,14 +718,19 @@ static int scenario_child(void *arg, int fd)
 {
     const scenario *s = arg;
     scen_rec r = {0};
+    double t0 = gvb_now();
     cudaError_t e;
     if ((e = cudaSetDevice(0)) != cudaSuccess || (e = cudaFree(0)) != cudaSuccess) {
         r.err = (int)e;
+        name_error(r.err_name, e);
         return gvb_write_all(fd, &r, sizeof r) ? 1 : 0;
     }
     r.ran = 1;
     s->run(&r);
     check_usable(&r);
+    name_error(r.err_name, (cudaError_t)r.err);
+    name_error(r.after_name, (cudaError_t)r.after_err);
+    r.ms = (gvb_now() - t0) * 1e3;
     return gvb_write_all(fd, &r, sizeof r) ? 1 : 0;
 }
 
@@ -725,7 +748,7 @@ static int run_scenario(const scenario *s, scen_rec *r, int *setup_failed, char 
     gvb_child_end end = gvb_child_finish(&c, got < 0 ? 0 : EXIT_TIMEOUT_S);
     char d[96];
     gvb_child_describe(&c, d, sizeof d);
-    const char *name = cudaGetErrorName((cudaError_t)r->err);
+    const char *name = r->err_name;
     if (got < 0 || end == GVB_CHILD_HUNG) {
         snprintf(why, len, "hang: no result within %.0f s, killed", s->timeout_s);
         return 0;
@@ -748,8 +771,7 @@ static int run_scenario(const scenario *s, scen_rec *r, int *setup_failed, char 
         return 0;
     }
     if (!r->after_ok) {
-        snprintf(why, len, "unusable afterwards: returned %s, then %s", name,
-                 cudaGetErrorName((cudaError_t)r->after_err));
+        snprintf(why, len, "unusable afterwards: returned %s, then %s", name, r->after_name);
         return 0;
     }
     snprintf(why, len, "clean: %s%s; allocation and kernel worked afterwards",
@@ -770,7 +792,7 @@ static int err_003(gvb_worker *w)
         int setup_failed;
         double t0 = gvb_now();
         int ok = run_scenario(s, &r, &setup_failed, why, sizeof why);
-        double ms = (gvb_now() - t0) * 1e3;
+        double ms = r.ran ? r.ms : (gvb_now() - t0) * 1e3;
         clean += ok;
         setup_failures += setup_failed;
         if (setup_failed)

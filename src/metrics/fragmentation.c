@@ -12,36 +12,39 @@
 
 #define MIB (1024.0 * 1024.0)
 #define SEARCH_STEP (2ull << 20) /* resolution of the largest-block search */
-#define FRAG_TIME_BUDGET_S 20.0  /* trials stop starting after this */
+#define FRAG_TRIALS_MAX 3
+#define FRAG_TRIAL_BUDGET_S 4.0 /* no trial starts that would end past this (the first always runs) */
 
-/* Largest single cudaMalloc that succeeds, to SEARCH_STEP, searching up to hi bytes. Each
- * probe is freed at once. Out-of-memory is the expected failure; any other error is
- * returned in *err (the search stops). */
+typedef struct probe_ctx {
+    int probes;
+    cudaError_t err;
+} probe_ctx;
+
+/* One probe of the search: 1 if `bytes` can be allocated (freed at once), 0 if out of
+ * memory, -1 on any other error (kept in err). */
+static int try_alloc(void *arg, uint64_t bytes)
+{
+    probe_ctx *c = arg;
+    void *p = NULL;
+    cudaError_t e = cudaMalloc(&p, bytes);
+    c->probes++;
+    if (e == cudaSuccess)
+        return (c->err = cudaFree(p)) == cudaSuccess ? 1 : -1;
+    cudaGetLastError(); /* out-of-memory is not sticky: clear it */
+    if (e == cudaErrorMemoryAllocation)
+        return 0;
+    c->err = e;
+    return -1;
+}
+
+/* Largest single cudaMalloc that succeeds, to 2 MiB, at most hi (gvb_largest_search). */
 static size_t largest_alloc(size_t hi, int *probes, cudaError_t *err)
 {
-    size_t good = 0, bad = (hi / SEARCH_STEP + 1) * SEARCH_STEP;
-    *err = cudaSuccess;
-    while (bad - good > SEARCH_STEP) {
-        size_t mid = (good + bad) / 2 / SEARCH_STEP * SEARCH_STEP;
-        if (mid <= good)
-            mid = good + SEARCH_STEP;
-        void *p = NULL;
-        cudaError_t e = cudaMalloc(&p, mid);
-        (*probes)++;
-        if (e == cudaSuccess) {
-            if ((*err = cudaFree(p)) != cudaSuccess)
-                return good;
-            good = mid;
-        } else {
-            cudaGetLastError(); /* out-of-memory is not sticky: clear it */
-            if (e != cudaErrorMemoryAllocation) {
-                *err = e;
-                return good;
-            }
-            bad = mid;
-        }
-    }
-    return good;
+    probe_ctx c = {0};
+    uint64_t v = gvb_largest_search(hi, SEARCH_STEP, try_alloc, &c);
+    *probes += c.probes;
+    *err = c.err;
+    return (size_t)v;
 }
 
 typedef struct frag_env {
@@ -143,7 +146,15 @@ static void emit_pattern_extras(gvb_worker *w, const frag_run *r)
     gvb_emit_extra(w, "pattern_alloc_failures", r->alloc_failures);
 }
 
-static int frag_trials(const gvb_worker *w) { return w->quick ? 1 : 3; }
+/* Whether trial t may start, t0 being when the first started: one trial of a large GPU's
+ * pattern takes about a second, so a large GPU gets fewer trials than a limited tenant. */
+static int frag_next_trial(const gvb_worker *w, int t, double t0)
+{
+    if (t == 0)
+        return 1;
+    double spent = gvb_now() - t0;
+    return t < (w->quick ? 1 : FRAG_TRIALS_MAX) && spent + spent / t <= FRAG_TRIAL_BUDGET_S;
+}
 static uint64_t trial_seed(const gvb_worker *w, int t) { return w->seed + 1000003ull * (uint64_t)t; }
 
 /* ---- FRAG-001 Fragmentation Index ------------------------------------------------------ */
@@ -155,7 +166,7 @@ static int frag_001(gvb_worker *w)
         return 1;
     double t0 = gvb_now();
     int t = 0;
-    for (; t < frag_trials(w) && gvb_now() - t0 < FRAG_TIME_BUDGET_S; t++) {
+    for (; frag_next_trial(w, t, t0); t++) {
         frag_run r;
         if (frag_pattern(&env, trial_seed(w, t), &r)) {
             frag_release(&env, &r);
@@ -286,7 +297,7 @@ static int frag_003(gvb_worker *w)
         return 1;
     double t0 = gvb_now();
     int t = 0;
-    for (; t < frag_trials(w) && gvb_now() - t0 < FRAG_TIME_BUDGET_S; t++) {
+    for (; frag_next_trial(w, t, t0); t++) {
         frag_run r;
         if (frag_pattern(&env, trial_seed(w, t), &r)) {
             frag_release(&env, &r);

@@ -87,6 +87,35 @@ void gvb_frag_plan_free(gvb_frag_plan *p)
     *p = (gvb_frag_plan){0};
 }
 
+uint64_t gvb_largest_search(uint64_t hi, uint64_t step, int (*probe)(void *ctx, uint64_t bytes),
+                            void *ctx)
+{
+    uint64_t bad = (hi / step + 1) * step, good = 0, down = step;
+    for (uint64_t at = bad - step; at > 0;) {
+        int r = probe(ctx, at);
+        if (r < 0)
+            return 0;
+        if (r > 0) {
+            good = at;
+            break;
+        }
+        bad = at;
+        at = bad > down ? (bad - down) / step * step : 0;
+        down *= 2;
+    }
+    while (bad - good > step) {
+        uint64_t mid = (good + bad) / 2 / step * step;
+        int r = probe(ctx, mid);
+        if (r < 0)
+            return good;
+        if (r > 0)
+            good = mid;
+        else
+            bad = mid;
+    }
+    return good;
+}
+
 double gvb_frag_index(double largest, double total_free)
 {
     if (!(total_free > 0))

@@ -41,6 +41,15 @@ typedef struct gvb_frag_plan {
 int gvb_frag_plan_make(gvb_frag_plan *p, uint64_t seed, uint64_t usable);
 void gvb_frag_plan_free(gvb_frag_plan *p);
 
+/* The largest size, a multiple of step and at most hi, for which probe(ctx, bytes) returns 1
+ * (0: too large; -1: an error, which ends the search with the best size found so far). The
+ * answer is usually just below hi, and a probe that succeeds with many GiB is the expensive
+ * kind on a GPU (the driver scrubs what it hands out), so the search starts at the top and
+ * steps down with doubling steps until a probe succeeds, then bisects the last gap: 2-3
+ * probes when hi is right, about 2 log2(gap / step) when it is far off. */
+uint64_t gvb_largest_search(uint64_t hi, uint64_t step, int (*probe)(void *ctx, uint64_t bytes),
+                            void *ctx);
+
 /* FRAG-001: (1 - largest allocatable block / total free) x 100, clamped to [0, 100];
  * NAN when total_free <= 0. */
 double gvb_frag_index(double largest, double total_free);

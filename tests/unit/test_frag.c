@@ -77,6 +77,49 @@ static void test_plan_too_small(void **state)
     assert_null(p.ops);
 }
 
+typedef struct fake_alloc {
+    uint64_t limit; /* largest size that "allocates" */
+    int probes, fail_at;
+} fake_alloc;
+
+static int fake_probe(void *arg, uint64_t bytes)
+{
+    fake_alloc *f = arg;
+    if (++f->probes == f->fail_at)
+        return -1;
+    return bytes <= f->limit;
+}
+
+static void test_largest_search(void **state)
+{
+    (void)state;
+    const uint64_t M = 1u << 20, step = 2 * M;
+    /* the reported free memory is right: a handful of probes */
+    fake_alloc f = {.limit = 80550 * M};
+    assert_true(gvb_largest_search(80552 * M + 196608, step, fake_probe, &f) == 80550 * M);
+    assert_true(f.probes <= 3);
+    /* far below the bound (an MPS limit under a physical free count): still exact */
+    fake_alloc g = {.limit = 3583 * M};
+    assert_true(gvb_largest_search(80000 * M, step, fake_probe, &g) == 3582 * M);
+    assert_true(g.probes <= 40);
+    /* above the bound: the bound, rounded down to the step */
+    fake_alloc h = {.limit = 1000 * M};
+    assert_true(gvb_largest_search(101 * M, step, fake_probe, &h) == 100 * M);
+    /* nothing fits */
+    fake_alloc z = {.limit = M};
+    assert_true(gvb_largest_search(64 * M, step, fake_probe, &z) == 0);
+    /* an error stops the search */
+    fake_alloc e = {.limit = 10 * M, .fail_at = 1};
+    assert_true(gvb_largest_search(64 * M, step, fake_probe, &e) == 0);
+    assert_int_equal(e.probes, 1);
+    /* exact for every limit over a range */
+    for (uint64_t lim = 0; lim < 300 * M; lim += 7 * M + 12345) {
+        fake_alloc r = {.limit = lim};
+        assert_true(gvb_largest_search(256 * M, step, fake_probe, &r) ==
+                    (lim < 256 * M ? lim : 256 * M) / step * step);
+    }
+}
+
 static void test_formulas(void **state)
 {
     (void)state;
@@ -94,6 +137,7 @@ int run_frag_tests(void)
         cmocka_unit_test(test_plan_well_formed),
         cmocka_unit_test(test_plan_deterministic),
         cmocka_unit_test(test_plan_too_small),
+        cmocka_unit_test(test_largest_search),
         cmocka_unit_test(test_formulas),
     };
     return cmocka_run_group_tests_name("frag", tests, NULL, NULL);
