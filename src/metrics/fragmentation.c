@@ -38,10 +38,12 @@ static int try_alloc(void *arg, uint64_t bytes)
 }
 
 /* Largest single cudaMalloc that succeeds, to 2 MiB, at most hi (gvb_largest_search). */
-static size_t largest_alloc(size_t hi, int *probes, cudaError_t *err)
+static size_t largest_alloc(size_t hi, int *probes, double *seconds, cudaError_t *err)
 {
     probe_ctx c = {0};
+    double t0 = gvb_now();
     uint64_t v = gvb_largest_search(hi, SEARCH_STEP, try_alloc, &c);
+    *seconds += gvb_now() - t0;
     *probes += c.probes;
     *err = c.err;
     return (size_t)v;
@@ -52,6 +54,7 @@ typedef struct frag_env {
     size_t free0, total0; /* cudaMemGetInfo before anything */
     size_t usable;        /* largest allocatable block before the pattern */
     int probes;
+    double search_s; /* time spent in largest-block searches */
 } frag_env;
 
 /* Context, barrier, and the tenant's usable bytes before any pattern. */
@@ -64,7 +67,7 @@ static int frag_setup(gvb_worker *w, frag_env *env)
     if (gvb_barrier(w) != 0)
         return gvb_report_status(w, GVB_FAIL, "start barrier failed");
     cudaError_t e;
-    env->usable = largest_alloc(env->free0, &env->probes, &e);
+    env->usable = largest_alloc(env->free0, &env->probes, &env->search_s, &e);
     if (e != cudaSuccess)
         return gvb_report_status(w, GVB_FAIL, "largest-block search: %s", cudaGetErrorString(e));
     if (env->usable < (64ull << 20))
@@ -97,6 +100,7 @@ static int frag_pattern(frag_env *env, uint64_t seed, frag_run *r)
     r->bytes = calloc(r->plan.n_slots, sizeof *r->bytes);
     if (!r->slot || !r->bytes)
         return gvb_report_status(w, GVB_FAIL, "out of host memory");
+    double t0 = gvb_now();
     for (size_t i = 0; i < r->plan.n_ops; i++) {
         const gvb_frag_op *o = &r->plan.ops[i];
         if (o->alloc) {
@@ -118,6 +122,7 @@ static int frag_pattern(frag_env *env, uint64_t seed, frag_run *r)
             r->bytes[o->slot] = 0;
         }
     }
+    gvb_emit_series(w, "pattern_s", gvb_now() - t0);
     return 0;
 }
 
@@ -184,7 +189,7 @@ static int frag_001(gvb_worker *w)
             return gvb_report_status(w, GVB_FAIL, "the pattern left no free memory to measure");
         }
         cudaError_t e;
-        size_t largest = largest_alloc(free_b, &env.probes, &e);
+        size_t largest = largest_alloc(free_b, &env.probes, &env.search_s, &e);
         if (e != cudaSuccess) {
             frag_release(&env, &r);
             return gvb_report_status(w, GVB_FAIL, "largest-block search after the pattern: %s",
@@ -202,6 +207,7 @@ static int frag_001(gvb_worker *w)
     }
     gvb_emit_extra(w, "trials", t);
     gvb_emit_extra(w, "search_probes", env.probes);
+    gvb_emit_extra(w, "search_s", env.search_s);
     gvb_emit_text(w, "search", "largest single cudaMalloc, binary search to 2 MiB");
     return 0;
 }
@@ -313,7 +319,7 @@ static int frag_003(gvb_worker *w)
         /* search above the reported free count too: a layer whose count leaked would hide
          * memory that is really there */
         size_t hi = free_b > env.usable ? free_b : env.usable;
-        size_t after = largest_alloc(hi, &env.probes, &e);
+        size_t after = largest_alloc(hi, &env.probes, &env.search_s, &e);
         if (e != cudaSuccess)
             return gvb_report_status(w, GVB_FAIL, "largest-block search after freeing: %s",
                                      cudaGetErrorString(e));
@@ -323,6 +329,7 @@ static int frag_003(gvb_worker *w)
     }
     gvb_emit_extra(w, "trials", t);
     gvb_emit_extra(w, "search_probes", env.probes);
+    gvb_emit_extra(w, "search_s", env.search_s);
     return 0;
 }
 const gvb_metric_impl gvb_impl_frag_003 = {.run = frag_003, .deadline_s = 120};
