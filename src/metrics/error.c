@@ -600,38 +600,26 @@ static void scen_exhaust_recover(scen_rec *r)
     free(p);
 }
 
-static void scen_threads_per_block(scen_rec *r)
+typedef enum { BAD_THREADS, BAD_SHARED_MEMORY, BAD_GRID } bad_launch;
+
+/* A launch whose configuration exceeds one of the device's limits. */
+static void scen_bad_launch(scen_rec *r, bad_launch kind)
 {
     struct cudaDeviceProp d;
     if ((r->err = (int)cudaGetDeviceProperties(&d, 0)) != cudaSuccess)
         return;
-    r->err = gvb_launch_config(0, 1, 1, (unsigned)d.maxThreadsPerBlock * 2, 0);
+    unsigned grid_y = kind == BAD_GRID ? (unsigned)d.maxGridSize[1] + 1 : 1;
+    unsigned threads = kind == BAD_THREADS ? (unsigned)d.maxThreadsPerBlock * 2 : 32;
+    size_t shared = kind == BAD_SHARED_MEMORY ? d.sharedMemPerBlockOptin + 4096 : 0;
+    r->err = gvb_launch_config(0, 1, grid_y, threads, shared);
     if (r->err == cudaSuccess)
         r->err = (int)cudaDeviceSynchronize();
     r->expect_ok = r->err != cudaSuccess;
 }
 
-static void scen_shared_memory(scen_rec *r)
-{
-    struct cudaDeviceProp d;
-    if ((r->err = (int)cudaGetDeviceProperties(&d, 0)) != cudaSuccess)
-        return;
-    r->err = gvb_launch_config(0, 1, 1, 32, d.sharedMemPerBlockOptin + 4096);
-    if (r->err == cudaSuccess)
-        r->err = (int)cudaDeviceSynchronize();
-    r->expect_ok = r->err != cudaSuccess;
-}
-
-static void scen_grid(scen_rec *r)
-{
-    struct cudaDeviceProp d;
-    if ((r->err = (int)cudaGetDeviceProperties(&d, 0)) != cudaSuccess)
-        return;
-    r->err = gvb_launch_config(0, 1, (unsigned)d.maxGridSize[1] + 1, 32, 0);
-    if (r->err == cudaSuccess)
-        r->err = (int)cudaDeviceSynchronize();
-    r->expect_ok = r->err != cudaSuccess;
-}
+static void scen_threads_per_block(scen_rec *r) { scen_bad_launch(r, BAD_THREADS); }
+static void scen_shared_memory(scen_rec *r) { scen_bad_launch(r, BAD_SHARED_MEMORY); }
+static void scen_grid(scen_rec *r) { scen_bad_launch(r, BAD_GRID); }
 
 /* Streams until creation fails, at most 10000: reaching the bound is fine (no limit met). */
 static void scen_streams(scen_rec *r)

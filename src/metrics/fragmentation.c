@@ -162,9 +162,11 @@ static int frag_next_trial(const gvb_worker *w, int t, double t0)
 }
 static uint64_t trial_seed(const gvb_worker *w, int t) { return w->seed + 1000003ull * (uint64_t)t; }
 
-/* ---- FRAG-001 Fragmentation Index ------------------------------------------------------ */
+/* The trial loop of FRAG-001 and FRAG-003: setup, then per trial a pattern, measure(),
+ * and the release of what is still held. measure() emits the trial's sample. */
+typedef int (*frag_measure_fn)(frag_env *env, frag_run *r);
 
-static int frag_001(gvb_worker *w)
+static int frag_trials(gvb_worker *w, frag_measure_fn measure)
 {
     frag_env env;
     if (frag_setup(w, &env))
@@ -173,44 +175,48 @@ static int frag_001(gvb_worker *w)
     int t = 0;
     for (; frag_next_trial(w, t, t0); t++) {
         frag_run r;
-        if (frag_pattern(&env, trial_seed(w, t), &r)) {
-            frag_release(&env, &r);
-            return 1;
-        }
-        size_t free_b = 0, total_b = 0;
-        GVB_CUDA_TRY(w, cudaMemGetInfo(&free_b, &total_b));
-        /* what the tenant may still allocate: the layer's (or driver's) free count, and the
-         * usable bytes before the pattern less what the pattern holds; the smaller counts
-         * (a limit that cudaMemGetInfo does not show, e.g. MPS's, makes the first too big) */
-        double budget_free = (double)env.usable - (double)r.held;
-        double total_free = fmin((double)free_b, budget_free);
-        if (!(total_free > 0)) {
-            frag_release(&env, &r);
-            return gvb_report_status(w, GVB_FAIL, "the pattern left no free memory to measure");
-        }
-        cudaError_t e;
-        size_t largest = largest_alloc(free_b, &env.probes, &env.search_s, &e);
-        if (e != cudaSuccess) {
-            frag_release(&env, &r);
-            return gvb_report_status(w, GVB_FAIL, "largest-block search after the pattern: %s",
-                                     cudaGetErrorString(e));
-        }
-        gvb_emit_sample(w, gvb_frag_index((double)largest, total_free));
-        gvb_emit_series(w, "largest_after_MiB", (double)largest / MIB);
-        gvb_emit_series(w, "free_reported_after_MiB", (double)free_b / MIB);
-        gvb_emit_series(w, "free_by_budget_after_MiB", budget_free / MIB);
-        gvb_emit_series(w, "held_after_MiB", (double)r.held / MIB);
-        if (t == 0)
+        int rc = frag_pattern(&env, trial_seed(w, t), &r);
+        if (!rc && t == 0)
             emit_pattern_extras(w, &r);
-        if (frag_release(&env, &r))
+        if (!rc)
+            rc = measure(&env, &r);
+        if (frag_release(&env, &r) || rc)
             return 1;
     }
     gvb_emit_extra(w, "trials", t);
     gvb_emit_extra(w, "search_probes", env.probes);
     gvb_emit_extra(w, "search_s", env.search_s);
-    gvb_emit_text(w, "search", "largest single cudaMalloc, binary search to 2 MiB");
     return 0;
 }
+
+/* ---- FRAG-001 Fragmentation Index ------------------------------------------------------ */
+
+static int measure_index(frag_env *env, frag_run *r)
+{
+    gvb_worker *w = env->w;
+    size_t free_b = 0, total_b = 0;
+    GVB_CUDA_TRY(w, cudaMemGetInfo(&free_b, &total_b));
+    /* what the tenant may still allocate: the layer's (or driver's) free count, and the
+     * usable bytes before the pattern less what the pattern holds; the smaller counts
+     * (a limit that cudaMemGetInfo does not show, e.g. MPS's, makes the first too big) */
+    double budget_free = (double)env->usable - (double)r->held;
+    double total_free = fmin((double)free_b, budget_free);
+    if (!(total_free > 0))
+        return gvb_report_status(w, GVB_FAIL, "the pattern left no free memory to measure");
+    cudaError_t e;
+    size_t largest = largest_alloc(free_b, &env->probes, &env->search_s, &e);
+    if (e != cudaSuccess)
+        return gvb_report_status(w, GVB_FAIL, "largest-block search after the pattern: %s",
+                                 cudaGetErrorString(e));
+    gvb_emit_sample(w, gvb_frag_index((double)largest, total_free));
+    gvb_emit_series(w, "largest_after_MiB", (double)largest / MIB);
+    gvb_emit_series(w, "free_reported_after_MiB", (double)free_b / MIB);
+    gvb_emit_series(w, "free_by_budget_after_MiB", budget_free / MIB);
+    gvb_emit_series(w, "held_after_MiB", (double)r->held / MIB);
+    return 0;
+}
+
+static int frag_001(gvb_worker *w) { return frag_trials(w, measure_index); }
 const gvb_metric_impl gvb_impl_frag_001 = {.run = frag_001, .deadline_s = 120};
 
 /* ---- FRAG-002 Allocation Latency Degradation ------------------------------------------ */
@@ -296,40 +302,26 @@ const gvb_metric_impl gvb_impl_frag_002 = {.run = frag_002, .deadline_s = 120};
 
 /* ---- FRAG-003 Memory Compaction Efficiency -------------------------------------------- */
 
-static int frag_003(gvb_worker *w)
+static int measure_after_free(frag_env *env, frag_run *r)
 {
-    frag_env env;
-    if (frag_setup(w, &env))
+    gvb_worker *w = env->w;
+    if (frag_release(env, r))
         return 1;
-    double t0 = gvb_now();
-    int t = 0;
-    for (; frag_next_trial(w, t, t0); t++) {
-        frag_run r;
-        if (frag_pattern(&env, trial_seed(w, t), &r)) {
-            frag_release(&env, &r);
-            return 1;
-        }
-        if (t == 0)
-            emit_pattern_extras(w, &r);
-        if (frag_release(&env, &r))
-            return 1;
-        size_t free_b = 0, total_b = 0;
-        GVB_CUDA_TRY(w, cudaMemGetInfo(&free_b, &total_b));
-        cudaError_t e;
-        /* search above the reported free count too: a layer whose count leaked would hide
-         * memory that is really there */
-        size_t hi = free_b > env.usable ? free_b : env.usable;
-        size_t after = largest_alloc(hi, &env.probes, &env.search_s, &e);
-        if (e != cudaSuccess)
-            return gvb_report_status(w, GVB_FAIL, "largest-block search after freeing: %s",
-                                     cudaGetErrorString(e));
-        gvb_emit_sample(w, gvb_percent((double)after, (double)env.usable));
-        gvb_emit_series(w, "usable_after_free_MiB", (double)after / MIB);
-        gvb_emit_series(w, "free_reported_after_free_MiB", (double)free_b / MIB);
-    }
-    gvb_emit_extra(w, "trials", t);
-    gvb_emit_extra(w, "search_probes", env.probes);
-    gvb_emit_extra(w, "search_s", env.search_s);
+    size_t free_b = 0, total_b = 0;
+    GVB_CUDA_TRY(w, cudaMemGetInfo(&free_b, &total_b));
+    cudaError_t e;
+    /* search above the reported free count too: a layer whose count leaked would hide
+     * memory that is really there */
+    size_t hi = free_b > env->usable ? free_b : env->usable;
+    size_t after = largest_alloc(hi, &env->probes, &env->search_s, &e);
+    if (e != cudaSuccess)
+        return gvb_report_status(w, GVB_FAIL, "largest-block search after freeing: %s",
+                                 cudaGetErrorString(e));
+    gvb_emit_sample(w, gvb_percent((double)after, (double)env->usable));
+    gvb_emit_series(w, "usable_after_free_MiB", (double)after / MIB);
+    gvb_emit_series(w, "free_reported_after_free_MiB", (double)free_b / MIB);
     return 0;
 }
+
+static int frag_003(gvb_worker *w) { return frag_trials(w, measure_after_free); }
 const gvb_metric_impl gvb_impl_frag_003 = {.run = frag_003, .deadline_s = 120};
