@@ -17,6 +17,7 @@
 #include "core/worker.h"
 #include "gpu/device.h"
 #include "report/model.h"
+#include "metrics/nccl.h"
 #include "report/report.h"
 #include "systems/system.h"
 
@@ -474,6 +475,8 @@ int main(int argc, char **argv)
         return gvb_worker_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "__probe"))
         return gvb_gpu_probe_main();
+    if (!strcmp(cmd, "__nccl_rank"))
+        return gvb_nccl_rank_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return EXIT_OK;

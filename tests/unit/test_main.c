@@ -11,5 +11,8 @@ int main(void)
     failed += run_report_tests();
     failed += run_env_tests();
     failed += run_report_model_tests();
+    failed += run_busbw_tests();
+    failed += run_frag_tests();
+    failed += run_child_tests();
     return failed > 125 ? 125 : failed;
 }

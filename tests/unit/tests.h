@@ -27,5 +27,8 @@ int run_catalog_tests(void);
 int run_report_tests(void);
 int run_env_tests(void);
 int run_report_model_tests(void);
+int run_busbw_tests(void);
+int run_frag_tests(void);
+int run_child_tests(void);
 
 #endif
