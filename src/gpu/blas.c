@@ -13,7 +13,7 @@
 
 #define LT_WORKSPACE_BYTES (32u << 20)
 
-_Static_assert(sizeof(cublasLtMatmulAlgo_t) <= sizeof(((gvb_fp8_gemm *)0)->algo),
+_Static_assert(sizeof(cublasLtMatmulAlgo_t) <= sizeof(((gvb_fp8_gemm *)0)->algo[0]),
                "cublasLtMatmulAlgo_t does not fit");
 
 int gvb_blas_create(gvb_blas *b, cudaStream_t s)
@@ -166,24 +166,41 @@ int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, char *w
     size_t ws = b->lt_ws_bytes;
     cublasStatus_t st = cublasLtMatmulPreferenceSetAttribute(
         pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
-    cublasLtMatmulHeuristicResult_t res;
+    cublasLtMatmulHeuristicResult_t res[GVB_FP8_ALGOS];
     int found = 0;
     if (st == CUBLAS_STATUS_SUCCESS)
         st = cublasLtMatmulAlgoGetHeuristic((cublasLtHandle_t)b->lt, desc, la, lb, lc, lc, pref,
-                                            1, &res, &found);
+                                            GVB_FP8_ALGOS, res, &found);
     cublasLtMatmulPreferenceDestroy(pref);
     LT_TRY(st, "AlgoGetHeuristic");
-    if (found < 1)
+    for (int i = 0; i < found; i++)
+        if (res[i].state == CUBLAS_STATUS_SUCCESS)
+            memcpy(g->algo[g->n_algos++], &res[i].algo, sizeof res[i].algo);
+    if (g->n_algos < 1)
         LT_TRY(CUBLAS_STATUS_NOT_SUPPORTED, "AlgoGetHeuristic found no fp8 algorithm");
-    memcpy(g->algo, &res.algo, sizeof res.algo);
     return 0;
+}
+
+int gvb_fp8_gemm_select(gvb_blas *b, gvb_fp8_gemm *g, const void *x, const void *w, void *y,
+                        char *why, size_t len)
+{
+    int st = (int)CUBLAS_STATUS_NOT_SUPPORTED;
+    for (g->chosen = 0; g->chosen < g->n_algos; g->chosen++) {
+        st = gvb_fp8_gemm_run(b, g, x, w, y);
+        if (st == 0)
+            return 0;
+    }
+    g->chosen = 0;
+    snprintf(why, len, "cublasLtMatmul: %s with each of the %d algorithms the heuristic offered",
+             cublasGetStatusString((cublasStatus_t)st), g->n_algos);
+    return st;
 }
 
 int gvb_fp8_gemm_run(gvb_blas *b, const gvb_fp8_gemm *g, const void *x, const void *w, void *y)
 {
     const float alpha = 1.0f, beta = 0.0f;
     cublasLtMatmulAlgo_t algo;
-    memcpy(&algo, g->algo, sizeof algo);
+    memcpy(&algo, g->algo[g->chosen], sizeof algo);
     return (int)cublasLtMatmul((cublasLtHandle_t)b->lt, (cublasLtMatmulDesc_t)g->desc, &alpha, w,
                                (cublasLtMatrixLayout_t)g->a, x, (cublasLtMatrixLayout_t)g->b,
                                &beta, y, (cublasLtMatrixLayout_t)g->c, y,

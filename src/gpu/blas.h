@@ -38,15 +38,21 @@ int gvb_gemm(gvb_blas *b, gvb_precision prec, int w_nk, int m, int n, int k, con
 
 /* fp8 e4m3 GEMM through cuBLASLt: Y[m][n] (bf16) = X[m][k] . W[n][k]^T (both e4m3, the "TN"
  * layout Hopper requires), per-tensor scales 1.0. Plan once, run many. */
+#define GVB_FP8_ALGOS 8
 typedef struct gvb_fp8_gemm {
-    void *desc, *a, *b, *c; /* cublasLt descriptors */
-    unsigned char algo[64]; /* cublasLtMatmulAlgo_t */
-    float *scales;          /* device: A and B scales */
+    void *desc, *a, *b, *c;                /* cublasLt descriptors */
+    unsigned char algo[GVB_FP8_ALGOS][64]; /* cublasLtMatmulAlgo_t, best first */
+    int n_algos, chosen;
+    float *scales; /* device: A and B scales */
     int m, n, k;
 } gvb_fp8_gemm;
 
 /* Returns 0, or non-zero with why (the device or library cannot do it). */
 int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, char *why, size_t len);
+/* Runs each candidate algorithm once on these buffers and keeps the first that runs (the
+ * heuristic's first choice is not guaranteed to). Returns 0, or the last status with why. */
+int gvb_fp8_gemm_select(gvb_blas *b, gvb_fp8_gemm *g, const void *x, const void *w, void *y,
+                        char *why, size_t len);
 int gvb_fp8_gemm_run(gvb_blas *b, const gvb_fp8_gemm *g, const void *x, const void *w, void *y);
 void gvb_fp8_gemm_destroy(gvb_fp8_gemm *g);
 

@@ -95,11 +95,11 @@ template <bool MAX> __device__ float block_reduce(float v, float *red)
 // ---- row softmax of attention scores (bf16 in place, fp32 math) ---------------------------
 // Row r of a stack of (rows_per_matrix x cols) score matrices holds query q = r % rows_per_matrix.
 // causal: keys j > q + (cols - rows_per_matrix) are masked (probability 0).
-// Rows whose length is a multiple of 8 and at most 8 x 8 x blockDim keep the row in registers
-// (one read, one write); others take three passes over global memory.
+// Rows whose length is a multiple of 8 and at most 8 x 8 x 256 keep the row in registers
+// (one read, one write; VECS 16-byte vectors per thread, the fewest that hold the row, so that
+// registers do not limit occupancy); others take three passes over global memory.
 
-#define SOFTMAX_VECS 8 // 16-byte vectors per thread in the register path
-
+template <int VECS>
 __global__ void softmax_rows_vec_kernel(bf16 *x, int cols, int rows_per_matrix, float scale,
                                         int causal)
 {
@@ -108,10 +108,10 @@ __global__ void softmax_rows_vec_kernel(bf16 *x, int cols, int rows_per_matrix, 
     int q = blockIdx.x % rows_per_matrix;
     int limit = causal ? min(cols, q + (cols - rows_per_matrix) + 1) : cols;
     int nvec = cols / 8;
-    float v[SOFTMAX_VECS][8];
+    float v[VECS][8];
     float m = -INFINITY;
 #pragma unroll
-    for (int k = 0; k < SOFTMAX_VECS; k++) {
+    for (int k = 0; k < VECS; k++) {
         int vi = threadIdx.x + k * blockDim.x;
         if (vi < nvec) {
             uint4 raw = reinterpret_cast<const uint4 *>(row)[vi];
@@ -127,7 +127,7 @@ __global__ void softmax_rows_vec_kernel(bf16 *x, int cols, int rows_per_matrix, 
     m = block_reduce<true>(m, red);
     float sum = 0;
 #pragma unroll
-    for (int k = 0; k < SOFTMAX_VECS; k++) {
+    for (int k = 0; k < VECS; k++) {
         int vi = threadIdx.x + k * blockDim.x;
         if (vi < nvec) {
 #pragma unroll
@@ -139,7 +139,7 @@ __global__ void softmax_rows_vec_kernel(bf16 *x, int cols, int rows_per_matrix, 
     }
     float inv = 1.0f / block_reduce<false>(sum, red);
 #pragma unroll
-    for (int k = 0; k < SOFTMAX_VECS; k++) {
+    for (int k = 0; k < VECS; k++) {
         int vi = threadIdx.x + k * blockDim.x;
         if (vi < nvec) {
             uint4 raw;
@@ -177,12 +177,18 @@ extern "C" int gvb_llm_softmax_rows(void *x_bf16, int rows, int cols, int rows_p
     if (rows <= 0 || cols <= 0 || rows_per_matrix <= 0 || rows_per_matrix > cols)
         return (int)cudaErrorInvalidValue;
     int nvec = cols / 8;
-    if (cols % 8 == 0 && nvec <= 256 * SOFTMAX_VECS) {
+    if (cols % 8 == 0 && nvec <= 256 * 8) {
         int threads = nvec >= 256 ? 256 : ((nvec + 31) / 32) * 32;
-        while ((nvec + threads - 1) / threads > SOFTMAX_VECS)
-            threads += 32;
-        softmax_rows_vec_kernel<<<rows, threads, 0, s>>>((bf16 *)x_bf16, cols, rows_per_matrix,
-                                                         scale, causal);
+        int vecs = (nvec + threads - 1) / threads;
+        bf16 *p = (bf16 *)x_bf16;
+        if (vecs == 1)
+            softmax_rows_vec_kernel<1><<<rows, threads, 0, s>>>(p, cols, rows_per_matrix, scale, causal);
+        else if (vecs == 2)
+            softmax_rows_vec_kernel<2><<<rows, threads, 0, s>>>(p, cols, rows_per_matrix, scale, causal);
+        else if (vecs <= 4)
+            softmax_rows_vec_kernel<4><<<rows, threads, 0, s>>>(p, cols, rows_per_matrix, scale, causal);
+        else
+            softmax_rows_vec_kernel<8><<<rows, threads, 0, s>>>(p, cols, rows_per_matrix, scale, causal);
     } else {
         softmax_rows_kernel<<<rows, 256, 0, s>>>((bf16 *)x_bf16, cols, rows_per_matrix, scale,
                                                  causal);

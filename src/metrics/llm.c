@@ -43,6 +43,42 @@ static int attn_body(llm_ctx *c, void *arg)
     return 0;
 }
 
+/* One pass with events around each part, summed over the chunks: where the time goes. */
+static int attn_phases(llm_ctx *c, attn_job *a, double ms[3])
+{
+    cudaEvent_t ev[4];
+    for (int i = 0; i < 4; i++)
+        LLM_CUDA(c, cudaEventCreate(&ev[i]));
+    long long S = a->seq, D = a->head_dim;
+    int total = a->batch * a->heads, rc = 0;
+    ms[0] = ms[1] = ms[2] = 0;
+    for (int h0 = 0; h0 < total && !rc; h0 += a->chunk) {
+        int nb = total - h0 < a->chunk ? total - h0 : a->chunk;
+        size_t off = (size_t)h0 * S * D * 2;
+        cudaEventRecord(ev[0], c->stream);
+        rc = gvb_gemm(&c->blas, GVB_PREC_BF16, 1, a->seq, a->seq, a->head_dim, (char *)a->q + off,
+                      D, S * D, (char *)a->k + off, D, S * D, a->scores, S, S * S, nb, 0.0f);
+        cudaEventRecord(ev[1], c->stream);
+        rc = rc || gvb_llm_softmax_rows(a->scores, nb * a->seq, a->seq, a->seq, a->scale, 0, c->stream);
+        cudaEventRecord(ev[2], c->stream);
+        rc = rc || gvb_gemm(&c->blas, GVB_PREC_BF16, 0, a->seq, a->head_dim, a->seq, a->scores, S,
+                            S * S, (char *)a->v + off, D, S * D, (char *)a->o + off, D, S * D, nb,
+                            0.0f);
+        cudaEventRecord(ev[3], c->stream);
+        rc = rc || cudaEventSynchronize(ev[3]);
+        for (int i = 0; i < 3 && !rc; i++) {
+            float t = 0;
+            cudaEventElapsedTime(&t, ev[i], ev[i + 1]);
+            ms[i] += t;
+        }
+    }
+    for (int i = 0; i < 4; i++)
+        cudaEventDestroy(ev[i]);
+    if (rc)
+        snprintf(c->err, sizeof c->err, "attention phase timing failed (%d)", rc);
+    return rc != 0;
+}
+
 /* Output rows of the first and the last (batch, head) against a double-precision reference
  * computed from the same bf16 inputs. */
 static int attn_check(llm_ctx *c, attn_job *a, double *rel_err)
@@ -152,6 +188,12 @@ static int llm_001(gvb_worker *w)
     }
     double med = flops / llm_median(t, n) / 1e12;
     free(t);
+    double ms[3];
+    if (attn_phases(&c, &a, ms) == 0) {
+        gvb_emit_extra(w, "qk_gemm_ms", ms[0]);
+        gvb_emit_extra(w, "softmax_ms", ms[1]);
+        gvb_emit_extra(w, "pv_gemm_ms", ms[2]);
+    }
     gvb_emit_text(w, "shape", "batch %d, heads %d, seq %d, head_dim %d, bf16, not causal",
                   a.batch, a.heads, a.seq, a.head_dim);
     gvb_emit_text(w, "method",
@@ -461,8 +503,12 @@ static int llm_008(gvb_worker *w)
      * result is */
     gemm_job f8 = {.prec = GVB_PREC_FP8, .n = n, .x = b, .w = b + nn, .y = b + 2 * nn};
     char why[256] = "";
-    if (gvb_fp8_gemm_plan(&c.blas, &f8.fp8, n, n, n, why, sizeof why) != 0) {
-        gvb_emit_text(w, "fp8_tflops", "not supported: %s", why);
+    if (gvb_fp8_gemm_plan(&c.blas, &f8.fp8, n, n, n, why, sizeof why) != 0 ||
+        gvb_llm_fill_random(f8.x, GVB_DT_E4M3, nn, w->seed ^ 0x81, 1.0f, c.stream) ||
+        gvb_llm_fill_random(f8.w, GVB_DT_E4M3, nn, w->seed ^ 0x82, 1.0f, c.stream) ||
+        gvb_fp8_gemm_select(&c.blas, &f8.fp8, f8.x, f8.w, f8.y, why, sizeof why) != 0) {
+        gvb_emit_text(w, "fp8_tflops", "not supported: %s", why[0] ? why : "random fill failed");
+        gvb_fp8_gemm_destroy(&f8.fp8);
     } else {
         int prc = gemm_prepare(&c, &f8, w->seed);
         if (prc == 1)
