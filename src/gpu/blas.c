@@ -103,7 +103,8 @@ int gvb_gemm(gvb_blas *b, gvb_precision prec, int w_nk, int m, int n, int k, con
         }                                                                                      \
     } while (0)
 
-int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, char *why, size_t len)
+int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, int variant, char *why,
+                      size_t len)
 {
     memset(g, 0, sizeof *g);
     g->m = m, g->n = n, g->k = k;
@@ -129,7 +130,8 @@ int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, char *w
         }
         b->lt_ws_bytes = LT_WORKSPACE_BYTES;
     }
-    const float ones[2] = {1.0f, 1.0f};
+    /* the two scales 256 bytes apart: cuBLASLt wants aligned scale pointers */
+    const float ones[65] = {[0] = 1.0f, [64] = 1.0f};
     cudaError_t e = cudaMalloc((void **)&g->scales, sizeof ones);
     if (e == cudaSuccess)
         e = cudaMemcpy(g->scales, ones, sizeof ones, cudaMemcpyHostToDevice);
@@ -142,17 +144,25 @@ int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, char *w
     LT_TRY(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "MatmulDescCreate");
     g->desc = desc;
     cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
-    const float *sa = g->scales, *sb = g->scales + 1;
+    const float *sa = g->scales, *sb = g->scales + 64;
     LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta),
            "TRANSA");
     LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb),
            "TRANSB");
-    LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa,
-                                          sizeof sa),
-           "A_SCALE_POINTER");
-    LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb,
-                                          sizeof sb),
-           "B_SCALE_POINTER");
+    if (variant & GVB_FP8_SCALES) {
+        LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa,
+                                              sizeof sa),
+               "A_SCALE_POINTER");
+        LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb,
+                                              sizeof sb),
+               "B_SCALE_POINTER");
+    }
+    if (variant & GVB_FP8_FAST_ACCUM) {
+        int8_t fast = 1;
+        LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast,
+                                              sizeof fast),
+               "FAST_ACCUM");
+    }
     /* column-major: A = W (k x n, op T), B = X (k x m), C = D = Y^T (n x m) */
     cublasLtMatrixLayout_t la, lb, lc;
     LT_TRY(cublasLtMatrixLayoutCreate(&la, CUDA_R_8F_E4M3, k, n, k), "layout A");
@@ -181,12 +191,12 @@ int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, char *w
     return 0;
 }
 
-int gvb_fp8_gemm_select(gvb_blas *b, gvb_fp8_gemm *g, const void *x, const void *w, void *y,
-                        char *why, size_t len)
+int gvb_fp8_gemm_select(gvb_blas *b, gvb_fp8_gemm *g, const void *x, const void *w,
+                        const void *c, void *y, char *why, size_t len)
 {
     int st = (int)CUBLAS_STATUS_NOT_SUPPORTED;
     for (g->chosen = 0; g->chosen < g->n_algos; g->chosen++) {
-        st = gvb_fp8_gemm_run(b, g, x, w, y);
+        st = gvb_fp8_gemm_run(b, g, x, w, c, y);
         if (st == 0)
             return 0;
     }
@@ -196,14 +206,15 @@ int gvb_fp8_gemm_select(gvb_blas *b, gvb_fp8_gemm *g, const void *x, const void 
     return st;
 }
 
-int gvb_fp8_gemm_run(gvb_blas *b, const gvb_fp8_gemm *g, const void *x, const void *w, void *y)
+int gvb_fp8_gemm_run(gvb_blas *b, const gvb_fp8_gemm *g, const void *x, const void *w,
+                     const void *c, void *y)
 {
     const float alpha = 1.0f, beta = 0.0f;
     cublasLtMatmulAlgo_t algo;
     memcpy(&algo, g->algo[g->chosen], sizeof algo);
     return (int)cublasLtMatmul((cublasLtHandle_t)b->lt, (cublasLtMatmulDesc_t)g->desc, &alpha, w,
                                (cublasLtMatrixLayout_t)g->a, x, (cublasLtMatrixLayout_t)g->b,
-                               &beta, y, (cublasLtMatrixLayout_t)g->c, y,
+                               &beta, c, (cublasLtMatrixLayout_t)g->c, y,
                                (cublasLtMatrixLayout_t)g->c, &algo, b->lt_ws, b->lt_ws_bytes,
                                b->stream);
 }

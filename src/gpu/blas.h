@@ -37,7 +37,8 @@ int gvb_gemm(gvb_blas *b, gvb_precision prec, int w_nk, int m, int n, int k, con
              long long ldy, long long sy, int batch, float beta);
 
 /* fp8 e4m3 GEMM through cuBLASLt: Y[m][n] (bf16) = X[m][k] . W[n][k]^T (both e4m3, the "TN"
- * layout Hopper requires), per-tensor scales 1.0. Plan once, run many. */
+ * layout Hopper requires), per-tensor scales 1.0. Plan once, run many. C (beta = 0, never read)
+ * is a separate bf16 m x n buffer rather than Y itself, so no kernel has to run in place. */
 #define GVB_FP8_ALGOS 8
 typedef struct gvb_fp8_gemm {
     void *desc, *a, *b, *c;                /* cublasLt descriptors */
@@ -47,13 +48,17 @@ typedef struct gvb_fp8_gemm {
     int m, n, k;
 } gvb_fp8_gemm;
 
+/* Plan variants: per-tensor scale pointers (device floats 1.0), fp8 fast accumulation. */
+enum { GVB_FP8_SCALES = 1, GVB_FP8_FAST_ACCUM = 2 };
 /* Returns 0, or non-zero with why (the device or library cannot do it). */
-int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, char *why, size_t len);
+int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, int variant, char *why,
+                      size_t len);
 /* Runs each candidate algorithm once on these buffers and keeps the first that runs (the
  * heuristic's first choice is not guaranteed to). Returns 0, or the last status with why. */
-int gvb_fp8_gemm_select(gvb_blas *b, gvb_fp8_gemm *g, const void *x, const void *w, void *y,
-                        char *why, size_t len);
-int gvb_fp8_gemm_run(gvb_blas *b, const gvb_fp8_gemm *g, const void *x, const void *w, void *y);
+int gvb_fp8_gemm_select(gvb_blas *b, gvb_fp8_gemm *g, const void *x, const void *w,
+                        const void *c, void *y, char *why, size_t len);
+int gvb_fp8_gemm_run(gvb_blas *b, const gvb_fp8_gemm *g, const void *x, const void *w,
+                     const void *c, void *y);
 void gvb_fp8_gemm_destroy(gvb_fp8_gemm *g);
 
 #endif

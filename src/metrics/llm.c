@@ -354,6 +354,7 @@ typedef struct gemm_job {
     gvb_precision prec;
     int n;
     void *x, *w, *y;
+    void *c_in; /* fp8 only: cuBLASLt's C (beta = 0), apart from y */
     gvb_fp8_gemm fp8;
 } gemm_job;
 
@@ -361,7 +362,7 @@ static int gemm_body(llm_ctx *c, void *arg)
 {
     gemm_job *g = arg;
     if (g->prec == GVB_PREC_FP8) {
-        LLM_BLAS(c, gvb_fp8_gemm_run(&c->blas, &g->fp8, g->x, g->w, g->y));
+        LLM_BLAS(c, gvb_fp8_gemm_run(&c->blas, &g->fp8, g->x, g->w, g->c_in, g->y));
         return 0;
     }
     LLM_BLAS(c, gvb_gemm(&c->blas, g->prec, 1, g->n, g->n, g->n, g->x, g->n, 0, g->w, g->n, 0,
@@ -446,6 +447,41 @@ static int time_precision(llm_ctx *c, gemm_job *g, int n, int warmup)
     return rc;
 }
 
+static const char *fp8_variant_name(int v)
+{
+    return v == GVB_FP8_SCALES                        ? "per-tensor scale pointers"
+           : v == 0                                   ? "no scale pointers"
+           : v == (GVB_FP8_SCALES | GVB_FP8_FAST_ACCUM) ? "scale pointers, fast accumulation"
+                                                      : "?";
+}
+
+/* The first fp8 configuration that runs here: per-tensor scales (what fp8 inference uses),
+ * then without scale pointers, then with fast accumulation. Returns the variant, or -1 after
+ * recording "not supported: <why>" (a device or library without it is a fact, not a failure). */
+static int fp8_plan(llm_ctx *c, gemm_job *g, uint64_t seed)
+{
+    static const int variants[] = {GVB_FP8_SCALES, 0, GVB_FP8_SCALES | GVB_FP8_FAST_ACCUM};
+    size_t nn = (size_t)g->n * g->n;
+    char why[256] = "", first[256] = "";
+    if (gvb_llm_fill_random(g->x, GVB_DT_E4M3, nn, seed ^ 0x81, 1.0f, c->stream) ||
+        gvb_llm_fill_random(g->w, GVB_DT_E4M3, nn, seed ^ 0x82, 1.0f, c->stream)) {
+        gvb_emit_text(c->w, "fp8_tflops", "not supported: random fill failed");
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+        why[0] = '\0';
+        if (gvb_fp8_gemm_plan(&c->blas, &g->fp8, g->n, g->n, g->n, variants[i], why, sizeof why) == 0 &&
+            gvb_fp8_gemm_select(&c->blas, &g->fp8, g->x, g->w, g->c_in, g->y, why, sizeof why) == 0)
+            return variants[i];
+        gvb_fp8_gemm_destroy(&g->fp8);
+        if (i == 0)
+            snprintf(first, sizeof first, "%s", why);
+    }
+    gvb_emit_text(c->w, "fp8_tflops", "not supported: %s (also without scale pointers and with "
+                  "fast accumulation)", first);
+    return -1;
+}
+
 static int llm_008(gvb_worker *w)
 {
     llm_ctx c;
@@ -501,15 +537,11 @@ static int llm_008(gvb_worker *w)
     }
     /* fp8: a device or library that cannot run it is recorded, not a failure; a wrong
      * result is */
-    gemm_job f8 = {.prec = GVB_PREC_FP8, .n = n, .x = b, .w = b + nn, .y = b + 2 * nn};
-    char why[256] = "";
-    if (gvb_fp8_gemm_plan(&c.blas, &f8.fp8, n, n, n, why, sizeof why) != 0 ||
-        gvb_llm_fill_random(f8.x, GVB_DT_E4M3, nn, w->seed ^ 0x81, 1.0f, c.stream) ||
-        gvb_llm_fill_random(f8.w, GVB_DT_E4M3, nn, w->seed ^ 0x82, 1.0f, c.stream) ||
-        gvb_fp8_gemm_select(&c.blas, &f8.fp8, f8.x, f8.w, f8.y, why, sizeof why) != 0) {
-        gvb_emit_text(w, "fp8_tflops", "not supported: %s", why[0] ? why : "random fill failed");
-        gvb_fp8_gemm_destroy(&f8.fp8);
-    } else {
+    gemm_job f8 = {.prec = GVB_PREC_FP8, .n = n, .x = b, .w = b + nn, .y = b + 2 * nn,
+                   .c_in = b + 4 * nn};
+    int v = fp8_plan(&c, &f8, w->seed);
+    if (v >= 0) {
+        gvb_emit_text(w, "fp8_variant", "%s", fp8_variant_name(v));
         int prc = gemm_prepare(&c, &f8, w->seed);
         if (prc == 1)
             gvb_emit_text(w, "fp8_tflops", "not supported: %s", c.err);

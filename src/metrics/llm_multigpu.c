@@ -82,11 +82,12 @@ static int tp_body(llm_ctx *c, void *arg)
     return 0;
 }
 
-static int write_all(int fd, const void *buf, size_t n)
+/* Moves n bytes through a pipe whole (write when out, else read); -1 on error or EOF. */
+static int pipe_all(int fd, void *buf, size_t n, int out)
 {
-    const char *p = buf;
+    char *p = buf;
     while (n) {
-        ssize_t k = write(fd, p, n);
+        ssize_t k = out ? write(fd, p, n) : read(fd, p, n);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
@@ -96,18 +97,14 @@ static int write_all(int fd, const void *buf, size_t n)
     return 0;
 }
 
+static int write_all(int fd, const void *buf, size_t n)
+{
+    return pipe_all(fd, (void *)buf, n, 1);
+}
+
 static int read_all(int fd, void *buf, size_t n)
 {
-    char *p = buf;
-    while (n) {
-        ssize_t k = read(fd, p, n);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k <= 0)
-            return -1;
-        p += k, n -= (size_t)k;
-    }
-    return 0;
+    return pipe_all(fd, buf, n, 0);
 }
 
 /* Y (all-reduced) against Y1 (one GPU) at seeded entries, and Y1's down projection against a
