@@ -30,6 +30,9 @@ CUDA_C_FLAGS := -std=c11 $(WARN) -Werror -I$(CUDA_HOME)/include
 NVCC_FLAGS := -O3 -std=c++17 -Isrc $(foreach a,$(GPU_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
               -gencode arch=compute_$(lastword $(GPU_ARCHS)),code=compute_$(lastword $(GPU_ARCHS))
 LDLIBS    := $(JANSSON_LIB) -ldl -lpthread -lrt -lm
+# cuBLAS / cuBLASLt for the GEMMs of the LLM metrics (src/gpu/blas.c); rpath so the unit-test
+# binary also runs where only the toolkit is installed (nvcc links: -Xlinker, not -Wl,).
+LDLIBS    += -L$(CUDA_HOME)/lib64 -Xlinker -rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas
 
 PURE_SRC := $(wildcard src/core/*.c src/stats/*.c src/report/*.c src/systems/*.c)
 CUDA_SRC := $(wildcard src/gpu/*.c src/metrics/*.c) src/main.c

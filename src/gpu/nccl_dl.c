@@ -75,3 +75,13 @@ void gvb_nccl_version_str(int code, char *buf, size_t len)
     else
         snprintf(buf, len, "%d.%d.%d", code / 1000, (code % 1000) / 100, code % 100);
 }
+
+gvb_nccl *gvb_nccl_open(char *why, size_t len)
+{
+    static gvb_nccl shared;
+    static int loaded;
+    if (!loaded && gvb_nccl_load(&shared, why, len) != 0)
+        return NULL;
+    loaded = 1;
+    return &shared;
+}

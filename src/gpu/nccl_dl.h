@@ -13,7 +13,7 @@ typedef struct gvb_nccl_id { char internal[GVB_NCCL_UNIQUE_ID_BYTES]; } gvb_nccl
 typedef struct gvb_nccl_comm_s *gvb_nccl_comm; /* ncclComm_t */
 
 enum { GVB_NCCL_SUCCESS = 0 };       /* ncclSuccess */
-enum { GVB_NCCL_FLOAT32 = 7 };       /* ncclFloat32 */
+enum { GVB_NCCL_FLOAT32 = 7, GVB_NCCL_BF16 = 9 }; /* ncclDataType_t */
 enum { GVB_NCCL_SUM = 0 };           /* ncclSum */
 
 typedef struct gvb_nccl {
@@ -35,6 +35,9 @@ typedef struct gvb_nccl {
 /* Loads NCCL: $GVB_NCCL_LIB if set, else libnccl.so.2 from the loader's path, else
  * $CUDA_HOME/lib64 and /usr/local/cuda/lib64. Returns 0, or -1 with why. */
 int gvb_nccl_load(gvb_nccl *n, char *why, size_t len);
+/* The process-wide instance, for code that needs one NCCL (LLM-010): loads it on first use.
+ * Returns NULL with why when NCCL cannot be loaded. */
+gvb_nccl *gvb_nccl_open(char *why, size_t len);
 /* "2.28.9" from ncclGetVersion's code. */
 void gvb_nccl_version_str(int code, char *buf, size_t len);
 

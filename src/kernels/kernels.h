@@ -16,4 +16,40 @@ int *gvb_unmapped_device_address(void);
 int gvb_launch_config(cudaStream_t stream, unsigned grid_x, unsigned grid_y, unsigned threads,
                       size_t shared_bytes);
 
+/* ---- LLM (src/kernels/llm.cu). bf16 tensors are row-major; see docs/metrics/llm.md. ---- */
+#include <stddef.h>
+#include <stdint.h>
+
+/* Element storage types of the LLM buffers. */
+#ifdef __cplusplus
+extern "C" {
+#endif
+enum { GVB_DT_F32 = 0, GVB_DT_F16 = 1, GVB_DT_BF16 = 2, GVB_DT_E4M3 = 3 };
+
+/* p[i] = uniform in [-scale, scale), a function of (seed, i) only: never zeros, reproducible. */
+int gvb_llm_fill_random(void *p, int dtype, size_t n, uint64_t seed, float scale, cudaStream_t s);
+/* In-place softmax(scale x) of each bf16 row of a stack of (rows_per_matrix x cols) matrices;
+ * causal masks keys j > (row % rows_per_matrix) + cols - rows_per_matrix. */
+int gvb_llm_softmax_rows(void *x_bf16, int rows, int cols, int rows_per_matrix, float scale,
+                         int causal, cudaStream_t s);
+/* y = x / sqrt(mean(x^2) + eps) per row (unit gain), bf16. */
+int gvb_llm_rmsnorm(const void *x, void *y, int rows, int cols, float eps, cudaStream_t s);
+/* out[r][j] = silu(in[r][j]) * in[r][f + j], bf16; in rows are ld_in apart, out is rows x f. */
+int gvb_llm_silu_mul(const void *in, void *out, int rows, int f, int ld_in, cudaStream_t s);
+/* Copies K and V of batch x tokens qkv rows ([q|k|v], ld apart) into [batch][heads][cap][hd]
+ * caches at positions pos..pos+tokens-1. */
+int gvb_llm_kv_append(const void *qkv, int ld, int batch, int tokens, int heads, int head_dim,
+                      void *k_cache, void *v_cache, int cap, int pos, cudaStream_t s);
+/* One query per sequence (the q part of qkv row b) against kv_len cached keys and values:
+ * out[b][h*hd + d], bf16. */
+int gvb_llm_decode_attention(const void *qkv, int ld, const void *k_cache, const void *v_cache,
+                             void *out, int batch, int heads, int head_dim, int kv_len, int cap,
+                             float scale, cudaStream_t s);
+/* blocks x threads threads, each 4 chains of iters FMAs x = x a + b (see llm.cu). */
+int gvb_llm_fma_work(float *out, int blocks, int threads, int iters, float a, float b,
+                     cudaStream_t s);
+#ifdef __cplusplus
+}
+#endif
+
 #endif

@@ -112,6 +112,45 @@ else
     b=$(result "$J1" native NCCL-002 series.single_rank.samples.stats.median 2>/dev/null)
     check "1-rank all-gather bus bandwidth is 0 by definition (got $b)" in_range "v==0" "$b"
 fi
+# LLM-001..010 on native with the issue's settings: every metric ends as it must (LLM-010 SKIPs
+# on one GPU), every throughput is at most 100 % of the device's peak, samples are real.
+t0=$(date +%s)
+"$GVB" run --systems native --memory-limit 8g --compute-limit 50 --category llm --output "$TMP/llm" >"$DEST/gpu-llm.txt" 2>&1; rc=$?
+echo "  llm category wall time: $(( $(date +%s) - t0 )) s"
+JL=$(ls "$TMP"/llm/*/results.json 2>/dev/null | head -1)
+[ -n "$JL" ] && cp "$JL" "$DEST/gpu-llm.json"
+check "native --category llm exits 0" [ $rc -eq 0 ]
+ngpu=$(json_get "$JL" 'int(d["gpu"].get("gpu_count", 1))' 2>/dev/null || echo 1)
+for m in LLM-001 LLM-002 LLM-003 LLM-004 LLM-005 LLM-006 LLM-007 LLM-008 LLM-009; do
+    st=$(result "$JL" native $m status)
+    check "$m OK (got $st: $(result "$JL" native $m reason 2>/dev/null))" [ "$st" = OK ]
+done
+if [ "$ngpu" -lt 2 ]; then
+    check "LLM-010 SKIPs on one GPU" [ "$(result "$JL" native LLM-010 status)" = SKIP ]
+else
+    check "LLM-010 OK on $ngpu GPUs" [ "$(result "$JL" native LLM-010 status)" = OK ]
+fi
+check "no LLM throughput above 100 % of peak (pct_of_peak extras present)" python3 - "$JL" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+seen = 0
+for r in d["results"]:
+    if not r["metric"].startswith("LLM-"):
+        continue
+    for k, v in r.get("extras", {}).items():
+        if k.endswith("_pct_of_peak"):
+            seen += 1
+            if not (0 < float(v) <= 100):
+                print("   ", r["metric"], k, v)
+                sys.exit(1)
+sys.exit(0 if seen >= 10 else 1)
+PY
+check "LLM-001 attention: real samples and a plausible 10..989 TFLOP/s" python3 - "$JL" <<'PY'
+import json, sys
+r = [r for r in json.load(open(sys.argv[1]))["results"] if r["metric"] == "LLM-001"][0]
+s = r["samples"]
+sys.exit(0 if len(s) >= 100 and len(set(s)) > len(s) // 2 and 10 <= r["value"] <= 989 else 1)
+PY
 
 summary gpu
 [ $FAILED -eq 0 ]

@@ -14,5 +14,6 @@ int main(void)
     failed += run_busbw_tests();
     failed += run_frag_tests();
     failed += run_child_tests();
+    failed += run_llm_tests();
     return failed > 125 ? 125 : failed;
 }

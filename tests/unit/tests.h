@@ -30,5 +30,6 @@ int run_report_model_tests(void);
 int run_busbw_tests(void);
 int run_frag_tests(void);
 int run_child_tests(void);
+int run_llm_tests(void);
 
 #endif
