@@ -116,7 +116,7 @@ static int sched_001(gvb_worker *w)
     gvb_emit_extra(w, "chunk_ns", chunk_ns);
     gvb_emit_extra(w, "kernel_gap_ns", kernel_ns);
     gvb_emit_extra(w, "split_ns", split);
-    gvb_emit_extra(w, "timer_step_ns", step_ns);
+    gvb_emit_extra(w, "min_beacon_gap_ns", step_ns);
     free(t);
     free(starts);
     free(ends);
