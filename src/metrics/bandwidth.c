@@ -230,7 +230,9 @@ static void bw_003_reduce(gvb_result *r, const gvb_series *per_tenant, int tenan
         best = fmax(best, agg[k]);
     gvb_tenant_extra(r, 0, "d2d_ceiling_gbs", &ceiling);
     gvb_kv_set_num(&r->extras, "max_aggregate_gbs", best);
-    gvb_kv_set_num(&r->extras, "max_aggregate_pct_of_d2d", gvb_pct_of(best, ceiling));
+    /* one tenant's ceiling: several tenants together can exceed it where a layer caps what
+     * one tenant may use (MPS active threads) */
+    gvb_kv_set_num(&r->extras, "max_aggregate_pct_of_t0_d2d", gvb_pct_of(best, ceiling));
     r->value = sat;
     r->has_value = 1;
 }

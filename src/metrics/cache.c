@@ -262,6 +262,12 @@ static int chase_victim(gvb_worker *w, const gvb_dev *d, chase_study *st)
     gvb_emit_extra(w, "hit_contended_pct",
                    100 * gvb_hit_fraction(gvb_series_median(&st->cont), st->lat_hit,
                                           st->lat_miss));
+    size_t above = 0;
+    for (size_t i = 0; i < st->cont.n; i++)
+        above += st->cont.v[i] > st->lat_miss;
+    /* samples slower than an all-miss load alone: queueing, not only misses; the proxy
+     * reads 0 % there (clamped) */
+    gvb_emit_extra(w, "contended_above_miss_pct", gvb_pct_of((double)above, (double)st->cont.n));
     gvb_emit_extra(w, "chains", (double)chains);
     gvb_emit_extra(w, "set_bytes", (double)fit);
     gvb_emit_extra(w, "hit_cal_set_bytes", (double)tiny);

@@ -59,8 +59,8 @@ v=$(result "$JX" native BW-001 extras.t0.d2d_ceiling_gbs 2>/dev/null)
 check "D2D ceiling plausible: 100..10000 GB/s (got $v)" between "$v" 100 10000
 v=$(result "$JX" native BW-002 value 2>/dev/null)
 check "BW-002 Jain index in (0, 1] (got $v)" between "$v" 0.01 1.0000001
-v=$(result "$JX" native BW-003 extras.max_aggregate_pct_of_d2d 2>/dev/null)
-check "BW-003 best aggregate <= 105 % of the D2D ceiling (got $v %)" between "$v" 10 105
+v=$(result "$JX" native BW-003 extras.max_aggregate_pct_of_t0_d2d 2>/dev/null)
+check "BW-003 best aggregate <= 105 % of the D2D ceiling on native (got $v %)" between "$v" 10 105
 for m in PCIE-001 PCIE-002; do
     v=$(result "$JX" native $m extras.pct_of_link 2>/dev/null)
     check "$m within the PCIe link rate: 10..100 % (got $v %)" between "$v" 10 100
