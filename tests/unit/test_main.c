@@ -15,5 +15,6 @@ int main(void)
     failed += run_frag_tests();
     failed += run_child_tests();
     failed += run_llm_tests();
+    failed += run_extended_tests();
     return failed > 125 ? 125 : failed;
 }

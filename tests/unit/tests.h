@@ -31,5 +31,6 @@ int run_busbw_tests(void);
 int run_frag_tests(void);
 int run_child_tests(void);
 int run_llm_tests(void);
+int run_extended_tests(void);
 
 #endif
