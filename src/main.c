@@ -16,6 +16,7 @@
 #include "core/runner.h"
 #include "core/worker.h"
 #include "gpu/device.h"
+#include "metrics/metric_util.h"
 #include "report/report.h"
 #include "systems/system.h"
 
@@ -401,6 +402,9 @@ static int cmd_report(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    /* OH-004's fresh process: stamped before anything else runs */
+    if (argc >= 2 && !strcmp(argv[1], "__ctxinit"))
+        return gvb_ctxinit_main(gvb_now());
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -410,6 +414,8 @@ int main(int argc, char **argv)
         return gvb_worker_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "__probe"))
         return gvb_gpu_probe_main();
+    if (!strcmp(cmd, "__isref"))
+        return gvb_isref_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return EXIT_OK;
