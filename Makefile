@@ -30,8 +30,8 @@ CUDA_C_FLAGS := -std=c11 $(WARN) -Werror -I$(CUDA_HOME)/include
 NVCC_FLAGS := -O3 -std=c++17 -Isrc $(foreach a,$(GPU_ARCHS),-gencode arch=compute_$(a),code=sm_$(a)) \
               -gencode arch=compute_$(lastword $(GPU_ARCHS)),code=compute_$(lastword $(GPU_ARCHS))
 LDLIBS    := $(JANSSON_LIB) -ldl -lpthread -lrt -lm
-# cuBLAS (OH-010's GEMM), from the toolkit, found at run time through the rpath
-LDLIBS    += -L$(CUDA_HOME)/lib64 -Xlinker -rpath -Xlinker $(CUDA_HOME)/lib64 -lcublas
+# cuBLAS is dlopen'ed (src/gpu/cublas_dl.c); its fallback directory is the toolkit's
+CPPFLAGS  += -DGVB_CUDA_LIB_DIR=\"$(CUDA_HOME)/lib64\"
 
 PURE_SRC := $(wildcard src/core/*.c src/stats/*.c src/report/*.c src/systems/*.c)
 CUDA_SRC := $(wildcard src/gpu/*.c src/metrics/*.c) src/main.c

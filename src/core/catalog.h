@@ -57,9 +57,9 @@ typedef struct gvb_metric_impl {
     void (*reduce)(struct gvb_result *r, const struct gvb_series *per_tenant, int tenants);
     /* Wall-clock limit for one tenant process, seconds (0: the runner's default). */
     double deadline_s;
-    /* 1: run the unhooked NVML monitor for this metric even with one tenant; its series
-     * (monitor.*) are in the result before reduce is called. Multi-tenant metrics get it
-     * anyway. */
+    /* Run the ground-truth NVML monitor during this metric even with one tenant (it always
+     * runs for GPU metrics with more than one); its series (monitor.*) are in the result
+     * before reduce is called. */
     int monitor;
     /* 1: a tenant that dies of a signal the runner did not send (the metric kills or faults
      * tenants on purpose, IS-010) does not fail the metric; every tenant's end is recorded

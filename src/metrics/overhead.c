@@ -1,6 +1,5 @@
 /* Overhead metrics (OH-xxx): what a sharing layer costs one tenant. Methods in
  * docs/metrics/overhead.md. */
-#include <cublas_v2.h>
 #include <cuda.h>
 #include <dirent.h>
 #include <math.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gpu/cublas_dl.h"
 #include "gpu/cuda_check.h"
 #include "kernels/kernels.h"
 #include "metrics/metric_util.h"
@@ -214,11 +214,11 @@ static int oh_004(gvb_worker *w)
         char out[512], why[512];
         double t_spawn = 0, t_main, t_ctx, t_kernel;
         if (gvb_child_run(args, 0, 60, out, sizeof out, &t_spawn, why, sizeof why) != 0)
-            return gvb_report_status(w, GVB_FAIL, "fresh process %d: %s", i + 1, why);
+            return gvb_report_status(w, GVB_FAIL, "fresh process %d of %d: %s", i + 2, n + 1, why);
         const char *line = strstr(out, "CTXINIT ");
         if (!line || sscanf(line, "CTXINIT %lf %lf %lf", &t_main, &t_ctx, &t_kernel) != 3)
             return gvb_report_status(w, GVB_FAIL, "fresh process %d printed no timestamps: %.200s",
-                                     i + 1, out);
+                                     i + 2, out);
         if (i < 0)
             continue;
         gvb_emit_sample(w, (t_kernel - t_spawn) * 1e3);
@@ -569,7 +569,7 @@ static int oh_009(gvb_worker *w)
     static int total_tid[MAX_THREADS];
     static char total_name[MAX_THREADS][32];
     int nt = 0;
-    int intervals = w->quick ? 4 : 8;
+    int intervals = w->quick ? 3 : 8;
     int na = snapshot_threads(a, MAX_THREADS);
     if (na < 0)
         return gvb_report_status(w, GVB_SKIP, "/proc/self/task is not readable");
@@ -625,6 +625,7 @@ const gvb_metric_impl gvb_impl_oh_009 = {.run = oh_009, .deadline_s = 120};
 #define HOST_COPY_BYTES (16ull << 20)
 
 typedef struct mixed_ctx {
+    gvb_cublas blas;
     cublasHandle_t h;
     cudaStream_t s;
     void *a, *b, *c;
@@ -639,7 +640,7 @@ static int mixed_body(void *arg, double *sample_s)
     mixed_ctx *m = arg;
     (void)sample_s;
     const float one = 1.0f, zero = 0.0f;
-    cublasStatus_t st = cublasGemmEx(m->h, CUBLAS_OP_N, CUBLAS_OP_N, GEMM_N, GEMM_N, GEMM_N, &one,
+    cublasStatus_t st = m->blas.gemm_ex(m->h, CUBLAS_OP_N, CUBLAS_OP_N, GEMM_N, GEMM_N, GEMM_N, &one,
                                      m->a, CUDA_R_16BF, GEMM_N, m->b, CUDA_R_16BF, GEMM_N, &zero,
                                      m->c, CUDA_R_16BF, GEMM_N, CUBLAS_COMPUTE_32F,
                                      CUBLAS_GEMM_DEFAULT);
@@ -657,9 +658,10 @@ static int mixed_body(void *arg, double *sample_s)
     return m->err = e;
 }
 
-static const char *mixed_error(int err)
+static const char *mixed_error(const mixed_ctx *m)
 {
-    return err >= 10000 ? cublasGetStatusString((cublasStatus_t)(err - 10000))
+    int err = m->err;
+    return err >= 10000 ? m->blas.status_string((cublasStatus_t)(err - 10000))
                         : cudaGetErrorString((cudaError_t)err);
 }
 
@@ -667,6 +669,9 @@ static int oh_010(gvb_worker *w)
 {
     mixed_ctx m = {0};
     size_t gemm_bytes = (size_t)GEMM_N * GEMM_N * 2;
+    char why[256];
+    if (gvb_cublas_load(&m.blas, why, sizeof why) != 0)
+        return gvb_report_status(w, GVB_SKIP, "%s", why);
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, cudaStreamCreateWithFlags(&m.s, cudaStreamNonBlocking));
     GVB_CUDA_TRY(w, cudaMalloc(&m.a, gemm_bytes));
@@ -683,17 +688,17 @@ static int oh_010(gvb_worker *w)
     GVB_CUDA_TRY(w, cudaMemset(m.x, 0, EW_FLOATS * sizeof(float)));
     GVB_CUDA_TRY(w, cudaMemset(m.y, 0, EW_FLOATS * sizeof(float)));
     memset(m.host, 1, HOST_COPY_BYTES);
-    cublasStatus_t st = cublasCreate(&m.h);
+    cublasStatus_t st = m.blas.create(&m.h);
     if (st != CUBLAS_STATUS_SUCCESS)
-        return gvb_report_status(w, GVB_FAIL, "cublasCreate: %s", cublasGetStatusString(st));
-    cublasSetStream(m.h, m.s);
+        return gvb_report_status(w, GVB_FAIL, "cublasCreate: %s", m.blas.status_string(st));
+    m.blas.set_stream(m.h, m.s);
     if (mixed_body(&m, NULL) != 0) /* cuBLAS picks its kernel and loads it here */
-        return gvb_report_status(w, GVB_FAIL, "mixed workload: %s", mixed_error(m.err));
+        return gvb_report_status(w, GVB_FAIL, "mixed workload: %s", mixed_error(&m));
     gvb_barrier(w);
     for (int i = -w->warmup; i < w->iterations; i++) {
         double t0 = gvb_now();
         if (mixed_body(&m, NULL) != 0)
-            return gvb_report_status(w, GVB_FAIL, "mixed workload: %s", mixed_error(m.err));
+            return gvb_report_status(w, GVB_FAIL, "mixed workload: %s", mixed_error(&m));
         double dt = gvb_now() - t0;
         if (i >= 0)
             gvb_emit_series(w, "throughput_iter_s", 1.0 / dt);
@@ -704,7 +709,7 @@ static int oh_010(gvb_worker *w)
                   GEMM_N, GEMM_N, GEMM_N, EW_FLOATS, (EW_FLOATS * 4) >> 20, HOST_COPY_BYTES >> 20);
     gvb_emit_extra(w, "gemm_flop_per_iter", 2.0 * GEMM_N * (double)GEMM_N * GEMM_N);
     gvb_emit_text(w, "degradation", "pending: computed against native once every system has run");
-    cublasDestroy(m.h);
+    m.blas.destroy(m.h);
     return 0;
 }
 

@@ -274,6 +274,89 @@ static void test_is010_reduce(void **state)
     gvb_result_free(&r);
 }
 
+static void test_monitor_reduces(void **state)
+{
+    (void)state;
+    /* IS-001 with the monitor: physical peak, overshoot beyond the limit */
+    const gvb_metric_impl *is001 = gvb_metric_find("IS-001")->impl;
+    assert_true(is001->monitor);
+    gvb_result r;
+    memset(&r, 0, sizeof r);
+    gvb_series per[1];
+    memset(per, 0, sizeof per);
+    const double acc[] = {83, 83.1};
+    push_all(&per[0], acc, 2);
+    gvb_kv_set_num(&r.extras, "usable_bytes", 3.5e9);
+    gvb_kv_set_num(&r.extras, "limit_bytes", 4e9);
+    const double used[] = {0.5e9, 4.2e9, 1e9};
+    push_all(gvb_result_series(&r, "monitor.t0.used_bytes"), used, 3);
+    is001->reduce(&r, per, 1);
+    assert_int_equal(r.samples.n, 2);
+    assert_double_equal(gvb_kv_get(&r.extras, "physical_peak_bytes")->num, 4.2e9, 0);
+    assert_double_equal(gvb_kv_get(&r.extras, "physical_overshoot_bytes")->num, 0.2e9, 1);
+    assert_double_equal(gvb_kv_get(&r.extras, "physical_minus_usable_bytes")->num, 0.7e9, 1);
+    gvb_result_free(&r);
+    /* ... and without: the tenant's numbers stand, the runner's reason is kept */
+    memset(&r, 0, sizeof r);
+    gvb_kv_set_text(&r.extras, "monitor", "unavailable: NVML not found");
+    is001->reduce(&r, per, 1);
+    assert_int_equal(r.samples.n, 2);
+    assert_null(gvb_kv_get(&r.extras, "physical_peak_bytes"));
+    assert_string_equal(gvb_kv_text(&r.extras, "monitor"), "unavailable: NVML not found");
+    assert_non_null(gvb_kv_text(&r.extras, "monitor_cross_check"));
+    gvb_result_free(&r);
+
+    /* IS-003: the monitor's SM utilization inside each loop's interval */
+    const gvb_metric_impl *is003 = gvb_metric_find("IS-003")->impl;
+    memset(&r, 0, sizeof r);
+    gvb_kv_set_num(&r.extras, "unsync_start_s", 1.0);
+    gvb_kv_set_num(&r.extras, "unsync_end_s", 2.0);
+    gvb_kv_set_num(&r.extras, "sync_start_s", 2.0);
+    gvb_kv_set_num(&r.extras, "sync_end_s", 3.0);
+    gvb_kv_set_num(&r.extras, "achieved_unsync_pct", 48);
+    const double t[] = {0.5, 1.2, 1.5, 1.8, 2.2, 2.5, 2.8}, u[] = {0, 50, 50, 56, 90, 100, 95};
+    push_all(gvb_result_series(&r, "monitor.time_s"), t, 7);
+    push_all(gvb_result_series(&r, "monitor.t0.sm_util_pct"), u, 7);
+    is003->reduce(&r, per, 1);
+    assert_double_equal(gvb_kv_get(&r.extras, "monitor_sm_util_unsync_pct")->num, 52, 1e-9);
+    assert_double_equal(gvb_kv_get(&r.extras, "monitor_sm_util_sync_pct")->num, 95, 1e-9);
+    assert_double_equal(gvb_kv_get(&r.extras, "monitor_minus_achieved_pp")->num, 4, 1e-9);
+    gvb_result_free(&r);
+    gvb_series_free(&per[0]);
+}
+
+static void test_victim_reduces(void **state)
+{
+    (void)state;
+    /* IS-006: contended windows as % of the solo median */
+    const gvb_metric_impl *is006 = gvb_metric_find("IS-006")->impl;
+    gvb_result r;
+    memset(&r, 0, sizeof r);
+    gvb_series per[2];
+    memset(per, 0, sizeof per);
+    const double solo[] = {40, 50, 60}, cont[] = {10, 12.5, 15};
+    push_all(gvb_result_series(&r, "t0.solo_tflops"), solo, 3);
+    push_all(&per[0], cont, 3);
+    is006->reduce(&r, per, 2);
+    assert_int_equal(r.samples.n, 3);
+    assert_double_equal(gvb_median(r.samples.v, r.samples.n), 25, 1e-9);
+    gvb_result_free(&r);
+    gvb_series_free(&per[0]);
+
+    /* IS-009: slowdown over the solo median, and on p99 */
+    const gvb_metric_impl *is009 = gvb_metric_find("IS-009")->impl;
+    memset(&r, 0, sizeof r);
+    const double s9[] = {10, 10, 10, 10}, c9[] = {20, 20, 30, 20};
+    push_all(gvb_result_series(&r, "t0.solo_us"), s9, 4);
+    push_all(&per[0], c9, 4);
+    is009->reduce(&r, per, 2);
+    assert_double_equal(gvb_median(r.samples.v, r.samples.n), 100, 1e-9);
+    assert_double_equal(gvb_kv_get(&r.extras, "solo_median_us")->num, 10, 0);
+    assert_true(gvb_kv_get(&r.extras, "p99_slowdown_pct")->num > 100);
+    gvb_result_free(&r);
+    gvb_series_free(&per[0]);
+}
+
 int run_isolation_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +369,8 @@ int run_isolation_tests(void)
         cmocka_unit_test(test_oh010_cross_system),
         cmocka_unit_test(test_is008_reduce),
         cmocka_unit_test(test_is010_reduce),
+        cmocka_unit_test(test_monitor_reduces),
+        cmocka_unit_test(test_victim_reduces),
     };
     return cmocka_run_group_tests_name("isolation", tests, NULL, NULL);
 }
