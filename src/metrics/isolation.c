@@ -463,23 +463,33 @@ static int emit_context_facts(gvb_worker *w, work *k)
     return 0;
 }
 
+/* IS-003 and IS-004 up to the start barrier: the target (or SKIP), the unconstrained
+ * reference (before this tenant has a context), then the tenant's context with the BIG
+ * kernel's module loaded but nothing launched. Returns 0, or 1 after reporting. */
+static int limited_setup(gvb_worker *w, int allow_native, double *target, reference *ref, work *k)
+{
+    if ((*target = compute_target(w, allow_native)) <= 0)
+        return 1;
+    if (measure_reference(w, w->quick ? 0.25 : 0.5, ref) != 0)
+        return 1;
+    GVB_CUDA_TRY(w, cudaSetDevice(0));
+    GVB_CUDA_TRY(w, work_init(k, BIG_BLOCKS, BIG_ITERS));
+    if (emit_context_facts(w, k) != 0)
+        return 1;
+    gvb_barrier(w);
+    return 0;
+}
+
 #define SHARE_WIN_S 0.1
 
 static int is_003(gvb_worker *w)
 {
     double t_start = gvb_now(); /* ~ the runner's start of this metric: the monitor's t = 0 */
-    double target = compute_target(w, 1);
-    if (target <= 0)
-        return 1;
+    double target;
     reference ref;
-    if (measure_reference(w, w->quick ? 0.25 : 0.5, &ref) != 0)
-        return 1;
     work k;
-    GVB_CUDA_TRY(w, cudaSetDevice(0));
-    GVB_CUDA_TRY(w, work_init(&k, BIG_BLOCKS, BIG_ITERS));
-    if (emit_context_facts(w, &k) != 0)
+    if (limited_setup(w, 1, &target, &ref, &k) != 0)
         return 1;
-    gvb_barrier(w);
     /* --quick shortens the loops; a limiter that reacts over a second (HAMi) is then
      * caught mid-reaction, which the 100 ms window series shows */
     double dur[2] = {w->quick ? 1.0 : 3.0, w->quick ? 0.5 : 3.0}, share[2];
@@ -590,18 +600,11 @@ const gvb_metric_impl gvb_impl_is_003 = {.run = is_003, .reduce = is_003_reduce,
 
 static int is_004(gvb_worker *w)
 {
-    double target = compute_target(w, 0);
-    if (target <= 0)
-        return 1;
+    double target;
     reference ref;
-    if (measure_reference(w, w->quick ? 0.25 : 0.5, &ref) != 0)
-        return 1;
     work k;
-    GVB_CUDA_TRY(w, cudaSetDevice(0));
-    GVB_CUDA_TRY(w, work_init(&k, BIG_BLOCKS, BIG_ITERS)); /* module loaded, nothing launched */
-    if (emit_context_facts(w, &k) != 0)
+    if (limited_setup(w, 0, &target, &ref, &k) != 0)
         return 1;
-    gvb_barrier(w);
     /* t = 0 is the tenant's first launch: the limiter starts from its initial state */
     GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 1.0 : 3.0, NULL, 1));
     GVB_CUDA_TRY(w, work_collect(&k));
@@ -787,28 +790,9 @@ const gvb_metric_impl gvb_impl_is_005 = {.run = is_005, .deadline_s = 180};
 
 /* ---- victim vs aggressors (IS-006, IS-007, IS-009) ------------------------------------------- */
 
-typedef struct times {
-    double *v;
-    size_t n, cap;
-} times;
-
-static int times_push(times *t, double x)
-{
-    if (t->n == t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 256;
-        double *v = realloc(t->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        t->v = v;
-        t->cap = cap;
-    }
-    t->v[t->n++] = x;
-    return 0;
-}
-
 /* The victim's launch+sync loop: warm-up, then samples until --iterations and --min-time
  * are reached, or max_s. Each sample is one kernel's host time, seconds. */
-static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double max_s, times *out)
+static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double max_s, gvb_series *out)
 {
     double t0 = 0;
     for (int i = -warmup;; i++) {
@@ -825,7 +809,7 @@ static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double max_s,
             e = cudaStreamSynchronize(k->s);
         if (e)
             return e;
-        if (i >= 0 && times_push(out, gvb_now() - s) != 0)
+        if (i >= 0 && gvb_series_push(out, gvb_now() - s) != 0)
             return cudaErrorMemoryAllocation;
     }
     return cudaSuccess;
@@ -833,10 +817,10 @@ static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double max_s,
 
 /* What the victim does in one phase (contended = 0: alone, 1: with the aggressors), its
  * samples appended to out. */
-typedef cudaError_t (*victim_fn)(gvb_worker *w, work *k, int contended, times *out);
+typedef cudaError_t (*victim_fn)(gvb_worker *w, work *k, int contended, gvb_series *out);
 
 /* Launch+sync loop (IS-007, IS-009): one sample per kernel, seconds. */
-static cudaError_t victim_sync(gvb_worker *w, work *k, int contended, times *out)
+static cudaError_t victim_sync(gvb_worker *w, work *k, int contended, gvb_series *out)
 {
     return victim_loop(w, k, contended ? 0 : w->warmup, w->quick ? 2.0 : 5.0, out);
 }
@@ -844,7 +828,7 @@ static cudaError_t victim_sync(gvb_worker *w, work *k, int contended, times *out
 /* Throughput job (IS-006): the aggressors' own saturating producer; one sample per 100 ms
  * window of work done, TFLOP/s. */
 #define VICTIM_WIN_S 0.1
-static cudaError_t victim_throughput(gvb_worker *w, work *k, int contended, times *out)
+static cudaError_t victim_throughput(gvb_worker *w, work *k, int contended, gvb_series *out)
 {
     double dur = contended ? (w->quick ? 0.6 : 1.5) : (w->quick ? 0.5 : 1.0);
     cudaError_t e = work_run(k, IN_FLIGHT, dur, NULL, 1);
@@ -857,7 +841,7 @@ static cudaError_t victim_throughput(gvb_worker *w, work *k, int contended, time
     if (!sh)
         return cudaErrorMemoryAllocation;
     for (size_t i = 0; i < nw; i++)
-        if (times_push(out, sh[i] / 100.0) != 0) /* TFLOP in the window / window */
+        if (gvb_series_push(out, sh[i] / 100.0) != 0) /* TFLOP in the window / window */
             e = cudaErrorMemoryAllocation;
     free(sh);
     return e;
@@ -865,8 +849,8 @@ static cudaError_t victim_throughput(gvb_worker *w, work *k, int contended, time
 
 /* Tenant 0 (the victim) runs alone (solo phase; the aggressors wait at the phase barrier),
  * then while every other tenant saturates the GPU with BIG kernels until the victim is done. */
-static int contention_run(gvb_worker *w, int blocks, int iters, victim_fn fn, times *solo,
-                          times *cont)
+static int contention_run(gvb_worker *w, int blocks, int iters, victim_fn fn, gvb_series *solo,
+                          gvb_series *cont)
 {
     int victim = w->tenant == 0;
     work k;
@@ -903,15 +887,18 @@ static int contention_run(gvb_worker *w, int blocks, int iters, victim_fn fn, ti
     return 0;
 }
 
-/* A series of tenant t as the parent stores it ("t<i>.<name>" with several tenants). */
-static const gvb_series *tseries(const gvb_result *r, int t, const char *name, int tenants)
+/* The victim's solo samples into a series, its contended ones as the primary samples, each
+ * multiplied by scale (unit conversion); frees both. */
+static void emit_victim(gvb_worker *w, const char *solo_series, double scale, gvb_series *solo,
+                        gvb_series *cont)
 {
-    char key[96];
-    if (tenants > 1)
-        snprintf(key, sizeof key, "t%d.%s", t, name);
-    else
-        snprintf(key, sizeof key, "%s", name);
-    return gvb_series_lookup(r, key);
+    for (size_t i = 0; i < solo->n; i++)
+        gvb_emit_series(w, solo_series, solo->v[i] * scale);
+    for (size_t i = 0; i < cont->n; i++)
+        gvb_emit_sample(w, cont->v[i] * scale);
+    gvb_emit_extra(w, "aggressors", w->tenants - 1);
+    gvb_series_free(solo);
+    gvb_series_free(cont);
 }
 
 static uint64_t reduce_seed(const gvb_result *r)
@@ -923,19 +910,13 @@ static uint64_t reduce_seed(const gvb_result *r)
 
 static int is_006(gvb_worker *w)
 {
-    times solo = {0}, cont = {0};
+    gvb_series solo = {0}, cont = {0};
     if (contention_run(w, BIG_BLOCKS, BIG_ITERS, victim_throughput, &solo, &cont) != 0)
         return 1;
     if (w->tenant != 0)
         return 0;
-    for (size_t i = 0; i < solo.n; i++)
-        gvb_emit_series(w, "solo_tflops", solo.v[i]);
-    for (size_t i = 0; i < cont.n; i++)
-        gvb_emit_sample(w, cont.v[i]);
-    gvb_emit_extra(w, "aggressors", w->tenants - 1);
     gvb_emit_extra(w, "window_ms", VICTIM_WIN_S * 1e3);
-    free(solo.v);
-    free(cont.v);
+    emit_victim(w, "solo_tflops", 1.0, &solo, &cont);
     return 0;
 }
 
@@ -943,7 +924,7 @@ static int is_006(gvb_worker *w)
  * is the primary value); extras: both medians and the bootstrap CI of the ratio. */
 static void is_006_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
 {
-    const gvb_series *solo = tseries(r, 0, "solo_tflops", tenants);
+    const gvb_series *solo = gvb_tenant_series(r, 0, "solo_tflops", tenants);
     const gvb_series *cont = &per_tenant[0];
     if (!solo || solo->n < 2 || cont->n < 2)
         return;
@@ -964,7 +945,7 @@ const gvb_metric_impl gvb_impl_is_006 = {.run = is_006, .reduce = is_006_reduce,
 
 /* ---- IS-007 QoS Consistency ------------------------------------------------------------------ */
 
-static double cv_of(const times *t)
+static double cv_of(const gvb_series *t)
 {
     gvb_stats st;
     return gvb_stats_compute(t->v, t->n, 1, &st) == 0 ? st.cv : NAN;
@@ -972,22 +953,16 @@ static double cv_of(const times *t)
 
 static int is_007(gvb_worker *w)
 {
-    times solo = {0}, cont = {0};
+    gvb_series solo = {0}, cont = {0};
     if (contention_run(w, MEDIUM_BLOCKS, MEDIUM_ITERS, victim_sync, &solo, &cont) != 0)
         return 1;
     if (w->tenant != 0)
         return 0;
-    for (size_t i = 0; i < solo.n; i++)
-        gvb_emit_series(w, "solo_ms", solo.v[i] * 1e3);
-    for (size_t i = 0; i < cont.n; i++)
-        gvb_emit_sample(w, cont.v[i] * 1e3);
     gvb_emit_value(w, cv_of(&cont));
     gvb_emit_extra(w, "solo_cv", cv_of(&solo));
     gvb_emit_text(w, "samples_unit", "ms per victim iteration under contention; the primary "
                                      "value is their coefficient of variation");
-    gvb_emit_extra(w, "aggressors", w->tenants - 1);
-    free(solo.v);
-    free(cont.v);
+    emit_victim(w, "solo_ms", 1e3, &solo, &cont);
     return 0;
 }
 const gvb_metric_impl gvb_impl_is_007 = {.run = is_007, .deadline_s = 120};
@@ -1055,17 +1030,12 @@ const gvb_metric_impl gvb_impl_is_008 = {.run = is_008, .reduce = is_008_reduce,
 
 static int is_009(gvb_worker *w)
 {
-    times solo = {0}, cont = {0};
+    gvb_series solo = {0}, cont = {0};
     if (contention_run(w, SMALL_BLOCKS, SMALL_ITERS, victim_sync, &solo, &cont) != 0)
         return 1;
     if (w->tenant != 0)
         return 0;
-    for (size_t i = 0; i < solo.n; i++)
-        gvb_emit_series(w, "solo_us", solo.v[i] * 1e6);
-    for (size_t i = 0; i < cont.n; i++)
-        gvb_emit_sample(w, cont.v[i] * 1e6);
-    free(solo.v);
-    free(cont.v);
+    emit_victim(w, "solo_us", 1e6, &solo, &cont);
     return 0;
 }
 
@@ -1079,7 +1049,7 @@ static double p99_of(const double *v, size_t n)
  * the primary); extra: the same on p99. */
 static void is_009_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
 {
-    const gvb_series *solo = tseries(r, 0, "solo_us", tenants);
+    const gvb_series *solo = gvb_tenant_series(r, 0, "solo_us", tenants);
     const gvb_series *cont = &per_tenant[0];
     if (!solo || solo->n < 2 || cont->n < 2)
         return;

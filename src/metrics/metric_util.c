@@ -228,6 +228,16 @@ const gvb_series *gvb_series_lookup(const gvb_result *r, const char *name)
     return NULL;
 }
 
+const gvb_series *gvb_tenant_series(const gvb_result *r, int t, const char *name, int tenants)
+{
+    char key[160];
+    if (tenants > 1)
+        snprintf(key, sizeof key, "t%d.%s", t, name);
+    else
+        snprintf(key, sizeof key, "%s", name);
+    return gvb_series_lookup(r, key);
+}
+
 double gvb_extra_num(const gvb_result *r, const char *key)
 {
     const gvb_kv_item *it = gvb_kv_get(&r->extras, key);

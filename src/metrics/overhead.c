@@ -335,25 +335,13 @@ static int oh_006(gvb_worker *w)
     return 0;
 }
 
-/* A tenant's series: "t<i>.<name>" when the metric ran with several tenants. */
-static const gvb_series *tenant_series(const gvb_result *r, int tenant, const char *name,
-                                       int tenants)
-{
-    char key[160];
-    if (tenants > 1)
-        snprintf(key, sizeof key, "t%d.%s", tenant, name);
-    else
-        snprintf(key, sizeof key, "%s", name);
-    return gvb_series_lookup(r, key);
-}
-
 /* Primary: every tenant's contended alloc+free times; extra: median ratio to tenant 0's solo. */
 static void oh_006_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
 {
     for (int i = 0; i < tenants; i++)
         for (size_t k = 0; k < per_tenant[i].n; k++)
             gvb_series_push(&r->samples, per_tenant[i].v[k]);
-    const gvb_series *solo = tenant_series(r, 0, "solo_us", tenants);
+    const gvb_series *solo = gvb_tenant_series(r, 0, "solo_us", tenants);
     if (!solo || solo->n == 0 || r->samples.n == 0)
         return;
     double solo_med = gvb_median(solo->v, solo->n);
