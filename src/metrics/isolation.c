@@ -51,6 +51,7 @@ typedef struct work {
     cudaEvent_t ring[IN_FLIGHT];    /* in-flight bound */
     cudaEvent_t *es, *ee;           /* per kernel, before and after (when recording) */
     size_t n, cap;
+    size_t launched;                /* kernels launched by the last work_run */
     double *start, *end;            /* seconds from ev0, after work_collect() */
     double host_t0;                 /* monotonic time of the first launch */
 } work;
@@ -115,7 +116,7 @@ static cudaError_t work_grow(work *k)
 static cudaError_t work_run(work *k, int depth, double duration_s, gvb_shared *stop, int record)
 {
     cudaError_t e;
-    k->n = 0;
+    k->n = k->launched = 0;
     k->host_t0 = gvb_now();
     if ((e = cudaEventRecord(k->ev0, k->s)))
         return e;
@@ -130,6 +131,7 @@ static cudaError_t work_run(work *k, int depth, double duration_s, gvb_shared *s
             return e;
         if ((e = (cudaError_t)gvb_launch_work(k->s, k->sink, k->blocks, k->iters)))
             return e;
+        k->launched++;
         if (record && (e = cudaEventRecord(k->ee[k->n], k->s)))
             return e;
         if (record)
@@ -470,7 +472,7 @@ static int limited_setup(gvb_worker *w, int allow_native, double *target, refere
 {
     if ((*target = compute_target(w, allow_native)) <= 0)
         return 1;
-    if (measure_reference(w, w->quick ? 0.25 : 0.5, ref) != 0)
+    if (measure_reference(w, w->quick ? 0.15 : 0.5, ref) != 0)
         return 1;
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, work_init(k, BIG_BLOCKS, BIG_ITERS));
@@ -492,7 +494,7 @@ static int is_003(gvb_worker *w)
         return 1;
     /* --quick shortens the loops; a limiter that reacts over a second (HAMi) is then
      * caught mid-reaction, which the 100 ms window series shows */
-    double dur[2] = {w->quick ? 1.0 : 3.0, w->quick ? 0.5 : 3.0}, share[2];
+    double dur[2] = {w->quick ? 0.6 : 3.0, w->quick ? 0.3 : 3.0}, share[2];
     static const char *const mode[] = {"unsync", "sync"};
     for (int m = 0; m < 2; m++) {
         char key[64];
@@ -516,6 +518,8 @@ static int is_003(gvb_worker *w)
         gvb_emit_extra(w, key, (double)k.n);
     }
     work_free(&k);
+    if (!isfinite(share[0]) || !isfinite(share[1]))
+        return gvb_report_status(w, GVB_FAIL, "no kernel completed in a loop");
     gvb_emit_extra(w, "target_pct", target);
     gvb_emit_extra(w, "achieved_unsync_pct", share[0]);
     gvb_emit_extra(w, "achieved_sync_pct", share[1]);
@@ -606,7 +610,7 @@ static int is_004(gvb_worker *w)
     if (limited_setup(w, 0, &target, &ref, &k) != 0)
         return 1;
     /* t = 0 is the tenant's first launch: the limiter starts from its initial state */
-    GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 1.0 : 3.0, NULL, 1));
+    GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 0.5 : 3.0, NULL, 1));
     GVB_CUDA_TRY(w, work_collect(&k));
     size_t nw;
     double *sh = work_windows(&k, ref.kernel_s, RESPONSE_WIN_S, &nw);
@@ -830,7 +834,7 @@ static cudaError_t victim_sync(gvb_worker *w, work *k, int contended, gvb_series
 #define VICTIM_WIN_S 0.1
 static cudaError_t victim_throughput(gvb_worker *w, work *k, int contended, gvb_series *out)
 {
-    double dur = contended ? (w->quick ? 0.6 : 1.5) : (w->quick ? 0.5 : 1.0);
+    double dur = contended ? (w->quick ? 0.4 : 1.5) : (w->quick ? 0.3 : 1.0);
     cudaError_t e = work_run(k, IN_FLIGHT, dur, NULL, 1);
     if (!e)
         e = work_collect(k);
@@ -880,6 +884,9 @@ static int contention_run(gvb_worker *w, int blocks, int iters, victim_fn fn, gv
     } else {
         /* until the victim is done; bounded in case it died */
         GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, 15.0, sh, 0));
+        /* evidence: what the aggressor really got (a throttled one is no aggressor) */
+        gvb_emit_extra(w, "throughput_tflops", (double)k.launched *
+                       kernel_tflop(k.blocks, k.iters) / (gvb_now() - k.host_t0));
     }
     gvb_emit_text(w, "role", "%s", victim ? "victim" : "aggressor");
     gvb_shared_close(sh, w);
@@ -958,6 +965,9 @@ static int is_007(gvb_worker *w)
         return 1;
     if (w->tenant != 0)
         return 0;
+    if (cont.n < 2 || solo.n < 2)
+        return gvb_report_status(w, GVB_FAIL, "too few victim requests (%zu solo, %zu contended)",
+                                 solo.n, cont.n);
     gvb_emit_value(w, cv_of(&cont));
     gvb_emit_extra(w, "solo_cv", cv_of(&solo));
     gvb_emit_text(w, "samples_unit", "ms per victim iteration under contention; the primary "
@@ -979,7 +989,7 @@ static int is_008(gvb_worker *w)
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, work_init(&k, BIG_BLOCKS, BIG_ITERS));
     gvb_barrier(w);
-    GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 0.6 : 1.5, NULL, 1));
+    GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 0.4 : 1.5, NULL, 1));
     GVB_CUDA_TRY(w, work_collect(&k));
     double tf = kernel_tflop(BIG_BLOCKS, BIG_ITERS);
     size_t nw;
@@ -988,7 +998,9 @@ static int is_008(gvb_worker *w)
     for (size_t i = 0; sh && i < nw; i++)
         gvb_emit_sample(w, sh[i] / 100.0); /* TFLOP/s in window i */
     free(sh);
-    gvb_emit_extra(w, "throughput_tflops", k.n ? (double)k.n * tf / k.end[k.n - 1] : NAN);
+    if (k.n == 0)
+        return gvb_report_status(w, GVB_FAIL, "no kernel completed");
+    gvb_emit_extra(w, "throughput_tflops", (double)k.n * tf / k.end[k.n - 1]);
     work_free(&k);
     return 0;
 }
@@ -1122,6 +1134,14 @@ static cudaError_t verify_once(verify *v, uint32_t i, int *correct)
     return cudaSuccess;
 }
 
+/* What tenant 0 can allocate now, as an extra (the error's name when it cannot tell). */
+static void emit_usable(gvb_worker *w, const char *name)
+{
+    cudaError_t e;
+    double u = usable_now(&e);
+    gvb_emit_finite(w, name, u, cudaGetErrorName(e));
+}
+
 static int sync_or_fail(gvb_worker *w)
 {
     return gvb_sync(w) ? gvb_report_status(w, GVB_FAIL, "phase barrier lost") : 0;
@@ -1142,7 +1162,7 @@ static int is_010(gvb_worker *w)
     cudaError_t e;
     /* A: tenant 0's quota before the killed tenant holds memory */
     if (w->tenant == 0)
-        gvb_emit_extra(w, "usable_before_bytes", usable_now(&e));
+        emit_usable(w, "usable_before_bytes");
     if (sync_or_fail(w))
         return 1;
     /* B: the tenant to be killed takes and touches memory */
@@ -1157,11 +1177,11 @@ static int is_010(gvb_worker *w)
         return 1;
     /* C: tenant 0's quota while it is held */
     if (w->tenant == 0)
-        gvb_emit_extra(w, "usable_neighbour_alive_bytes", usable_now(&e));
+        emit_usable(w, "usable_neighbour_alive_bytes");
     if (sync_or_fail(w))
         return 1;
     /* D: the events, while the victims keep computing */
-    double t0 = gvb_now(), run_s = w->quick ? 1.0 : 1.5;
+    double t0 = gvb_now(), run_s = w->quick ? 0.9 : 1.5;
     if (role == ROLE_FAULTER) {
         sleep_s(FAULT_AT_S);
         e = (cudaError_t)gvb_launch_fault(v.s);
@@ -1204,16 +1224,12 @@ static int is_010(gvb_worker *w)
         return 1;
     /* E: after the kill settles: tenant 0's quota again, one more verified iteration */
     if (role == ROLE_VICTIM) {
-        sleep_s(w->quick ? 0.3 : 0.5); /* the driver (and a layer) clean up after the kill */
+        sleep_s(w->quick ? 0.2 : 0.5); /* the driver (and a layer) clean up after the kill */
         int correct = 0;
         e = verify_once(&v, 12345, &correct);
         gvb_emit_extra(w, "final_ok", !e && correct);
-        if (w->tenant == 0) {
-            double u = usable_now(&e);
-            gvb_emit_extra(w, "usable_after_kill_bytes", u);
-            if (!isfinite(u))
-                gvb_emit_text(w, "usable_after_kill_error", "%s", cudaGetErrorName(e));
-        }
+        if (w->tenant == 0)
+            emit_usable(w, "usable_after_kill_bytes");
     }
     return 0;
 }
@@ -1292,11 +1308,14 @@ static void is_010_reduce(gvb_result *r, const gvb_series *per_tenant, int tenan
     double u2 = textra(r, 0, "usable_after_kill_bytes");
     double tol = fmax(64.0 * 1048576, 0.01 * u0);
     int released = isfinite(u0) && isfinite(u2) && u2 >= u0 - tol;
-    char mem[512];
+    char mem[512], after[160];
+    if (isfinite(u2))
+        snprintf(after, sizeof after, "%.0f MiB", u2 / 1048576);
+    else
+        snprintf(after, sizeof after, "not measurable (%s)", ttext(r, 0, "usable_after_kill_bytes"));
     snprintf(mem, sizeof mem, "tenant 0 could allocate %.0f MiB before, %.0f MiB while the killed "
-             "tenant held %.0f MiB, %.0f MiB after the kill%s (tolerance %.0f MiB)", u0 / 1048576,
-             u1 / 1048576, textra(r, 2, "held_bytes") / 1048576, u2 / 1048576,
-             isfinite(u2) ? "" : " (not measurable: tenant 0's context was lost)", tol / 1048576);
+             "tenant held %.0f MiB, after the kill %s (tolerance %.0f MiB)", u0 / 1048576,
+             u1 / 1048576, textra(r, 2, "held_bytes") / 1048576, after, tol / 1048576);
     set_check(r, "killed_tenant_memory_released", released, mem);
     const gvb_series *mon = monitor_series(r, 2, "used_bytes");
     if (mon && mon->n > 0)

@@ -125,6 +125,11 @@ done:
     return rc;
 }
 
+int gvb_emit_finite(gvb_worker *w, const char *name, double v, const char *why)
+{
+    return isfinite(v) ? gvb_emit_extra(w, name, v) : gvb_emit_text(w, name, "%s", why);
+}
+
 /* ---- shared page ------------------------------------------------------------------------ */
 
 static void shared_name(const gvb_worker *w, char *buf, size_t len)

@@ -40,6 +40,10 @@ void gvb_shared_close(gvb_shared *s, const gvb_worker *w); /* tenant 0 also unli
 void gvb_shared_set_stop(gvb_shared *s);
 int gvb_shared_stopped(gvb_shared *s);
 
+/* A numeric extra when v is finite, else the text extra name = why (the protocol carries no
+ * NaN: a tenant sending one would fail the metric). */
+int gvb_emit_finite(gvb_worker *w, const char *name, double v, const char *why);
+
 /* Allocate-until-full: cudaMalloc chunks starting at max_chunk, halving after each failure
  * down to min_chunk (the resolution), with no cap on the number of chunks. */
 typedef struct gvb_alloc_set {

@@ -227,7 +227,10 @@ static void fill_is010(gvb_result *r, double u2)
     gvb_kv_set_num(&r->extras, "t2.held_bytes", 1073741824.0);
     gvb_kv_set_num(&r->extras, "t0.usable_before_bytes", 10e9);
     gvb_kv_set_num(&r->extras, "t0.usable_neighbour_alive_bytes", 9e9);
-    gvb_kv_set_num(&r->extras, "t0.usable_after_kill_bytes", u2);
+    if (isfinite(u2))
+        gvb_kv_set_num(&r->extras, "t0.usable_after_kill_bytes", u2);
+    else /* what a tenant sends when it could not measure */
+        gvb_kv_set_text(&r->extras, "t0.usable_after_kill_bytes", "cudaErrorIllegalAddress");
     set_victim(r, 0, 50, 0, 20, 1, "none");
     set_victim(r, 3, 50, 0, 20, 1, "none");
 }
@@ -264,6 +267,8 @@ static void test_is010_reduce(void **state)
     assert_double_equal(gvb_kv_get(&r.extras, "check.victims_kept_correct_results")->num, 0, 0);
     assert_double_equal(gvb_kv_get(&r.extras, "check.victims_processes_survived")->num, 1, 0);
     assert_non_null(strstr(gvb_kv_text(&r.extras, "survivors"), "correct: t0"));
+    assert_non_null(strstr(gvb_kv_text(&r.extras, "evidence.killed_tenant_memory_released"),
+                           "not measurable (cudaErrorIllegalAddress)"));
     gvb_result_free(&r);
 
     /* the kill did not happen: the metric cannot judge, FAIL with the reason */
