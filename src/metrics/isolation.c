@@ -293,8 +293,10 @@ static int is_001(gvb_worker *w)
     gvb_emit_extra(w, "reported_total_bytes", (double)total0);
     gvb_emit_extra(w, "reported_free_bytes", (double)free0);
     /* what the tenant is charged before its first allocation: the context, as the layer
-     * reports it (native: everything used on the device) */
-    gvb_emit_extra(w, "context_charge_bytes", (double)(total0 - free0));
+     * reports it, against the limit where one applies (MPS reports the physical total but
+     * the free memory under its limit; native: everything used on the device) */
+    double budget = limited ? fmin((double)w->memory_limit, (double)total0) : (double)total0;
+    gvb_emit_extra(w, "context_charge_bytes", fmax(0, budget - (double)free0));
     if (limited) {
         gvb_emit_extra(w, "limit_bytes", (double)w->memory_limit);
         gvb_emit_extra(w, "overshoot_bytes", fmax(0, usable - (double)w->memory_limit));
@@ -507,6 +509,13 @@ static int is_003(gvb_worker *w)
         share[m] = work_share(&k, ref.kernel_s);
         size_t nw;
         double *sh = work_windows(&k, ref.kernel_s, SHARE_WIN_S, &nw);
+        snprintf(key, sizeof key, "share_100ms_%s_pct", mode[m]);
+        double late = 0; /* mean share over the loop's second half: past a limiter's start */
+        for (size_t i = nw / 2; sh && i < nw; i++)
+            late += sh[i] / (double)(nw - nw / 2);
+        snprintf(key, sizeof key, "achieved_%s_second_half_pct", mode[m]);
+        if (sh && nw >= 2)
+            gvb_emit_extra(w, key, late);
         snprintf(key, sizeof key, "share_100ms_%s_pct", mode[m]);
         for (size_t i = 0; sh && i < nw; i++) {
             gvb_emit_series(w, key, sh[i]);
@@ -794,9 +803,13 @@ const gvb_metric_impl gvb_impl_is_005 = {.run = is_005, .deadline_s = 180};
 
 /* ---- victim vs aggressors (IS-006, IS-007, IS-009) ------------------------------------------- */
 
-/* The victim's launch+sync loop: warm-up, then samples until --iterations and --min-time
- * are reached, or max_s. Each sample is one kernel's host time, seconds. */
-static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double max_s, gvb_series *out)
+/* The victim's requests: launch+sync of its kernel, issued at most every VICTIM_PERIOD_S
+ * (a request that takes longer is followed at once). Warm-up, then samples until
+ * --iterations and min_s (and --min-time) are reached, or max_s. One sample per request,
+ * seconds. */
+#define VICTIM_PERIOD_S 2e-3
+static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double min_s, double max_s,
+                               gvb_series *out)
 {
     double t0 = 0;
     for (int i = -warmup;; i++) {
@@ -804,7 +817,8 @@ static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double max_s,
             t0 = gvb_now();
         if (i >= 0) {
             double el = gvb_now() - t0;
-            if ((out->n >= (size_t)w->iterations && el >= w->min_time_s) || el >= max_s)
+            if ((out->n >= (size_t)w->iterations && el >= fmax(min_s, w->min_time_s)) ||
+                el >= max_s)
                 break;
         }
         double s = gvb_now();
@@ -813,8 +827,11 @@ static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double max_s,
             e = cudaStreamSynchronize(k->s);
         if (e)
             return e;
-        if (i >= 0 && gvb_series_push(out, gvb_now() - s) != 0)
+        double dt = gvb_now() - s;
+        if (i >= 0 && gvb_series_push(out, dt) != 0)
             return cudaErrorMemoryAllocation;
+        if (dt < VICTIM_PERIOD_S)
+            sleep_s(VICTIM_PERIOD_S - dt);
     }
     return cudaSuccess;
 }
@@ -823,10 +840,12 @@ static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double max_s,
  * samples appended to out. */
 typedef cudaError_t (*victim_fn)(gvb_worker *w, work *k, int contended, gvb_series *out);
 
-/* Launch+sync loop (IS-007, IS-009): one sample per kernel, seconds. */
+/* Request loop (IS-007, IS-009). Contended, it lasts at least 1 s (0.3 s with --quick), so
+ * that the samples span many of the aggressors' time slices and a reactive limiter's cycles. */
 static cudaError_t victim_sync(gvb_worker *w, work *k, int contended, gvb_series *out)
 {
-    return victim_loop(w, k, contended ? 0 : w->warmup, w->quick ? 2.0 : 5.0, out);
+    double min_s = contended ? (w->quick ? 0.3 : 1.0) : 0;
+    return victim_loop(w, k, contended ? 0 : w->warmup, min_s, w->quick ? 2.0 : 5.0, out);
 }
 
 /* Throughput job (IS-006): the aggressors' own saturating producer; one sample per 100 ms
@@ -877,7 +896,10 @@ static int contention_run(gvb_worker *w, int blocks, int iters, victim_fn fn, gv
     if (gvb_sync(w))
         return gvb_report_status(w, GVB_FAIL, "phase barrier lost");
     if (victim) {
-        sleep_s(0.05); /* the aggressors' queues fill */
+        /* the aggressors lead: their queues fill and a reactive limiter (HAMi refills its
+         * token bucket every ~120 ms, and blocks a fresh process after its first launch until
+         * then) is past its start before the victim measures */
+        sleep_s(w->quick ? 0.1 : 0.25);
         e = fn(w, &k, 1, cont);
         gvb_shared_set_stop(sh);
         GVB_CUDA_TRY(w, e);

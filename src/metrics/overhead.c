@@ -212,15 +212,17 @@ static int oh_004(gvb_worker *w)
     gvb_barrier(w);
     /* i = -1: one untimed child warms the page cache (not with --quick: the spawns before
      * this metric's already did) */
-    for (int i = w->quick ? 0 : -1; i < n; i++) {
+    int first = w->quick ? 0 : -1;
+    for (int i = first; i < n; i++) {
         char out[512], why[512];
         double t_spawn = 0, t_main, t_ctx, t_kernel;
         if (gvb_child_run(args, 0, 60, out, sizeof out, &t_spawn, why, sizeof why) != 0)
-            return gvb_report_status(w, GVB_FAIL, "fresh process %d of %d: %s", i + 2, n + 1, why);
+            return gvb_report_status(w, GVB_FAIL, "fresh process %d of %d: %s", i - first + 1,
+                                     n - first, why);
         const char *line = strstr(out, "CTXINIT ");
         if (!line || sscanf(line, "CTXINIT %lf %lf %lf", &t_main, &t_ctx, &t_kernel) != 3)
             return gvb_report_status(w, GVB_FAIL, "fresh process %d printed no timestamps: %.200s",
-                                     i + 2, out);
+                                     i - first + 1, out);
         if (i < 0)
             continue;
         gvb_emit_sample(w, (t_kernel - t_spawn) * 1e3);
