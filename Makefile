@@ -33,6 +33,8 @@ LDLIBS    := $(JANSSON_LIB) -ldl -lpthread -lrt -lm
 # cuBLAS / cuBLASLt for the GEMMs of the LLM metrics (src/gpu/blas.c); rpath so the unit-test
 # binary also runs where only the toolkit is installed (nvcc links: -Xlinker, not -Wl,).
 LDLIBS    += -L$(CUDA_HOME)/lib64 -Xlinker -rpath,$(CUDA_HOME)/lib64 -lcublasLt -lcublas
+# cuBLAS is dlopen'ed (src/gpu/cublas_dl.c); its fallback directory is the toolkit's
+CPPFLAGS  += -DGVB_CUDA_LIB_DIR=\"$(CUDA_HOME)/lib64\"
 
 PURE_SRC := $(wildcard src/core/*.c src/stats/*.c src/report/*.c src/systems/*.c)
 CUDA_SRC := $(wildcard src/gpu/*.c src/metrics/*.c) src/main.c

@@ -18,6 +18,7 @@
 #include "gpu/device.h"
 #include "report/model.h"
 #include "metrics/nccl.h"
+#include "metrics/metric_util.h"
 #include "report/report.h"
 #include "systems/system.h"
 
@@ -466,6 +467,9 @@ out:
 
 int main(int argc, char **argv)
 {
+    /* OH-004's fresh process: stamped before anything else runs */
+    if (argc >= 2 && !strcmp(argv[1], "__ctxinit"))
+        return gvb_ctxinit_main(gvb_now());
     if (argc < 2) {
         usage(stderr);
         return EXIT_USAGE;
@@ -477,6 +481,8 @@ int main(int argc, char **argv)
         return gvb_gpu_probe_main();
     if (!strcmp(cmd, "__nccl_rank"))
         return gvb_nccl_rank_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "__isref"))
+        return gvb_isref_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return EXIT_OK;

@@ -44,6 +44,7 @@ typedef enum {
 struct gvb_worker;
 struct gvb_result;
 struct gvb_series;
+struct gvb_run;
 
 /* How a metric is implemented. Only run is required. */
 typedef struct gvb_metric_impl {
@@ -56,6 +57,18 @@ typedef struct gvb_metric_impl {
     void (*reduce)(struct gvb_result *r, const struct gvb_series *per_tenant, int tenants);
     /* Wall-clock limit for one tenant process, seconds (0: the runner's default). */
     double deadline_s;
+    /* Run the ground-truth NVML monitor during this metric even with one tenant (it always
+     * runs for GPU metrics with more than one); its series (monitor.*) are in the result
+     * before reduce is called. */
+    int monitor;
+    /* 1: a tenant that dies of a signal the runner did not send (the metric kills or faults
+     * tenants on purpose, IS-010) does not fail the metric; every tenant's end is recorded
+     * as the text extra t<i>.exit ("exit 0", "signal 9 (Killed)") before reduce. */
+    int tolerate_tenant_death;
+    /* Parent side, optional: called once after every system has run, for a metric whose
+     * value is defined against another system of the same invocation (OH-010: degradation
+     * vs native). It may rewrite r's samples, value and status; stats are recomputed. */
+    void (*cross_system)(struct gvb_result *r, const struct gvb_run *run);
 } gvb_metric_impl;
 
 typedef struct gvb_metric_def {
@@ -70,6 +83,8 @@ typedef struct gvb_metric_def {
     const gvb_metric_impl *impl;
 } gvb_metric_def;
 
+/* The fallback for a metric whose issue has not landed: SKIP "not implemented". */
+extern const gvb_metric_impl gvb_impl_unimplemented;
 #define GVB_METRIC(sym, id, cat, name, unit, dir, tenants, req, impl) extern const gvb_metric_impl impl;
 #include "core/catalog.def"
 #undef GVB_METRIC

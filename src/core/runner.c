@@ -406,7 +406,8 @@ static const char *last_err_line(tenant *t, char *buf, size_t len)
  * tenant that exited on its own is judged by what it reported, one that died of a signal
  * we did not send crashed, and one we SIGKILLed was over its deadline or stopped because
  * another tenant failed. */
-static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason, size_t len)
+static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason, size_t len,
+                                 int tolerate_death)
 {
     char errl[256];
     last_err_line(t, errl, sizeof errl);
@@ -421,6 +422,10 @@ static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason,
     }
     if (WIFSIGNALED(t->wstatus)) {
         int sig = WTERMSIG(t->wstatus);
+        if (tolerate_death && !t->killed) { /* died on purpose: the metric judges it */
+            reason[0] = '\0';
+            return GVB_OK;
+        }
         if (t->killed && sig == SIGKILL && g->timed_out)
             snprintf(reason, len,
                      "tenant %d (pid %d) overran its %.1f s deadline and was killed%s%s", i,
@@ -563,6 +568,20 @@ static void set_status(gvb_result *r, gvb_status s, const char *reason)
     snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
 }
 
+/* How a tenant ended, as the text extra t<i>.exit (metrics that tolerate tenant deaths). */
+static void record_exit(gvb_result *r, const tenant *t, int i)
+{
+    char key[32];
+    snprintf(key, sizeof key, "t%d.exit", i);
+    if (!t->exited)
+        gvb_kv_set_text(&r->extras, key, "not reaped");
+    else if (WIFSIGNALED(t->wstatus))
+        gvb_kv_set_text(&r->extras, key, "signal %d (%s)%s", WTERMSIG(t->wstatus),
+                        strsignal(WTERMSIG(t->wstatus)), t->killed ? ", sent by the runner" : "");
+    else
+        gvb_kv_set_text(&r->extras, key, "exit %d", WEXITSTATUS(t->wstatus));
+}
+
 static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gvb_result *r)
 {
     const gvb_options *o = rn->opts;
@@ -590,7 +609,10 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gv
         char reason[512] = "";
         for (int i = 0; i < n; i++) {
             char why[512];
-            gvb_status s = tenant_outcome(&g, &ts[i], i, why, sizeof why);
+            if (m->impl->tolerate_tenant_death)
+                record_exit(r, &ts[i], i);
+            gvb_status s = tenant_outcome(&g, &ts[i], i, why, sizeof why,
+                                          m->impl->tolerate_tenant_death);
             if (severity(s) > severity(worst)) {
                 worst = s;
                 if (n > 1 && strncmp(why, "tenant ", 7) != 0)
@@ -609,7 +631,7 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gv
             for (size_t k = 0; k < c.per_tenant[i].n; k++)
                 gvb_series_push(&r->samples, c.per_tenant[i].v[k]);
     }
-    if (r->status == GVB_OK && r->samples.n == 0 && !r->has_value)
+    if (r->status == GVB_OK && r->samples.n == 0 && !r->has_value && !m->impl->cross_system)
         set_status(r, GVB_FAIL, "the metric produced no samples");
     if (r->status != GVB_OK)
         r->has_value = 0; /* no number for a metric that did not complete */
@@ -627,6 +649,26 @@ static const char *precheck(gvb_system *sys, const gvb_metric_def *m, char *why,
     if (sys->ops->supports && sys->ops->supports(sys, m, why, len) != 0)
         return why;
     return NULL;
+}
+
+/* Metrics defined against another system of the same invocation (OH-010 vs native) get
+ * their value once every system has run; then the files are rewritten. */
+static void cross_system_pass(gvb_runner *rn, gvb_run *run)
+{
+    int any = 0;
+    for (size_t i = 0; i < run->n_results; i++) {
+        gvb_result *r = &run->results[i];
+        const gvb_metric_def *m = gvb_metric_find(r->metric);
+        if (!m || !m->impl->cross_system)
+            continue;
+        m->impl->cross_system(r, run);
+        if (r->status != GVB_OK)
+            r->has_value = 0;
+        gvb_result_finish(r, rn->opts->seed);
+        any = 1;
+    }
+    if (any && rn->hooks.on_result)
+        rn->hooks.on_result(rn->hooks.ctx, run);
 }
 
 int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
@@ -684,6 +726,7 @@ int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
         if (sys->ops->teardown)
             sys->ops->teardown(sys);
     }
+    cross_system_pass(rn, run);
     return gvb_stop_requested ? -1 : 0;
 }
 
@@ -724,7 +767,7 @@ int gvb_runner_probe(gvb_runner *rn, gvb_kv *gpu, char *err, size_t errlen)
         return -1;
     }
     char why[512];
-    gvb_status s = tenant_outcome(&g, &t, 0, why, sizeof why);
+    gvb_status s = tenant_outcome(&g, &t, 0, why, sizeof why, 0);
     if (s != GVB_OK) {
         snprintf(err, errlen, "%s", why);
         return -1;

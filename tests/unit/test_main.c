@@ -16,5 +16,6 @@ int main(void)
     failed += run_child_tests();
     failed += run_llm_tests();
     failed += run_extended_tests();
+    failed += run_isolation_tests();
     return failed > 125 ? 125 : failed;
 }

@@ -32,5 +32,6 @@ int run_frag_tests(void);
 int run_child_tests(void);
 int run_llm_tests(void);
 int run_extended_tests(void);
+int run_isolation_tests(void);
 
 #endif

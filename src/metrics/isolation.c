@@ -1,0 +1,1353 @@
+/* Isolation metrics (IS-xxx): does the layer keep a tenant's limits and its neighbours out?
+ * Methods in docs/metrics/isolation.md. Tenant 0 is the victim (or observer), the others are
+ * aggressors unless a metric says otherwise. Compute work is the fixed-arithmetic work kernel
+ * (src/kernels/isolation.cu), timed by CUDA events on the GPU, never a clock-spinning kernel. */
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/options.h"
+#include "gpu/cuda_check.h"
+#include "kernels/kernels.h"
+#include "metrics/metric_util.h"
+#include "stats/formulas.h"
+#include "stats/stats.h"
+
+/* Kernel shapes (times measured on the H100 80GB, native). BIG: 65536 blocks (62 waves of
+ * the whole GPU at 8 blocks per SM, so a spatial share of s SMs is not quantized by the last
+ * wave), 0.62 ms. MEDIUM: an 8-wave request-like victim kernel, 0.09 ms launch+sync. SMALL: a
+ * latency-sensitive victim kernel, 11 us launch+sync. */
+#define BIG_BLOCKS 65536
+#define BIG_ITERS 256
+#define MEDIUM_BLOCKS 8192
+#define MEDIUM_ITERS 256
+#define SMALL_BLOCKS 128
+#define SMALL_ITERS 64
+#define IN_FLIGHT 8 /* kernels an unsynchronized producer keeps queued (~16 ms of work) */
+
+static double kernel_tflop(int blocks, int iters)
+{
+    return (double)blocks * GVB_WORK_THREADS * iters * GVB_WORK_FMA_PER_ITER * 2.0 / 1e12;
+}
+
+static void sleep_s(double s)
+{
+    struct timespec d = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+    nanosleep(&d, NULL);
+}
+
+/* ---- the work loop: kernels of fixed arithmetic, each bracketed by events ---------------- */
+
+typedef struct work {
+    cudaStream_t s;
+    float *sink;
+    int blocks, iters;
+    cudaEvent_t ev0;                /* recorded just before the first launch: t = 0 */
+    cudaEvent_t ring[IN_FLIGHT];    /* in-flight bound */
+    cudaEvent_t *es, *ee;           /* per kernel, before and after (when recording) */
+    size_t n, cap;
+    size_t launched;                /* kernels launched by the last work_run */
+    double *start, *end;            /* seconds from ev0, after work_collect() */
+    double host_t0;                 /* monotonic time of the first launch */
+} work;
+
+static cudaError_t work_init(work *k, int blocks, int iters)
+{
+    memset(k, 0, sizeof *k);
+    k->blocks = blocks;
+    k->iters = iters;
+    cudaError_t e = cudaStreamCreateWithFlags(&k->s, cudaStreamNonBlocking);
+    if (!e)
+        e = cudaMalloc((void **)&k->sink, (size_t)blocks * sizeof(float));
+    if (!e)
+        e = (cudaError_t)gvb_work_prepare();
+    if (!e)
+        e = cudaEventCreate(&k->ev0);
+    for (int i = 0; i < IN_FLIGHT && !e; i++)
+        e = cudaEventCreate(&k->ring[i]);
+    return e;
+}
+
+static void work_free(work *k)
+{
+    for (size_t i = 0; i < k->cap; i++) {
+        cudaEventDestroy(k->es[i]);
+        cudaEventDestroy(k->ee[i]);
+    }
+    free(k->es);
+    free(k->ee);
+    free(k->start);
+    free(k->end);
+    k->es = k->ee = NULL;
+    k->start = k->end = NULL;
+    k->n = k->cap = 0;
+}
+
+static cudaError_t work_grow(work *k)
+{
+    size_t cap = k->cap ? k->cap * 2 : 512;
+    cudaEvent_t *es = realloc(k->es, cap * sizeof *es);
+    if (es)
+        k->es = es;
+    cudaEvent_t *ee = realloc(k->ee, cap * sizeof *ee);
+    if (ee)
+        k->ee = ee;
+    if (!es || !ee)
+        return cudaErrorMemoryAllocation;
+    for (size_t i = k->cap; i < cap; i++) {
+        cudaError_t e = cudaEventCreate(&k->es[i]);
+        if (!e)
+            e = cudaEventCreate(&k->ee[i]);
+        if (e)
+            return e;
+        k->cap = i + 1;
+    }
+    return cudaSuccess;
+}
+
+/* Launches work kernels until duration_s of host time has passed or stop is raised.
+ * depth > 0: an unsynchronized producer with at most `depth` kernels queued; depth == 0: a
+ * launch+synchronize loop. record: keep each kernel's events (aggressors do not). */
+static cudaError_t work_run(work *k, int depth, double duration_s, gvb_shared *stop, int record)
+{
+    cudaError_t e;
+    k->n = k->launched = 0;
+    k->host_t0 = gvb_now();
+    if ((e = cudaEventRecord(k->ev0, k->s)))
+        return e;
+    for (size_t i = 0;; i++) {
+        if (gvb_now() - k->host_t0 >= duration_s || gvb_shared_stopped(stop))
+            break;
+        if (depth > 0 && i >= (size_t)depth && (e = cudaEventSynchronize(k->ring[i % depth])))
+            return e;
+        if (record && k->n == k->cap && (e = work_grow(k)))
+            return e;
+        if (record && (e = cudaEventRecord(k->es[k->n], k->s)))
+            return e;
+        if ((e = (cudaError_t)gvb_launch_work(k->s, k->sink, k->blocks, k->iters)))
+            return e;
+        k->launched++;
+        if (record && (e = cudaEventRecord(k->ee[k->n], k->s)))
+            return e;
+        if (record)
+            k->n++;
+        if (depth > 0 && (e = cudaEventRecord(k->ring[i % depth], k->s)))
+            return e;
+        if (depth == 0 && (e = cudaStreamSynchronize(k->s)))
+            return e;
+    }
+    return cudaStreamSynchronize(k->s);
+}
+
+/* Each recorded kernel's interval on the GPU, in seconds from ev0. */
+static cudaError_t work_collect(work *k)
+{
+    free(k->start);
+    free(k->end);
+    k->start = malloc((k->n + 1) * sizeof(double));
+    k->end = malloc((k->n + 1) * sizeof(double));
+    if (!k->start || !k->end)
+        return cudaErrorMemoryAllocation;
+    for (size_t i = 0; i < k->n; i++) {
+        float a, b;
+        cudaError_t e = cudaEventElapsedTime(&a, k->ev0, k->es[i]);
+        if (!e)
+            e = cudaEventElapsedTime(&b, k->ev0, k->ee[i]);
+        if (e)
+            return e;
+        k->start[i] = a * 1e-3;
+        k->end[i] = b * 1e-3;
+    }
+    return cudaSuccess;
+}
+
+/* Achieved share of the whole recorded run: the kernels' unconstrained time over the time
+ * from the first launch to the last kernel's end. */
+static double work_share(const work *k, double ref_s)
+{
+    return k->n ? gvb_achieved_share((double)k->n, ref_s, k->end[k->n - 1]) : NAN;
+}
+
+/* Window shares of a recorded run into a new array (*n_win windows of win_s). */
+static double *work_windows(const work *k, double ref_s, double win_s, size_t *n_win)
+{
+    *n_win = k->n ? (size_t)floor(k->end[k->n - 1] / win_s) : 0;
+    double *sh = calloc(*n_win + 1, sizeof *sh);
+    if (sh)
+        gvb_window_shares(k->start, k->end, k->n, ref_s, win_s, sh, *n_win);
+    return sh;
+}
+
+/* ---- the unconstrained reference (IS-003, IS-004) ---------------------------------------- */
+
+typedef struct reference {
+    double kernel_s; /* one BIG kernel on the whole GPU, no layer */
+    int sm, cc_major, cc_minor;
+    double clock_khz;
+    long kernels;
+} reference;
+
+/* The hidden subcommand: `__isref BLOCKS ITERS SECONDS`, run with the layer variables
+ * removed. Prints "ISREF kernel_s sm cc_major cc_minor clock_khz kernels". */
+int gvb_isref_main(int argc, char **argv)
+{
+    if (argc < 4) {
+        fprintf(stderr, "usage: __isref BLOCKS ITERS SECONDS\n");
+        return 2;
+    }
+    int blocks = atoi(argv[1]), iters = atoi(argv[2]);
+    double dur = atof(argv[3]);
+    work k;
+    int sm = 0, maj = 0, min = 0, clk = 0;
+    cudaError_t e = work_init(&k, blocks, iters);
+    if (!e)
+        e = cudaDeviceGetAttribute(&sm, cudaDevAttrMultiProcessorCount, 0);
+    if (!e)
+        e = cudaDeviceGetAttribute(&maj, cudaDevAttrComputeCapabilityMajor, 0);
+    if (!e)
+        e = cudaDeviceGetAttribute(&min, cudaDevAttrComputeCapabilityMinor, 0);
+    if (!e)
+        e = cudaDeviceGetAttribute(&clk, cudaDevAttrClockRate, 0);
+    if (!e) /* warm-up: clocks up, module loaded */
+        e = work_run(&k, IN_FLIGHT, dur / 4, NULL, 0);
+    if (!e)
+        e = work_run(&k, IN_FLIGHT, dur, NULL, 1);
+    if (!e)
+        e = work_collect(&k);
+    if (e || k.n < 2) {
+        printf("ISFAIL %s\n", e ? cudaGetErrorString(e) : "no kernels completed");
+        return 1;
+    }
+    /* back-to-back kernels: the span from the first start to the last end, per kernel */
+    double per = (k.end[k.n - 1] - k.start[0]) / (double)k.n;
+    printf("ISREF %.9e %d %d %d %d %zu\n", per, sm, maj, min, clk, k.n);
+    work_free(&k);
+    return 0;
+}
+
+static int measure_reference(gvb_worker *w, double dur, reference *ref)
+{
+    char b[16], it[16], d[32], out[512], why[512];
+    snprintf(b, sizeof b, "%d", BIG_BLOCKS);
+    snprintf(it, sizeof it, "%d", BIG_ITERS);
+    snprintf(d, sizeof d, "%.3f", dur);
+    char *args[] = {"__isref", b, it, d, NULL};
+    double t_spawn;
+    if (gvb_child_run(args, 1, 120, out, sizeof out, &t_spawn, why, sizeof why) != 0)
+        return gvb_report_status(w, GVB_FAIL, "unconstrained reference: %s", why);
+    const char *line = strstr(out, "ISREF ");
+    if (!line || sscanf(line, "ISREF %lf %d %d %d %lf %ld", &ref->kernel_s, &ref->sm,
+                        &ref->cc_major, &ref->cc_minor, &ref->clock_khz, &ref->kernels) != 6)
+        return gvb_report_status(w, GVB_FAIL, "unconstrained reference printed: %.200s", out);
+    double tflops = kernel_tflop(BIG_BLOCKS, BIG_ITERS) / ref->kernel_s;
+    double peak = gvb_fp32_peak_tflops(ref->sm, ref->cc_major, ref->cc_minor, ref->clock_khz);
+    gvb_emit_extra(w, "reference_kernel_ms", ref->kernel_s * 1e3);
+    gvb_emit_extra(w, "reference_sm_count", ref->sm);
+    gvb_emit_extra(w, "reference_tflops", tflops);
+    if (isfinite(peak)) {
+        gvb_emit_extra(w, "reference_pct_of_fp32_peak", 100 * tflops / peak);
+        if (tflops > peak * 1.02) /* a throughput above peak is a bug, not a result */
+            return gvb_report_status(w, GVB_FAIL,
+                                     "reference %.1f TFLOP/s exceeds the FP32 peak %.1f: timing is wrong",
+                                     tflops, peak);
+    }
+    return 0;
+}
+
+/* ---- IS-001 Memory Limit Accuracy ---------------------------------------------------------- */
+
+#define SEARCH_MAX_CHUNK (1ull << 30)
+#define SEARCH_RESOLUTION (2ull << 20)
+
+static int is_001(gvb_worker *w)
+{
+    size_t free0, total0;
+    GVB_CUDA_TRY(w, cudaSetDevice(0));
+    GVB_CUDA_TRY(w, cudaFree(0));
+    GVB_CUDA_TRY(w, cudaMemGetInfo(&free0, &total0));
+    int limited = w->memory_limit > 0 && !gvb_is_native(w);
+    double denom = limited ? (double)w->memory_limit : (double)total0;
+    gvb_barrier(w);
+    int trials = w->quick ? 2 : 5;
+    double usable = 0;
+    for (int t = 0; t < trials; t++) {
+        gvb_alloc_set set = {0};
+        if (gvb_alloc_fill(&set, SEARCH_MAX_CHUNK, SEARCH_RESOLUTION) != 0)
+            return gvb_report_status(w, GVB_FAIL, "allocation search: %s",
+                                     cudaGetErrorString(set.last_err));
+        usable = (double)set.bytes;
+        gvb_emit_sample(w, 100.0 * usable / denom);
+        size_t f, tot;
+        if (t == 0 && cudaMemGetInfo(&f, &tot) == cudaSuccess)
+            gvb_emit_extra(w, "reported_free_when_full_bytes", (double)f);
+        sleep_s(0.12); /* hold the peak for two samples of the 50 ms NVML monitor */
+        gvb_emit_extra(w, "chunks", (double)set.n);
+        gvb_alloc_release(&set);
+    }
+    gvb_emit_extra(w, "usable_bytes", usable);
+    gvb_emit_extra(w, "reported_total_bytes", (double)total0);
+    gvb_emit_extra(w, "reported_free_bytes", (double)free0);
+    /* what the tenant is charged before its first allocation: the context, as the layer
+     * reports it, against the limit where one applies (MPS reports the physical total but
+     * the free memory under its limit; native: everything used on the device) */
+    double budget = limited ? fmin((double)w->memory_limit, (double)total0) : (double)total0;
+    gvb_emit_extra(w, "context_charge_bytes", fmax(0, budget - (double)free0));
+    if (limited) {
+        gvb_emit_extra(w, "limit_bytes", (double)w->memory_limit);
+        gvb_emit_extra(w, "overshoot_bytes", fmax(0, usable - (double)w->memory_limit));
+        gvb_emit_text(w, "denominator", "the configured limit (--memory-limit)");
+    } else {
+        gvb_emit_text(w, "denominator", "%s", gvb_is_native(w)
+                      ? "the physical total (native applies no limit)"
+                      : "the reported total (no --memory-limit configured)");
+    }
+    gvb_emit_extra(w, "resolution_bytes", (double)SEARCH_RESOLUTION);
+    return 0;
+}
+
+/* The NVML monitor series of tenant t, or NULL when the monitor was unavailable. */
+static const gvb_series *monitor_series(const gvb_result *r, int t, const char *what)
+{
+    char key[64];
+    snprintf(key, sizeof key, "monitor.t%d.%s", t, what);
+    return gvb_series_lookup(r, key);
+}
+
+static double series_max(const gvb_series *s)
+{
+    double m = NAN;
+    for (size_t i = 0; s && i < s->n; i++)
+        if (isnan(m) || s->v[i] > m)
+            m = s->v[i];
+    return m;
+}
+
+static void copy_samples(gvb_result *r, const gvb_series *per_tenant, int tenants)
+{
+    for (int i = 0; i < tenants; i++)
+        for (size_t k = 0; k < per_tenant[i].n; k++)
+            gvb_series_push(&r->samples, per_tenant[i].v[k]);
+}
+
+/* Without monitor series the tenant's own numbers stand alone; the runner may already have
+ * said why the monitor was unavailable, which is kept. */
+static void monitor_unavailable(gvb_result *r)
+{
+    if (!gvb_kv_get(&r->extras, "monitor"))
+        gvb_kv_set_text(&r->extras, "monitor", "unavailable: no NVML monitor series");
+    gvb_kv_set_text(&r->extras, "monitor_cross_check",
+                    "not done: the tenant's own measurement is reported unchecked");
+}
+
+static void is_001_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
+{
+    copy_samples(r, per_tenant, tenants);
+    const gvb_series *used = monitor_series(r, 0, "used_bytes");
+    double peak = series_max(used);
+    if (!used || isnan(peak)) {
+        monitor_unavailable(r);
+        return;
+    }
+    gvb_kv_set_num(&r->extras, "physical_peak_bytes", peak);
+    double usable = gvb_extra_num(r, "usable_bytes"), limit = gvb_extra_num(r, "limit_bytes");
+    if (isfinite(usable))
+        gvb_kv_set_num(&r->extras, "physical_minus_usable_bytes", peak - usable);
+    if (isfinite(limit))
+        gvb_kv_set_num(&r->extras, "physical_overshoot_bytes", fmax(0, peak - limit));
+    gvb_kv_set_text(&r->extras, "monitor_cross_check",
+                    "NVML per-process used memory of the tenant (peak over the run)");
+}
+const gvb_metric_impl gvb_impl_is_001 = {.run = is_001, .reduce = is_001_reduce, .monitor = 1,
+                                         .deadline_s = 180};
+
+/* ---- IS-002 Memory Limit Enforcement -------------------------------------------------------- */
+
+#define ENFORCE_CHUNK (256ull << 20)
+
+static int is_002(gvb_worker *w)
+{
+    GVB_CUDA_TRY(w, cudaSetDevice(0));
+    GVB_CUDA_TRY(w, cudaFree(0));
+    gvb_barrier(w);
+    int trials = w->quick ? 3 : 10, in_limit_ok = 1;
+    cudaError_t fail_err = cudaSuccess;
+    double at_bytes = 0;
+    size_t cap = 1024;
+    void **p = malloc(cap * sizeof *p);
+    if (!p)
+        return gvb_report_status(w, GVB_FAIL, "out of host memory");
+    for (int t = 0; t < trials; t++) {
+        size_t n = 0;
+        double dt = 0;
+        cudaError_t e;
+        for (;;) { /* fill until the first allocation that fails */
+            if (n == cap) {
+                void **np = realloc(p, (cap *= 2) * sizeof *p);
+                if (!np)
+                    return gvb_report_status(w, GVB_FAIL, "out of host memory");
+                p = np;
+            }
+            double t0 = gvb_now();
+            e = cudaMalloc(&p[n], ENFORCE_CHUNK);
+            dt = gvb_now() - t0;
+            if (e != cudaSuccess)
+                break;
+            n++;
+        }
+        cudaGetLastError();
+        if (e != cudaErrorMemoryAllocation)
+            return gvb_report_status(w, GVB_FAIL, "over-limit cudaMalloc failed with %s, not out-of-memory",
+                                     cudaGetErrorName(e));
+        fail_err = e;
+        at_bytes = (double)n * ENFORCE_CHUNK;
+        gvb_emit_sample(w, dt * 1e6);
+        /* a later in-limit allocation: free one chunk, take it again */
+        if (n > 0) {
+            cudaFree(p[--n]);
+            void *q = NULL;
+            if (cudaMalloc(&q, ENFORCE_CHUNK) == cudaSuccess)
+                cudaFree(q);
+            else
+                in_limit_ok = 0, cudaGetLastError();
+        } else {
+            in_limit_ok = 0;
+        }
+        for (size_t i = 0; i < n; i++)
+            cudaFree(p[i]);
+    }
+    free(p);
+    gvb_emit_extra(w, "error_code", (double)fail_err);
+    gvb_emit_text(w, "error", "%s", cudaGetErrorName(fail_err));
+    gvb_emit_extra(w, "in_limit_alloc_after_failure_ok", in_limit_ok);
+    gvb_emit_extra(w, "allocated_before_failure_bytes", at_bytes);
+    gvb_emit_extra(w, "chunk_bytes", (double)ENFORCE_CHUNK);
+    if (w->memory_limit > 0 && !gvb_is_native(w))
+        gvb_emit_extra(w, "limit_bytes", (double)w->memory_limit);
+    else
+        gvb_emit_text(w, "limit", "none applied: the over-limit allocation is the one beyond "
+                                  "physical memory");
+    return 0;
+}
+const gvb_metric_impl gvb_impl_is_002 = {.run = is_002, .deadline_s = 180};
+
+/* ---- IS-003 SM Utilization Accuracy ---------------------------------------------------------- */
+
+/* The compute share this system was asked to give a tenant, or 0 after reporting SKIP.
+ * Native applies no limit: its target is the whole GPU when allow_native. */
+static double compute_target(gvb_worker *w, int allow_native)
+{
+    if (gvb_is_native(w)) {
+        if (allow_native)
+            return 100.0;
+        gvb_report_status(w, GVB_SKIP,
+                          "native applies no compute limit: there is no limiter to time");
+        return 0;
+    }
+    if (w->compute_limit <= 0) {
+        gvb_report_status(w, GVB_SKIP, "no compute limit configured (--compute-limit)");
+        return 0;
+    }
+    return w->compute_limit;
+}
+
+static int emit_context_facts(gvb_worker *w, work *k)
+{
+    int sm = 0, bps = 0;
+    GVB_CUDA_TRY(w, cudaDeviceGetAttribute(&sm, cudaDevAttrMultiProcessorCount, 0));
+    GVB_CUDA_TRY(w, (cudaError_t)gvb_work_blocks_per_sm(&bps));
+    gvb_emit_extra(w, "sm_count_seen", sm);
+    gvb_emit_extra(w, "blocks", k->blocks);
+    if (sm > 0 && bps > 0)
+        gvb_emit_extra(w, "waves_on_seen_sms", ceil((double)k->blocks / ((double)sm * bps)));
+    return 0;
+}
+
+/* IS-003 and IS-004 up to the start barrier: the target (or SKIP), the unconstrained
+ * reference (before this tenant has a context), then the tenant's context with the BIG
+ * kernel's module loaded but nothing launched. Returns 0, or 1 after reporting. */
+static int limited_setup(gvb_worker *w, int allow_native, double *target, reference *ref, work *k)
+{
+    if ((*target = compute_target(w, allow_native)) <= 0)
+        return 1;
+    if (measure_reference(w, w->quick ? 0.15 : 0.5, ref) != 0)
+        return 1;
+    GVB_CUDA_TRY(w, cudaSetDevice(0));
+    GVB_CUDA_TRY(w, work_init(k, BIG_BLOCKS, BIG_ITERS));
+    if (emit_context_facts(w, k) != 0)
+        return 1;
+    gvb_barrier(w);
+    return 0;
+}
+
+#define SHARE_WIN_S 0.1
+
+static int is_003(gvb_worker *w)
+{
+    double t_start = gvb_now(); /* ~ the runner's start of this metric: the monitor's t = 0 */
+    double target;
+    reference ref;
+    work k;
+    if (limited_setup(w, 1, &target, &ref, &k) != 0)
+        return 1;
+    /* --quick shortens the loops; a limiter that reacts over a second (HAMi) is then
+     * caught mid-reaction, which the 100 ms window series shows */
+    double dur[2] = {w->quick ? 0.6 : 3.0, w->quick ? 0.3 : 3.0}, share[2];
+    static const char *const mode[] = {"unsync", "sync"};
+    for (int m = 0; m < 2; m++) {
+        char key[64];
+        snprintf(key, sizeof key, "%s_start_s", mode[m]);
+        gvb_emit_extra(w, key, gvb_now() - t_start);
+        GVB_CUDA_TRY(w, work_run(&k, m == 0 ? IN_FLIGHT : 0, dur[m], NULL, 1));
+        snprintf(key, sizeof key, "%s_end_s", mode[m]);
+        gvb_emit_extra(w, key, gvb_now() - t_start);
+        GVB_CUDA_TRY(w, work_collect(&k));
+        share[m] = work_share(&k, ref.kernel_s);
+        size_t nw;
+        double *sh = work_windows(&k, ref.kernel_s, SHARE_WIN_S, &nw);
+        snprintf(key, sizeof key, "share_100ms_%s_pct", mode[m]);
+        double late = 0; /* mean share over the loop's second half: past a limiter's start */
+        for (size_t i = nw / 2; sh && i < nw; i++)
+            late += sh[i] / (double)(nw - nw / 2);
+        snprintf(key, sizeof key, "achieved_%s_second_half_pct", mode[m]);
+        if (sh && nw >= 2)
+            gvb_emit_extra(w, key, late);
+        snprintf(key, sizeof key, "share_100ms_%s_pct", mode[m]);
+        for (size_t i = 0; sh && i < nw; i++) {
+            gvb_emit_series(w, key, sh[i]);
+            if (m == 0) /* samples: the accuracy of each 100 ms window of the saturating loop */
+                gvb_emit_sample(w, gvb_share_accuracy(sh[i], target));
+        }
+        free(sh);
+        snprintf(key, sizeof key, "kernels_%s", mode[m]);
+        gvb_emit_extra(w, key, (double)k.n);
+    }
+    work_free(&k);
+    if (!isfinite(share[0]) || !isfinite(share[1]))
+        return gvb_report_status(w, GVB_FAIL, "no kernel completed in a loop");
+    gvb_emit_extra(w, "target_pct", target);
+    gvb_emit_extra(w, "achieved_unsync_pct", share[0]);
+    gvb_emit_extra(w, "achieved_sync_pct", share[1]);
+    gvb_emit_extra(w, "accuracy_sync_pct", gvb_share_accuracy(share[1], target));
+    if (gvb_is_native(w))
+        gvb_emit_text(w, "target", "native applies no limit: the target is the whole GPU, so "
+                                   "this validates the method (expect ~100)");
+    gvb_emit_value(w, gvb_share_accuracy(share[0], target));
+    return 0;
+}
+
+/* Mean of a monitor series over a loop's interval [t0, t1] (seconds from the tenant's start,
+ * which trails the runner's start, the monitor's t = 0, by the exec time), trimmed by 0.1 s
+ * at each end for that offset and NVML's averaging; else over the samples where it is
+ * non-zero. */
+static double monitor_mean(const gvb_result *r, const gvb_series *v, double t0, double t1,
+                           int *aligned)
+{
+    const gvb_series *time = gvb_series_lookup(r, "monitor.time_s");
+    double sum = 0;
+    size_t n = 0;
+    *aligned = 0;
+    if (time && isfinite(t0) && isfinite(t1)) {
+        for (size_t i = 0; i < v->n && i < time->n; i++) {
+            if (time->v[i] >= t0 + 0.1 && time->v[i] <= t1 - 0.1) {
+                sum += v->v[i];
+                n++;
+            }
+        }
+        if (n >= 2) {
+            *aligned = 1;
+            return sum / (double)n;
+        }
+    }
+    sum = 0;
+    n = 0;
+    for (size_t i = 0; i < v->n; i++) {
+        if (v->v[i] > 0) {
+            sum += v->v[i];
+            n++;
+        }
+    }
+    return n ? sum / (double)n : NAN;
+}
+
+static void is_003_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
+{
+    copy_samples(r, per_tenant, tenants);
+    const gvb_series *util = monitor_series(r, 0, "sm_util_pct");
+    if (!util || util->n == 0) {
+        monitor_unavailable(r);
+        return;
+    }
+    int aligned = 0;
+    double u = monitor_mean(r, util, gvb_extra_num(r, "unsync_start_s"),
+                            gvb_extra_num(r, "unsync_end_s"), &aligned);
+    gvb_kv_set_num(&r->extras, "monitor_sm_util_unsync_pct", u);
+    double achieved = gvb_extra_num(r, "achieved_unsync_pct");
+    if (isfinite(u) && isfinite(achieved))
+        gvb_kv_set_num(&r->extras, "monitor_minus_achieved_pp", u - achieved);
+    if (aligned) {
+        gvb_kv_set_num(&r->extras, "monitor_sm_util_sync_pct",
+                       monitor_mean(r, util, gvb_extra_num(r, "sync_start_s"),
+                                    gvb_extra_num(r, "sync_end_s"), &aligned));
+        gvb_kv_set_text(&r->extras, "monitor_cross_check",
+                        "NVML per-process SM utilization of the tenant, mean over each loop's "
+                        "interval");
+    } else {
+        gvb_kv_set_text(&r->extras, "monitor_cross_check",
+                        "NVML per-process SM utilization of the tenant, mean over the samples "
+                        "where it was busy (too few samples inside the loops' intervals)");
+    }
+}
+const gvb_metric_impl gvb_impl_is_003 = {.run = is_003, .reduce = is_003_reduce, .monitor = 1,
+                                         .deadline_s = 180};
+
+/* ---- IS-004 SM Limit Response Time ----------------------------------------------------------- */
+
+#define RESPONSE_WIN_S 0.01
+#define RESPONSE_BAND 0.10
+#define RESPONSE_MIN_TAIL 20 /* windows (200 ms) the share must stay in band to count as settled */
+
+static int is_004(gvb_worker *w)
+{
+    double target;
+    reference ref;
+    work k;
+    if (limited_setup(w, 0, &target, &ref, &k) != 0)
+        return 1;
+    /* t = 0 is the tenant's first launch: the limiter starts from its initial state */
+    GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 0.5 : 3.0, NULL, 1));
+    GVB_CUDA_TRY(w, work_collect(&k));
+    size_t nw;
+    double *sh = work_windows(&k, ref.kernel_s, RESPONSE_WIN_S, &nw);
+    work_free(&k);
+    if (!sh || nw < RESPONSE_MIN_TAIL)
+        return gvb_report_status(w, GVB_FAIL, "too few 10 ms windows observed (%zu)", nw);
+    for (size_t i = 0; i < nw; i++)
+        gvb_emit_series(w, "share_10ms_pct", sh[i]);
+    size_t k0 = gvb_settle_index(sh, nw, target, RESPONSE_BAND);
+    int settled = nw - k0 >= RESPONSE_MIN_TAIL;
+    double observed_ms = (double)nw * RESPONSE_WIN_S * 1e3;
+    gvb_emit_sample(w, settled ? (double)(k0 + 1) * RESPONSE_WIN_S * 1e3 : observed_ms);
+    gvb_emit_extra(w, "settled", settled);
+    if (!settled)
+        gvb_emit_text(w, "note", "the share never stayed within +-10 %% of the target for %d "
+                                 "windows: the value is the observed time, a lower bound",
+                      RESPONSE_MIN_TAIL);
+    /* oscillation over the settled part, or the second half when it never settled */
+    size_t from = settled ? k0 : nw / 2;
+    gvb_emit_extra(w, "overshoot_pp", gvb_overshoot_pp(sh, nw, target));
+    gvb_emit_extra(w, "oscillation_pp", gvb_oscillation_pp(sh + from, nw - from));
+    double mean = 0;
+    for (size_t i = from; i < nw; i++)
+        mean += sh[i] / (double)(nw - from);
+    gvb_emit_extra(w, "steady_mean_share_pct", mean);
+    gvb_emit_extra(w, "target_pct", target);
+    gvb_emit_extra(w, "window_ms", RESPONSE_WIN_S * 1e3);
+    gvb_emit_extra(w, "observed_ms", observed_ms);
+    free(sh);
+    return 0;
+}
+const gvb_metric_impl gvb_impl_is_004 = {.run = is_004, .deadline_s = 120};
+
+/* ---- IS-005 Cross-Tenant Memory Isolation ---------------------------------------------------- */
+
+#define IS005_MAGIC 0x67766249533035ull /* "gvbIS05" */
+
+static int emit_check(gvb_worker *w, const char *name, int pass, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int emit_check(gvb_worker *w, const char *name, int pass, const char *fmt, ...)
+{
+    char key[96], text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    snprintf(key, sizeof key, "check.%s", name);
+    gvb_emit_extra(w, key, pass);
+    snprintf(key, sizeof key, "evidence.%s", name);
+    gvb_emit_text(w, key, "%s", text);
+    return pass;
+}
+
+/* How much this tenant can allocate right now (2 MiB resolution), released again. */
+static double usable_now(cudaError_t *err)
+{
+    gvb_alloc_set s = {0};
+    int rc = gvb_alloc_fill(&s, SEARCH_MAX_CHUNK, SEARCH_RESOLUTION);
+    double b = (double)s.bytes;
+    gvb_alloc_release(&s);
+    *err = rc ? s.last_err : cudaSuccess;
+    return rc ? NAN : b;
+}
+
+/* Counts the neighbour's magic words in everything this tenant can allocate. */
+static cudaError_t scan_for_magic(double *scanned, unsigned long long *found)
+{
+    gvb_alloc_set s = {0};
+    unsigned long long *d_count = NULL;
+    cudaError_t e = cudaMalloc((void **)&d_count, sizeof *d_count);
+    if (!e)
+        e = cudaMemset(d_count, 0, sizeof *d_count);
+    if (!e && gvb_alloc_fill(&s, SEARCH_MAX_CHUNK, SEARCH_RESOLUTION) != 0)
+        e = s.last_err;
+    for (size_t i = 0; i < s.n && !e; i++)
+        e = (cudaError_t)gvb_launch_count_u64(0, (const uint64_t *)s.p[i], s.size[i] / 8,
+                                              IS005_MAGIC, d_count);
+    if (!e)
+        e = cudaMemcpy(found, d_count, sizeof *found, cudaMemcpyDeviceToHost);
+    *scanned = (double)s.bytes;
+    gvb_alloc_release(&s);
+    cudaFree(d_count);
+    return e;
+}
+
+static int is_005(gvb_worker *w)
+{
+    int observer = w->tenant == 1, neighbour = w->tenant == 0;
+    gvb_shared *sh = NULL;
+    GVB_CUDA_TRY(w, cudaSetDevice(0));
+    GVB_CUDA_TRY(w, cudaFree(0));
+    if (w->tenant == 0 && !(sh = gvb_shared_open(w)))
+        return gvb_report_status(w, GVB_FAIL, "cannot create the tenants' shared page");
+    gvb_barrier(w);
+    if (w->tenant != 0 && !(sh = gvb_shared_open(w)))
+        return gvb_report_status(w, GVB_FAIL, "cannot open the tenants' shared page");
+    cudaError_t e = cudaSuccess;
+    double before = NAN, during = NAN;
+    gvb_alloc_set held = {0};
+    /* A: the observer's quota alone */
+    if (observer)
+        before = usable_now(&e);
+    if (gvb_sync(w))
+        return gvb_report_status(w, GVB_FAIL, "phase barrier lost");
+    /* B: the neighbour takes all it can and writes a marker into every byte */
+    if (neighbour) {
+        if (gvb_alloc_fill(&held, SEARCH_MAX_CHUNK, SEARCH_RESOLUTION) != 0)
+            return gvb_report_status(w, GVB_FAIL, "neighbour allocation: %s",
+                                     cudaGetErrorString(held.last_err));
+        for (size_t i = 0; i < held.n; i++)
+            GVB_CUDA_TRY(w, (cudaError_t)gvb_launch_fill_u64(0, (uint64_t *)held.p[i],
+                                                             held.size[i] / 8, IS005_MAGIC));
+        GVB_CUDA_TRY(w, cudaDeviceSynchronize());
+        sh->value[0] = held.n ? (unsigned long long)(uintptr_t)held.p[0] : 0;
+        sh->value[1] = held.bytes;
+        gvb_emit_extra(w, "neighbour_bytes", (double)held.bytes);
+    }
+    if (gvb_sync(w))
+        return gvb_report_status(w, GVB_FAIL, "phase barrier lost");
+    /* C: the observer's quota with the neighbour full; the neighbour's pointer here */
+    int ptr_pass = 1;
+    char ptr_ev[512] = "";
+    if (observer) {
+        cudaError_t e2;
+        during = usable_now(&e2);
+        void *foreign = (void *)(uintptr_t)sh->value[0];
+        struct cudaPointerAttributes pa;
+        cudaError_t pe = cudaPointerGetAttributes(&pa, foreign);
+        if (!foreign) {
+            snprintf(ptr_ev, sizeof ptr_ev, "the neighbour could allocate nothing: not tested");
+            ptr_pass = 0;
+        } else if (pe != cudaSuccess) {
+            cudaGetLastError();
+            snprintf(ptr_ev, sizeof ptr_ev, "%p: cudaPointerGetAttributes: %s", foreign,
+                     cudaGetErrorName(pe));
+        } else if (pa.type != cudaMemoryTypeDevice && pa.type != cudaMemoryTypeManaged) {
+            snprintf(ptr_ev, sizeof ptr_ev, "%p is not a device pointer in this tenant (type %d)",
+                     foreign, (int)pa.type);
+        } else {
+            uint64_t v = 0;
+            cudaError_t ce = cudaMemcpy(&v, foreign, sizeof v, cudaMemcpyDeviceToHost);
+            ptr_pass = ce != cudaSuccess || v != IS005_MAGIC;
+            snprintf(ptr_ev, sizeof ptr_ev, "%p maps to this tenant's own memory: read %s",
+                     foreign, ptr_pass ? "no data of the neighbour" : "the neighbour's marker");
+        }
+    }
+    if (gvb_sync(w))
+        return gvb_report_status(w, GVB_FAIL, "phase barrier lost");
+    /* D: the neighbour frees everything */
+    if (neighbour) {
+        gvb_alloc_release(&held);
+        GVB_CUDA_TRY(w, cudaDeviceSynchronize());
+    }
+    if (gvb_sync(w))
+        return gvb_report_status(w, GVB_FAIL, "phase barrier lost");
+    /* E: the observer takes all it can and looks for the marker */
+    if (observer) {
+        double scanned = 0;
+        unsigned long long found = 0;
+        cudaError_t se = scan_for_magic(&scanned, &found);
+        if (se != cudaSuccess)
+            return gvb_report_status(w, GVB_FAIL, "scan: %s", cudaGetErrorString(se));
+        double nb = (double)sh->value[1];
+        int a = emit_check(w, "freed_data_not_readable", found == 0,
+                           "%llu marker words found in %.0f MiB newly allocated after the "
+                           "neighbour freed %.0f MiB it had filled", found, scanned / 1048576,
+                           nb / 1048576);
+        double tol = fmax(64.0 * 1048576, 0.01 * before);
+        int b = emit_check(w, "quota_unaffected_by_neighbour",
+                           isfinite(before) && isfinite(during) && during >= before - tol,
+                           "usable alone %.0f MiB, with the neighbour holding %.0f MiB: %.0f MiB "
+                           "(tolerance %.0f MiB)", before / 1048576, nb / 1048576,
+                           during / 1048576, tol / 1048576);
+        int c = emit_check(w, "foreign_pointer_invalid", ptr_pass, "%s", ptr_ev);
+        gvb_emit_value(w, a && b && c);
+    }
+    gvb_shared_close(sh, w);
+    return 0;
+}
+const gvb_metric_impl gvb_impl_is_005 = {.run = is_005, .deadline_s = 180};
+
+/* ---- victim vs aggressors (IS-006, IS-007, IS-009) ------------------------------------------- */
+
+/* The victim's requests: launch+sync of its kernel, issued at most every VICTIM_PERIOD_S
+ * (a request that takes longer is followed at once). Warm-up, then samples until
+ * --iterations and min_s (and --min-time) are reached, or max_s. One sample per request,
+ * seconds. */
+#define VICTIM_PERIOD_S 2e-3
+static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double min_s, double max_s,
+                               gvb_series *out)
+{
+    double t0 = 0;
+    for (int i = -warmup;; i++) {
+        if (i == 0)
+            t0 = gvb_now();
+        if (i >= 0) {
+            double el = gvb_now() - t0;
+            if ((out->n >= (size_t)w->iterations && el >= fmax(min_s, w->min_time_s)) ||
+                el >= max_s)
+                break;
+        }
+        double s = gvb_now();
+        cudaError_t e = (cudaError_t)gvb_launch_work(k->s, k->sink, k->blocks, k->iters);
+        if (!e)
+            e = cudaStreamSynchronize(k->s);
+        if (e)
+            return e;
+        double dt = gvb_now() - s;
+        if (i >= 0 && gvb_series_push(out, dt) != 0)
+            return cudaErrorMemoryAllocation;
+        if (dt < VICTIM_PERIOD_S)
+            sleep_s(VICTIM_PERIOD_S - dt);
+    }
+    return cudaSuccess;
+}
+
+/* What the victim does in one phase (contended = 0: alone, 1: with the aggressors), its
+ * samples appended to out. */
+typedef cudaError_t (*victim_fn)(gvb_worker *w, work *k, int contended, gvb_series *out);
+
+/* Request loop (IS-007, IS-009). Contended, it lasts at least 1 s (0.3 s with --quick), so
+ * that the samples span many of the aggressors' time slices and a reactive limiter's cycles. */
+static cudaError_t victim_sync(gvb_worker *w, work *k, int contended, gvb_series *out)
+{
+    double min_s = contended ? (w->quick ? 0.3 : 1.0) : 0;
+    return victim_loop(w, k, contended ? 0 : w->warmup, min_s, w->quick ? 2.0 : 5.0, out);
+}
+
+/* Throughput job (IS-006): the aggressors' own saturating producer; one sample per 100 ms
+ * window of work done, TFLOP/s. */
+#define VICTIM_WIN_S 0.1
+static cudaError_t victim_throughput(gvb_worker *w, work *k, int contended, gvb_series *out)
+{
+    double dur = contended ? (w->quick ? 0.4 : 1.5) : (w->quick ? 0.3 : 1.0);
+    cudaError_t e = work_run(k, IN_FLIGHT, dur, NULL, 1);
+    if (!e)
+        e = work_collect(k);
+    if (e)
+        return e;
+    size_t nw;
+    double *sh = work_windows(k, kernel_tflop(k->blocks, k->iters), VICTIM_WIN_S, &nw);
+    if (!sh)
+        return cudaErrorMemoryAllocation;
+    for (size_t i = 0; i < nw; i++)
+        if (gvb_series_push(out, sh[i] / 100.0) != 0) /* TFLOP in the window / window */
+            e = cudaErrorMemoryAllocation;
+    free(sh);
+    return e;
+}
+
+/* Tenant 0 (the victim) runs alone (solo phase; the aggressors wait at the phase barrier),
+ * then while every other tenant saturates the GPU with BIG kernels until the victim is done. */
+static int contention_run(gvb_worker *w, int blocks, int iters, victim_fn fn, gvb_series *solo,
+                          gvb_series *cont)
+{
+    int victim = w->tenant == 0;
+    work k;
+    gvb_shared *sh = NULL;
+    if (w->tenants < 2)
+        return gvb_report_status(w, GVB_SKIP, "needs >= 2 tenants (--processes)");
+    GVB_CUDA_TRY(w, cudaSetDevice(0));
+    GVB_CUDA_TRY(w, victim ? work_init(&k, blocks, iters) : work_init(&k, BIG_BLOCKS, BIG_ITERS));
+    if (victim && !(sh = gvb_shared_open(w)))
+        return gvb_report_status(w, GVB_FAIL, "cannot create the tenants' shared page");
+    gvb_barrier(w);
+    if (!victim && !(sh = gvb_shared_open(w)))
+        return gvb_report_status(w, GVB_FAIL, "cannot open the tenants' shared page");
+    cudaError_t e = cudaSuccess;
+    if (victim)
+        e = fn(w, &k, 0, solo);
+    if (e)
+        gvb_shared_set_stop(sh); /* the aggressors must not wait for a victim that failed */
+    GVB_CUDA_TRY(w, e);
+    if (gvb_sync(w))
+        return gvb_report_status(w, GVB_FAIL, "phase barrier lost");
+    if (victim) {
+        /* the aggressors lead: their queues fill and a reactive limiter (HAMi refills its
+         * token bucket every ~120 ms, and blocks a fresh process after its first launch until
+         * then) is past its start before the victim measures */
+        sleep_s(w->quick ? 0.1 : 0.25);
+        e = fn(w, &k, 1, cont);
+        gvb_shared_set_stop(sh);
+        GVB_CUDA_TRY(w, e);
+    } else {
+        /* until the victim is done; bounded in case it died */
+        GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, 15.0, sh, 0));
+        /* evidence: what the aggressor really got (a throttled one is no aggressor) */
+        gvb_emit_extra(w, "throughput_tflops", (double)k.launched *
+                       kernel_tflop(k.blocks, k.iters) / (gvb_now() - k.host_t0));
+    }
+    gvb_emit_text(w, "role", "%s", victim ? "victim" : "aggressor");
+    gvb_shared_close(sh, w);
+    work_free(&k);
+    return 0;
+}
+
+/* The victim's solo samples into a series, its contended ones as the primary samples, each
+ * multiplied by scale (unit conversion); frees both. */
+static void emit_victim(gvb_worker *w, const char *solo_series, double scale, gvb_series *solo,
+                        gvb_series *cont)
+{
+    for (size_t i = 0; i < solo->n; i++)
+        gvb_emit_series(w, solo_series, solo->v[i] * scale);
+    for (size_t i = 0; i < cont->n; i++)
+        gvb_emit_sample(w, cont->v[i] * scale);
+    gvb_emit_extra(w, "aggressors", w->tenants - 1);
+    gvb_series_free(solo);
+    gvb_series_free(cont);
+}
+
+static uint64_t reduce_seed(const gvb_result *r)
+{
+    return gvb_seed_mix(gvb_seed_mix(GVB_DEFAULT_SEED, r->system), r->metric);
+}
+
+/* ---- IS-006 Cross-Tenant Compute Isolation --------------------------------------------------- */
+
+static int is_006(gvb_worker *w)
+{
+    gvb_series solo = {0}, cont = {0};
+    if (contention_run(w, BIG_BLOCKS, BIG_ITERS, victim_throughput, &solo, &cont) != 0)
+        return 1;
+    if (w->tenant != 0)
+        return 0;
+    gvb_emit_extra(w, "window_ms", VICTIM_WIN_S * 1e3);
+    emit_victim(w, "solo_tflops", 1.0, &solo, &cont);
+    return 0;
+}
+
+/* Samples: each contended 100 ms window's throughput as % of the solo median (their median
+ * is the primary value); extras: both medians and the bootstrap CI of the ratio. */
+static void is_006_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
+{
+    const gvb_series *solo = gvb_tenant_series(r, 0, "solo_tflops", tenants);
+    const gvb_series *cont = &per_tenant[0];
+    if (!solo || solo->n < 2 || cont->n < 2)
+        return;
+    double sm = gvb_median(solo->v, solo->n);
+    for (size_t i = 0; i < cont->n; i++)
+        gvb_series_push(&r->samples, 100.0 * cont->v[i] / sm);
+    gvb_kv_set_num(&r->extras, "solo_median_tflops", sm);
+    gvb_kv_set_num(&r->extras, "contended_median_tflops", gvb_median(cont->v, cont->n));
+    double ratio, lo, hi;
+    if (gvb_bootstrap_ratio_ci(cont->v, cont->n, solo->v, solo->n, reduce_seed(r),
+                               GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &ratio, &lo, &hi) == 0) {
+        gvb_kv_set_num(&r->extras, "ratio_ci95_lo_pct", 100 * lo);
+        gvb_kv_set_num(&r->extras, "ratio_ci95_hi_pct", 100 * hi);
+    }
+    gvb_kv_set_num(&r->extras, "fair_share_pct", 100.0 / tenants);
+}
+const gvb_metric_impl gvb_impl_is_006 = {.run = is_006, .reduce = is_006_reduce, .deadline_s = 120};
+
+/* ---- IS-007 QoS Consistency ------------------------------------------------------------------ */
+
+static double cv_of(const gvb_series *t)
+{
+    gvb_stats st;
+    return gvb_stats_compute(t->v, t->n, 1, &st) == 0 ? st.cv : NAN;
+}
+
+static int is_007(gvb_worker *w)
+{
+    gvb_series solo = {0}, cont = {0};
+    if (contention_run(w, MEDIUM_BLOCKS, MEDIUM_ITERS, victim_sync, &solo, &cont) != 0)
+        return 1;
+    if (w->tenant != 0)
+        return 0;
+    if (cont.n < 2 || solo.n < 2)
+        return gvb_report_status(w, GVB_FAIL, "too few victim requests (%zu solo, %zu contended)",
+                                 solo.n, cont.n);
+    gvb_emit_value(w, cv_of(&cont));
+    gvb_emit_extra(w, "solo_cv", cv_of(&solo));
+    gvb_emit_text(w, "samples_unit", "ms per victim iteration under contention; the primary "
+                                     "value is their coefficient of variation");
+    emit_victim(w, "solo_ms", 1e3, &solo, &cont);
+    return 0;
+}
+const gvb_metric_impl gvb_impl_is_007 = {.run = is_007, .deadline_s = 120};
+
+/* ---- IS-008 Fairness Index -------------------------------------------------------------------- */
+
+#define FAIR_WIN_S 0.1
+
+static int is_008(gvb_worker *w)
+{
+    if (w->tenants < 2)
+        return gvb_report_status(w, GVB_SKIP, "needs >= 2 tenants (--processes)");
+    work k;
+    GVB_CUDA_TRY(w, cudaSetDevice(0));
+    GVB_CUDA_TRY(w, work_init(&k, BIG_BLOCKS, BIG_ITERS));
+    gvb_barrier(w);
+    GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 0.4 : 1.5, NULL, 1));
+    GVB_CUDA_TRY(w, work_collect(&k));
+    double tf = kernel_tflop(BIG_BLOCKS, BIG_ITERS);
+    size_t nw;
+    /* work per window in TFLOP: windows of "share" with ref = the kernel's TFLOP */
+    double *sh = work_windows(&k, tf, FAIR_WIN_S, &nw);
+    for (size_t i = 0; sh && i < nw; i++)
+        gvb_emit_sample(w, sh[i] / 100.0); /* TFLOP/s in window i */
+    free(sh);
+    if (k.n == 0)
+        return gvb_report_status(w, GVB_FAIL, "no kernel completed");
+    gvb_emit_extra(w, "throughput_tflops", (double)k.n * tf / k.end[k.n - 1]);
+    work_free(&k);
+    return 0;
+}
+
+/* Samples: Jain's index across tenants of each 100 ms window; primary: Jain's index of the
+ * tenants' whole-run throughputs. */
+static void is_008_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
+{
+    size_t nw = SIZE_MAX;
+    for (int i = 0; i < tenants; i++)
+        nw = per_tenant[i].n < nw ? per_tenant[i].n : nw;
+    double *x = calloc((size_t)tenants, sizeof *x);
+    if (!x || nw == SIZE_MAX)
+        goto out;
+    for (size_t k = 0; k < nw; k++) {
+        for (int i = 0; i < tenants; i++)
+            x[i] = per_tenant[i].v[k];
+        gvb_series_push(&r->samples, gvb_jain_index(x, (size_t)tenants));
+    }
+    double lo = INFINITY, hi = 0;
+    for (int i = 0; i < tenants; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "t%d.throughput_tflops", i);
+        x[i] = gvb_extra_num(r, key);
+        if (!isfinite(x[i]))
+            goto out;
+        lo = fmin(lo, x[i]);
+        hi = fmax(hi, x[i]);
+    }
+    r->value = gvb_jain_index(x, (size_t)tenants);
+    r->has_value = isfinite(r->value);
+    gvb_kv_set_num(&r->extras, "min_over_max_throughput", hi > 0 ? lo / hi : NAN);
+out:
+    free(x);
+}
+const gvb_metric_impl gvb_impl_is_008 = {.run = is_008, .reduce = is_008_reduce, .deadline_s = 120};
+
+/* ---- IS-009 Noisy Neighbor Impact ------------------------------------------------------------- */
+
+static int is_009(gvb_worker *w)
+{
+    gvb_series solo = {0}, cont = {0};
+    if (contention_run(w, SMALL_BLOCKS, SMALL_ITERS, victim_sync, &solo, &cont) != 0)
+        return 1;
+    if (w->tenant != 0)
+        return 0;
+    emit_victim(w, "solo_us", 1e6, &solo, &cont);
+    return 0;
+}
+
+static double p99_of(const double *v, size_t n)
+{
+    gvb_stats st;
+    return gvb_stats_compute(v, n, 1, &st) == 0 ? st.p99 : NAN;
+}
+
+/* Samples: each contended launch+sync as % slowdown over the solo median (their median is
+ * the primary); extra: the same on p99. */
+static void is_009_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
+{
+    const gvb_series *solo = gvb_tenant_series(r, 0, "solo_us", tenants);
+    const gvb_series *cont = &per_tenant[0];
+    if (!solo || solo->n < 2 || cont->n < 2)
+        return;
+    double sm = gvb_median(solo->v, solo->n);
+    for (size_t i = 0; i < cont->n; i++)
+        gvb_series_push(&r->samples, gvb_pct_change(sm, cont->v[i]));
+    gvb_kv_set_num(&r->extras, "solo_median_us", sm);
+    gvb_kv_set_num(&r->extras, "contended_median_us", gvb_median(cont->v, cont->n));
+    double sp = p99_of(solo->v, solo->n), cp = p99_of(cont->v, cont->n);
+    gvb_kv_set_num(&r->extras, "solo_p99_us", sp);
+    gvb_kv_set_num(&r->extras, "contended_p99_us", cp);
+    gvb_kv_set_num(&r->extras, "p99_slowdown_pct", gvb_pct_change(sp, cp));
+}
+const gvb_metric_impl gvb_impl_is_009 = {.run = is_009, .reduce = is_009_reduce, .deadline_s = 120};
+
+/* ---- IS-010 Fault Isolation ----------------------------------------------------------------- */
+
+#define VERIFY_N (1u << 20)
+#define FAULT_AT_S 0.3
+#define KILL_AT_S 0.5
+#define AFTER_EVENTS_S 0.6
+#define KILLED_BYTES (1ull << 30)
+
+enum { ROLE_VICTIM, ROLE_FAULTER, ROLE_KILLED };
+
+static int role_of(int tenant) { return tenant == 1 ? ROLE_FAULTER : tenant == 2 ? ROLE_KILLED : ROLE_VICTIM; }
+
+typedef struct verify {
+    cudaStream_t s;
+    uint32_t *d_in, *d_out, *h_out;
+} verify;
+
+static cudaError_t verify_init(verify *v)
+{
+    memset(v, 0, sizeof *v);
+    cudaError_t e = cudaStreamCreateWithFlags(&v->s, cudaStreamNonBlocking);
+    uint32_t *h_in = malloc(VERIFY_N * sizeof *h_in);
+    v->h_out = malloc(VERIFY_N * sizeof *v->h_out);
+    if (!h_in || !v->h_out)
+        e = cudaErrorMemoryAllocation;
+    for (uint32_t i = 0; h_in && i < VERIFY_N; i++)
+        h_in[i] = i;
+    if (!e)
+        e = cudaMalloc((void **)&v->d_in, VERIFY_N * sizeof(uint32_t));
+    if (!e)
+        e = cudaMalloc((void **)&v->d_out, VERIFY_N * sizeof(uint32_t));
+    if (!e)
+        e = cudaMemcpy(v->d_in, h_in, VERIFY_N * sizeof(uint32_t), cudaMemcpyHostToDevice);
+    free(h_in);
+    return e;
+}
+
+/* One verified iteration: out = in * mul + add on the GPU, every element checked on the host.
+ * Returns the CUDA error; *correct says whether every element was right. */
+static cudaError_t verify_once(verify *v, uint32_t i, int *correct)
+{
+    uint32_t mul = (2654435761u ^ i) | 1u, add = i;
+    *correct = 0;
+    cudaError_t e = (cudaError_t)gvb_launch_affine_u32(v->s, v->d_in, v->d_out, VERIFY_N, mul, add);
+    if (!e)
+        e = cudaMemcpyAsync(v->h_out, v->d_out, VERIFY_N * sizeof(uint32_t), cudaMemcpyDeviceToHost, v->s);
+    if (!e)
+        e = cudaStreamSynchronize(v->s);
+    if (e)
+        return e;
+    for (uint32_t j = 0; j < VERIFY_N; j++)
+        if (v->h_out[j] != j * mul + add)
+            return cudaSuccess;
+    *correct = 1;
+    return cudaSuccess;
+}
+
+/* What tenant 0 can allocate now, as an extra (the error's name when it cannot tell). */
+static void emit_usable(gvb_worker *w, const char *name)
+{
+    cudaError_t e;
+    double u = usable_now(&e);
+    gvb_emit_finite(w, name, u, cudaGetErrorName(e));
+}
+
+static int sync_or_fail(gvb_worker *w)
+{
+    return gvb_sync(w) ? gvb_report_status(w, GVB_FAIL, "phase barrier lost") : 0;
+}
+
+static int is_010(gvb_worker *w)
+{
+    if (w->tenants < 3)
+        return gvb_report_status(w, GVB_SKIP, "needs >= 3 tenants (--processes 3 or more): one "
+                                              "faults, one is killed, the others are victims");
+    int role = role_of(w->tenant);
+    static const char *const role_names[] = {"victim", "faulter", "killed"};
+    gvb_emit_text(w, "role", "%s", role_names[role]);
+    verify v;
+    GVB_CUDA_TRY(w, cudaSetDevice(0));
+    GVB_CUDA_TRY(w, verify_init(&v));
+    gvb_barrier(w);
+    cudaError_t e;
+    /* A: tenant 0's quota before the killed tenant holds memory */
+    if (w->tenant == 0)
+        emit_usable(w, "usable_before_bytes");
+    if (sync_or_fail(w))
+        return 1;
+    /* B: the tenant to be killed takes and touches memory */
+    void *killed_mem = NULL;
+    if (role == ROLE_KILLED) {
+        GVB_CUDA_TRY(w, cudaMalloc(&killed_mem, KILLED_BYTES));
+        GVB_CUDA_TRY(w, cudaMemset(killed_mem, 1, KILLED_BYTES));
+        GVB_CUDA_TRY(w, cudaDeviceSynchronize());
+        gvb_emit_extra(w, "held_bytes", (double)KILLED_BYTES);
+    }
+    if (sync_or_fail(w))
+        return 1;
+    /* C: tenant 0's quota while it is held */
+    if (w->tenant == 0)
+        emit_usable(w, "usable_neighbour_alive_bytes");
+    if (sync_or_fail(w))
+        return 1;
+    /* D: the events, while the victims keep computing */
+    double t0 = gvb_now(), run_s = w->quick ? 0.9 : 1.5;
+    if (role == ROLE_FAULTER) {
+        sleep_s(FAULT_AT_S);
+        e = (cudaError_t)gvb_launch_fault(v.s);
+        if (!e)
+            e = cudaStreamSynchronize(v.s);
+        gvb_emit_extra(w, "fault_detected", e != cudaSuccess);
+        gvb_emit_text(w, "fault_error", "%s", e ? cudaGetErrorName(e) : "none: the kernel did not fault");
+        void *p = NULL;
+        cudaError_t after = cudaMalloc(&p, 1 << 20);
+        gvb_emit_text(w, "after_fault", "%s", after ? cudaGetErrorName(after) : "cudaSuccess");
+    } else if (role == ROLE_KILLED) {
+        for (uint32_t i = 0; gvb_now() - t0 < KILL_AT_S; i++) {
+            uint32_t mul = i | 1u;
+            gvb_launch_affine_u32(v.s, v.d_in, v.d_out, VERIFY_N, mul, i);
+            cudaStreamSynchronize(v.s);
+        }
+        gvb_launch_affine_u32(v.s, v.d_in, v.d_out, VERIFY_N, 3, 1); /* in flight when killed */
+        raise(SIGKILL);
+    } else {
+        long ok = 0, wrong = 0, ok_after = 0;
+        cudaError_t first = cudaSuccess;
+        for (uint32_t i = 0; gvb_now() - t0 < run_s; i++) {
+            int correct;
+            double at = gvb_now() - t0;
+            e = verify_once(&v, i, &correct);
+            if (e) {
+                first = e;
+                break;
+            }
+            ok += correct;
+            wrong += !correct;
+            ok_after += correct && at >= AFTER_EVENTS_S;
+        }
+        gvb_emit_extra(w, "ok_iters", (double)ok);
+        gvb_emit_extra(w, "wrong_iters", (double)wrong);
+        gvb_emit_extra(w, "ok_iters_after_events", (double)ok_after);
+        gvb_emit_text(w, "error", "%s", first ? cudaGetErrorName(first) : "none");
+    }
+    if (sync_or_fail(w))
+        return 1;
+    /* E: after the kill settles: tenant 0's quota again, one more verified iteration */
+    if (role == ROLE_VICTIM) {
+        sleep_s(w->quick ? 0.2 : 0.5); /* the driver (and a layer) clean up after the kill */
+        int correct = 0;
+        e = verify_once(&v, 12345, &correct);
+        gvb_emit_extra(w, "final_ok", !e && correct);
+        if (w->tenant == 0)
+            emit_usable(w, "usable_after_kill_bytes");
+    }
+    return 0;
+}
+
+/* Reads tenant t's numeric extra (t<i>.<name>), NAN when absent. */
+static double textra(const gvb_result *r, int t, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "t%d.%s", t, name);
+    return gvb_extra_num(r, key);
+}
+
+static const char *ttext(const gvb_result *r, int t, const char *name)
+{
+    char key[96];
+    snprintf(key, sizeof key, "t%d.%s", t, name);
+    const char *s = gvb_kv_text(&r->extras, key);
+    return s ? s : "?";
+}
+
+static void set_check(gvb_result *r, const char *name, int pass, const char *evidence)
+{
+    char key[96];
+    snprintf(key, sizeof key, "check.%s", name);
+    gvb_kv_set_num(&r->extras, key, pass);
+    snprintf(key, sizeof key, "evidence.%s", name);
+    gvb_kv_set_text(&r->extras, key, "%s", evidence);
+}
+
+static void is_010_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
+{
+    (void)per_tenant;
+    if (r->status != GVB_OK || tenants < 3)
+        return;
+    /* preconditions: the events really happened */
+    if (textra(r, 1, "fault_detected") != 1) {
+        r->status = GVB_FAIL;
+        snprintf(r->reason, sizeof r->reason, "the faulting tenant's kernel did not fault (%s)",
+                 ttext(r, 1, "fault_error"));
+        return;
+    }
+    if (strncmp(ttext(r, 2, "exit"), "signal 9", 8) != 0) {
+        r->status = GVB_FAIL;
+        snprintf(r->reason, sizeof r->reason, "the tenant to be killed did not die of SIGKILL (%s)",
+                 ttext(r, 2, "exit"));
+        return;
+    }
+    char ev[1024] = "", alive[256] = "", gpu_ok[256] = "";
+    size_t off = 0;
+    int correct = 1, survived = 1;
+    for (int t = 0; t < tenants; t++) {
+        int is_victim = role_of(t) == ROLE_VICTIM;
+        const char *ex = ttext(r, t, "exit");
+        int exited_ok = strcmp(ex, "exit 0") == 0;
+        if (exited_ok)
+            snprintf(alive + strlen(alive), sizeof alive - strlen(alive), "%st%d", alive[0] ? "," : "", t);
+        if (!is_victim)
+            continue;
+        survived &= exited_ok;
+        double ok = textra(r, t, "ok_iters"), wrong = textra(r, t, "wrong_iters");
+        double after = textra(r, t, "ok_iters_after_events"), fin = textra(r, t, "final_ok");
+        int good = wrong == 0 && after >= 1 && fin == 1 && strcmp(ttext(r, t, "error"), "none") == 0;
+        correct &= good;
+        if (good)
+            snprintf(gpu_ok + strlen(gpu_ok), sizeof gpu_ok - strlen(gpu_ok), "%st%d", gpu_ok[0] ? "," : "", t);
+        off += (size_t)snprintf(ev + off, off < sizeof ev ? sizeof ev - off : 0,
+                                "%st%d: %.0f correct, %.0f wrong, %.0f correct after the events, "
+                                "final %s, error %s", off ? "; " : "", t, ok, wrong, after,
+                                fin == 1 ? "correct" : "not correct", ttext(r, t, "error"));
+    }
+    set_check(r, "victims_kept_correct_results", correct, ev);
+    char sv[256];
+    snprintf(sv, sizeof sv, "processes that exited normally: %s (victims are t0 and t3..)", alive);
+    set_check(r, "victims_processes_survived", survived, sv);
+    double u0 = textra(r, 0, "usable_before_bytes"), u1 = textra(r, 0, "usable_neighbour_alive_bytes");
+    double u2 = textra(r, 0, "usable_after_kill_bytes");
+    double tol = fmax(64.0 * 1048576, 0.01 * u0);
+    int released = isfinite(u0) && isfinite(u2) && u2 >= u0 - tol;
+    char mem[512], after[160];
+    if (isfinite(u2))
+        snprintf(after, sizeof after, "%.0f MiB", u2 / 1048576);
+    else
+        snprintf(after, sizeof after, "not measurable (%s)", ttext(r, 0, "usable_after_kill_bytes"));
+    snprintf(mem, sizeof mem, "tenant 0 could allocate %.0f MiB before, %.0f MiB while the killed "
+             "tenant held %.0f MiB, after the kill %s (tolerance %.0f MiB)", u0 / 1048576,
+             u1 / 1048576, textra(r, 2, "held_bytes") / 1048576, after, tol / 1048576);
+    set_check(r, "killed_tenant_memory_released", released, mem);
+    const gvb_series *mon = monitor_series(r, 2, "used_bytes");
+    if (mon && mon->n > 0)
+        gvb_kv_set_num(&r->extras, "monitor_killed_tenant_last_used_bytes", mon->v[mon->n - 1]);
+    else
+        monitor_unavailable(r);
+    gvb_kv_set_text(&r->extras, "survivors", "processes alive to the end: %s; victims whose GPU "
+                    "work stayed correct: %s", alive, gpu_ok[0] ? gpu_ok : "none");
+    r->value = correct && survived && released;
+    r->has_value = 1;
+}
+const gvb_metric_impl gvb_impl_is_010 = {.run = is_010, .reduce = is_010_reduce,
+                                         .tolerate_tenant_death = 1, .deadline_s = 120};

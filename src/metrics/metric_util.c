@@ -1,0 +1,250 @@
+/* Helpers shared by the metric implementations (see metric_util.h). */
+#include "metrics/metric_util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/env.h"
+#include "core/protocol.h"
+#include "systems/system.h"
+
+extern char **environ;
+
+int gvb_is_native(const gvb_worker *w) { return strcmp(w->system, "native") == 0; }
+
+/* The worker's protocol and barrier fds must not leak into a child: a child holding them
+ * would keep the runner waiting on a pipe after the tenant exited. */
+static void cloexec_worker_fds(void)
+{
+    for (int fd = GVB_FD_OUT; fd < GVB_FD_GO + GVB_MAX_PHASES; fd++) {
+        int fl = fcntl(fd, F_GETFD);
+        if (fl >= 0)
+            fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
+    }
+}
+
+int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *out, size_t outlen,
+                  double *t_spawn, char *why, size_t whylen)
+{
+    int nargs = 0;
+    while (args[nargs])
+        nargs++;
+    char **argv = calloc((size_t)nargs + 2, sizeof *argv);
+    gvb_env env = {0};
+    int p[2] = {-1, -1}, rc = -1;
+    posix_spawn_file_actions_t fa;
+    int fa_ok = 0;
+    pid_t pid = -1;
+    out[0] = '\0';
+    if (!argv || gvb_env_init(&env, environ) != 0) {
+        snprintf(why, whylen, "out of memory");
+        goto done;
+    }
+    argv[0] = "gpu-virt-bench";
+    for (int i = 0; i < nargs; i++)
+        argv[i + 1] = args[i];
+    if (strip_layers)
+        gvb_env_strip_layers(&env);
+    cloexec_worker_fds();
+    if (pipe2(p, O_CLOEXEC) != 0 || posix_spawn_file_actions_init(&fa) != 0) {
+        snprintf(why, whylen, "pipe: %s", strerror(errno));
+        goto done;
+    }
+    fa_ok = 1;
+    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    *t_spawn = gvb_now();
+    int e = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env.vars);
+    close(p[1]);
+    p[1] = -1;
+    if (e != 0) {
+        pid = -1;
+        snprintf(why, whylen, "posix_spawn: %s", strerror(e));
+        goto done;
+    }
+    size_t len = 0;
+    double deadline = gvb_now() + timeout_s;
+    for (;;) {
+        int ms = (int)((deadline - gvb_now()) * 1e3);
+        if (ms <= 0) {
+            kill(pid, SIGKILL); /* by its own pid */
+            snprintf(why, whylen, "child %s overran %.0f s", args[0], timeout_s);
+            waitpid(pid, NULL, 0);
+            pid = -1;
+            goto done;
+        }
+        struct pollfd pf = {.fd = p[0], .events = POLLIN};
+        if (poll(&pf, 1, ms) <= 0)
+            continue;
+        char buf[1024];
+        ssize_t k = read(p[0], buf, sizeof buf);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            break;
+        size_t take = (size_t)k < outlen - 1 - len ? (size_t)k : outlen - 1 - len;
+        memcpy(out + len, buf, take);
+        len += take;
+        out[len] = '\0';
+    }
+    int st = 0;
+    if (waitpid(pid, &st, 0) != pid) {
+        snprintf(why, whylen, "waitpid: %s", strerror(errno));
+        goto done;
+    }
+    pid = -1;
+    if (WIFSIGNALED(st))
+        snprintf(why, whylen, "child %s killed by signal %d", args[0], WTERMSIG(st));
+    else if (WEXITSTATUS(st) != 0)
+        snprintf(why, whylen, "child %s exited with status %d: %s", args[0], WEXITSTATUS(st),
+                 out);
+    else
+        rc = 0;
+done:
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    if (fa_ok)
+        posix_spawn_file_actions_destroy(&fa);
+    if (p[0] >= 0)
+        close(p[0]);
+    if (p[1] >= 0)
+        close(p[1]);
+    gvb_env_free(&env);
+    free(argv);
+    return rc;
+}
+
+int gvb_emit_finite(gvb_worker *w, const char *name, double v, const char *why)
+{
+    return isfinite(v) ? gvb_emit_extra(w, name, v) : gvb_emit_text(w, name, "%s", why);
+}
+
+/* ---- shared page ------------------------------------------------------------------------ */
+
+static void shared_name(const gvb_worker *w, char *buf, size_t len)
+{
+    snprintf(buf, len, "/gvb-%d-%s", (int)getppid(), w->metric->code);
+}
+
+gvb_shared *gvb_shared_open(const gvb_worker *w)
+{
+    char name[64];
+    shared_name(w, name, sizeof name);
+    int creator = w->tenant == 0;
+    int fd = shm_open(name, creator ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR, 0600);
+    if (fd < 0)
+        return NULL;
+    if (creator && ftruncate(fd, 4096) != 0) {
+        close(fd);
+        return NULL;
+    }
+    void *m = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    return m == MAP_FAILED ? NULL : (gvb_shared *)m;
+}
+
+void gvb_shared_close(gvb_shared *s, const gvb_worker *w)
+{
+    if (s)
+        munmap(s, 4096);
+    if (w->tenant == 0) {
+        char name[64];
+        shared_name(w, name, sizeof name);
+        shm_unlink(name);
+    }
+}
+
+void gvb_shared_set_stop(gvb_shared *s)
+{
+    if (s)
+        __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+}
+
+int gvb_shared_stopped(gvb_shared *s)
+{
+    return s ? __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) : 0;
+}
+
+/* ---- allocate until full ------------------------------------------------------------------ */
+
+int gvb_alloc_fill(gvb_alloc_set *s, size_t max_chunk, size_t min_chunk)
+{
+    for (size_t chunk = max_chunk; chunk >= min_chunk;) {
+        if (s->n == s->cap) {
+            size_t cap = s->cap ? s->cap * 2 : 256;
+            void **np = realloc(s->p, cap * sizeof *np);
+            if (np)
+                s->p = np;
+            size_t *ns = realloc(s->size, cap * sizeof *ns);
+            if (ns)
+                s->size = ns;
+            if (!np || !ns) {
+                s->last_err = cudaErrorMemoryAllocation;
+                return -1;
+            }
+            s->cap = cap;
+        }
+        void *ptr = NULL;
+        cudaError_t e = cudaMalloc(&ptr, chunk);
+        if (e == cudaSuccess) {
+            s->size[s->n] = chunk;
+            s->p[s->n++] = ptr;
+            s->bytes += chunk;
+            continue;
+        }
+        cudaGetLastError(); /* out-of-memory is not sticky: clear it */
+        s->last_err = e;
+        if (e != cudaErrorMemoryAllocation)
+            return -1;
+        chunk /= 2;
+    }
+    return 0;
+}
+
+void gvb_alloc_release(gvb_alloc_set *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        cudaFree(s->p[i]);
+    free(s->p);
+    free(s->size);
+    cudaError_t last = s->last_err;
+    memset(s, 0, sizeof *s);
+    s->last_err = last;
+}
+
+/* ---- parent side -------------------------------------------------------------------------- */
+
+const gvb_series *gvb_series_lookup(const gvb_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_series; i++)
+        if (strcmp(r->series[i].name, name) == 0)
+            return &r->series[i];
+    return NULL;
+}
+
+const gvb_series *gvb_tenant_series(const gvb_result *r, int t, const char *name, int tenants)
+{
+    char key[160];
+    if (tenants > 1)
+        snprintf(key, sizeof key, "t%d.%s", t, name);
+    else
+        snprintf(key, sizeof key, "%s", name);
+    return gvb_series_lookup(r, key);
+}
+
+double gvb_extra_num(const gvb_result *r, const char *key)
+{
+    const gvb_kv_item *it = gvb_kv_get(&r->extras, key);
+    return it && !it->is_text ? it->num : NAN;
+}
