@@ -10,5 +10,7 @@ int main(void)
     failed += run_catalog_tests();
     failed += run_report_tests();
     failed += run_env_tests();
+    failed += run_calib_tests();
+    failed += run_validate_tests();
     return failed > 125 ? 125 : failed;
 }

@@ -26,5 +26,7 @@ int run_protocol_tests(void);
 int run_catalog_tests(void);
 int run_report_tests(void);
 int run_env_tests(void);
+int run_calib_tests(void);
+int run_validate_tests(void);
 
 #endif

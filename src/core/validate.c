@@ -1,0 +1,610 @@
+/* validate: plan, checks and child runs (see validate.h). */
+#include "core/validate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "core/env.h"
+#include "stats/stats.h"
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, size_t errlen)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
+        {"aa-full", no_argument, 0, 'f'},      {"aa-metrics", required_argument, 0, 'm'},
+        {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    snprintf(o->output, sizeof o->output, "%s", GVB_VALIDATE_DEFAULT_OUTPUT);
+    o->seed = GVB_DEFAULT_SEED;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o':
+            if (!*optarg || strlen(optarg) >= sizeof o->output)
+                return snprintf(err, errlen, "validate: bad --output '%s'", optarg), -1;
+            snprintf(o->output, sizeof o->output, "%s", optarg);
+            break;
+        case 's':
+            errno = 0;
+            o->seed = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-')
+                return snprintf(err, errlen, "validate: --seed must be a whole number >= 0, got '%s'",
+                                optarg), -1;
+            break;
+        case 'f': o->aa_full = 1; break;
+        case 'm':
+            if (!*optarg || strlen(optarg) >= sizeof o->aa_metrics)
+                return snprintf(err, errlen, "validate: bad --aa-metrics '%s'", optarg), -1;
+            snprintf(o->aa_metrics, sizeof o->aa_metrics, "%s", optarg);
+            break;
+        case ':':
+            return snprintf(err, errlen, "validate: option '%s' needs a value", argv[optind - 1]), -1;
+        default:
+            return snprintf(err, errlen,
+                            "validate: unknown option '%s' (--output DIR, --seed N, --aa-full, "
+                            "--aa-metrics LIST)",
+                            argv[optind - 1]), -1;
+        }
+    }
+    if (optind < argc)
+        return snprintf(err, errlen, "validate: unexpected argument '%s'", argv[optind]), -1;
+    return 0;
+}
+
+/* ---- plan --------------------------------------------------------------------------------- */
+
+/* Known effects, each recovered at two settings (a bias proportional to the setting and a
+ * constant one cannot both hide). */
+static const struct {
+    double launch_us, alloc_us;
+} delay_settings[] = {{20, 50}, {100, 200}};
+#define MEM_CAP (3ull << 30)
+#define MEM_CAP_SPEC "3g"
+#define DUTY_PCT 50
+
+static void add_arg(gvb_validate_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_arg(gvb_validate_case *c, const char *fmt, ...)
+{
+    if (c->n_args >= GVB_VALIDATE_MAX_ARGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->args[c->n_args++], sizeof c->args[0], fmt, ap);
+    va_end(ap);
+}
+
+static gvb_validate_case *new_case(gvb_validate_case *cases, int *n, int max, gvb_case_kind kind,
+                                   const char *name, uint64_t seed)
+{
+    if (*n >= max)
+        return NULL;
+    gvb_validate_case *c = &cases[(*n)++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    add_arg(c, "--seed=%llu", (unsigned long long)seed);
+    add_arg(c, "--json-only");
+    return c;
+}
+
+static void skip_unless_implemented(gvb_validate_case *c, const char *metric)
+{
+    const gvb_metric_def *m = gvb_metric_find(metric);
+    if (!m || !gvb_metric_implemented(m)) {
+        c->skip = 1;
+        snprintf(c->skip_reason, sizeof c->skip_reason, "%s not implemented", metric);
+    }
+}
+
+int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int max)
+{
+    int n = 0;
+    gvb_validate_case *c;
+    for (size_t i = 0; i < sizeof delay_settings / sizeof delay_settings[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "delay-l%g-a%g", delay_settings[i].launch_us,
+                 delay_settings[i].alloc_us);
+        if (!(c = new_case(cases, &n, max, GVB_CASE_DELAY, name, o->seed)))
+            return n;
+        c->launch_us = delay_settings[i].launch_us;
+        c->alloc_us = delay_settings[i].alloc_us;
+        add_arg(c, "--systems=native,calib");
+        add_arg(c, "--calib=launch_us=%g,alloc_us=%g", c->launch_us, c->alloc_us);
+        add_arg(c, "--metrics=OH-001,OH-002");
+    }
+    if ((c = new_case(cases, &n, max, GVB_CASE_MEM, "mem-" MEM_CAP_SPEC, o->seed))) {
+        c->mem = MEM_CAP;
+        add_arg(c, "--systems=calib");
+        add_arg(c, "--calib=mem=" MEM_CAP_SPEC);
+        add_arg(c, "--memory-limit=" MEM_CAP_SPEC);
+        add_arg(c, "--metrics=IS-001");
+        skip_unless_implemented(c, "IS-001");
+    }
+    if ((c = new_case(cases, &n, max, GVB_CASE_DUTY, "duty-50", o->seed))) {
+        c->duty = DUTY_PCT;
+        add_arg(c, "--systems=calib");
+        add_arg(c, "--calib=duty=%d", DUTY_PCT);
+        add_arg(c, "--compute-limit=%d", DUTY_PCT);
+        add_arg(c, "--metrics=IS-003");
+        skip_unless_implemented(c, "IS-003");
+    }
+    if ((c = new_case(cases, &n, max, GVB_CASE_AA, "aa", o->seed))) {
+        add_arg(c, "--systems=native@a,native@b");
+        if (!o->aa_full)
+            add_arg(c, "--quick");
+        char list[700] = "";
+        size_t off = 0;
+        if (o->aa_metrics[0])
+            snprintf(list, sizeof list, "%s", o->aa_metrics);
+        for (size_t i = 0; !o->aa_metrics[0] && i < GVB_METRIC_COUNT; i++) {
+            const gvb_metric_def *m = &gvb_catalog[i];
+            if (gvb_metric_hidden(m) || !gvb_metric_implemented(m) || !(m->requires & GVB_REQ_GPU))
+                continue;
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? "," : "", m->code);
+            if (off >= sizeof list)
+                break;
+        }
+        if (!list[0]) {
+            c->skip = 1;
+            snprintf(c->skip_reason, sizeof c->skip_reason, "no GPU metric is implemented");
+        }
+        add_arg(c, "--metrics=%s", list);
+    }
+    static const struct {
+        const char *name, *brk, *how;
+        int bad_lib;
+    } inert[] = {
+        {"inert-missing", "", "library path wrong", 1},
+        {"inert-bypass", "bypass", "library loaded, hooks bypassed", 0},
+    };
+    for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++) {
+        if (!(c = new_case(cases, &n, max, GVB_CASE_INERT, inert[i].name, o->seed)))
+            return n;
+        c->bad_lib = inert[i].bad_lib;
+        snprintf(c->calib_break, sizeof c->calib_break, "%s", inert[i].brk);
+        add_arg(c, "--systems=calib");
+        add_arg(c, "--calib=launch_us=20");
+        add_arg(c, "--metrics=OH-001");
+    }
+    return n;
+}
+
+/* ---- checks ------------------------------------------------------------------------------- */
+
+const char *gvb_check_status_name(gvb_check_status s)
+{
+    return s == GVB_CHECK_PASS ? "PASS" : s == GVB_CHECK_FAIL ? "FAIL" : "SKIP";
+}
+
+static void check_init(gvb_check *c, const char *id, const char *what, const char *unit,
+                       const char *op)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->what, sizeof c->what, "%s", what);
+    snprintf(c->unit, sizeof c->unit, "%s", unit);
+    snprintf(c->op, sizeof c->op, "%s", op);
+    c->expected = c->measured = c->tolerance = NAN;
+    c->status = GVB_CHECK_FAIL;
+}
+
+static void verdict(gvb_check *c, gvb_check_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void verdict(gvb_check *c, gvb_check_status s, const char *fmt, ...)
+{
+    c->status = s;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+    va_end(ap);
+}
+
+/* A result that must be OK to be checked: NULL with the check's verdict set otherwise. */
+static const gvb_result *usable(const gvb_run *run, const char *system, const char *metric,
+                                gvb_check *c)
+{
+    const gvb_result *r = run ? gvb_run_find(run, system, metric) : NULL;
+    if (!r) {
+        verdict(c, GVB_CHECK_SKIP, "%s not measured on %s", metric, system);
+        return NULL;
+    }
+    if (r->status == GVB_SKIP) {
+        verdict(c, GVB_CHECK_SKIP, "%s on %s: SKIP: %s", metric, system, r->reason);
+        return NULL;
+    }
+    if (r->status != GVB_OK) {
+        verdict(c, GVB_CHECK_FAIL, "%s on %s: %s: %s", metric, system,
+                gvb_status_name(r->status), r->reason);
+        return NULL;
+    }
+    return r;
+}
+
+static double series_median(const gvb_result *r, const char *series)
+{
+    if (!series)
+        return r->has_value ? r->value : NAN;
+    for (size_t i = 0; i < r->n_series; i++)
+        if (strcmp(r->series[i].name, series) == 0)
+            return gvb_median(r->series[i].v, r->series[i].n);
+    return NAN;
+}
+
+static double num_or(const gvb_kv *kv, const char *key, double dflt)
+{
+    const gvb_kv_item *it = gvb_kv_get(kv, key);
+    return it && !it->is_text && isfinite(it->num) ? it->num : dflt;
+}
+
+double gvb_delay_tolerance_us(double injected_us) { return fmax(0.10 * injected_us, 1.0); }
+
+void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, const char *metric,
+                     const char *series, double injected_us, gvb_check *c)
+{
+    c->expected = injected_us;
+    c->tolerance = gvb_delay_tolerance_us(injected_us);
+    const gvb_result *b = usable(run, base, metric, c), *l = b ? usable(run, layer, metric, c) : NULL;
+    if (!b || !l)
+        return;
+    double mb = series_median(b, series), ml = series_median(l, series);
+    if (!isfinite(mb) || !isfinite(ml)) {
+        verdict(c, GVB_CHECK_FAIL, "%s: no %s median on %s or %s", metric,
+                series ? series : "primary", base, layer);
+        return;
+    }
+    c->measured = ml - mb;
+    verdict(c, fabs(c->measured - c->expected) <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "median %s %.3f us - %s %.3f us", layer, ml, base, mb);
+}
+
+void gvb_check_ci_width(const gvb_run *run, const char *system, const char *metric,
+                        double max_frac, gvb_check *c)
+{
+    c->expected = max_frac * 100;
+    const gvb_result *r = usable(run, system, metric, c);
+    if (!r)
+        return;
+    const gvb_stats *s = &r->stats;
+    if (s->n < 2 || !isfinite(s->ci_lo) || !isfinite(s->ci_hi) || s->median == 0) {
+        verdict(c, GVB_CHECK_FAIL, "%s on %s: no confidence interval (n = %zu)", metric, system,
+                s->n);
+        return;
+    }
+    c->measured = 100 * 0.5 * (s->ci_hi - s->ci_lo) / fabs(s->median);
+    verdict(c, c->measured <= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "median %.4g, 95%% CI [%.4g, %.4g], n = %zu", s->median, s->ci_lo, s->ci_hi, s->n);
+}
+
+static const gvb_system_record *find_system(const gvb_run *run, const char *name)
+{
+    for (size_t i = 0; run && i < run->n_systems; i++)
+        if (strcmp(run->systems[i].name, name) == 0)
+            return &run->systems[i];
+    return NULL;
+}
+
+void gvb_check_mem(const gvb_run *run, const char *system, uint64_t cap, gvb_check *c)
+{
+    const gvb_result *r = usable(run, system, "IS-001", c);
+    if (!r)
+        return;
+    const gvb_system_record *sys = find_system(run, system);
+    double charge = sys ? num_or(&sys->activation, "context_charge_bytes", 0) : 0;
+    if (charge <= 0) {
+        verdict(c, GVB_CHECK_FAIL, "the layer's activation proof reported no context charge");
+        return;
+    }
+    const double mib = 1024.0 * 1024.0;
+    c->expected = ((double)cap - charge) / mib;
+    c->tolerance = 0.01 * c->expected;
+    double usable_b = num_or(&r->extras, "usable_bytes", NAN);
+    if (!isfinite(usable_b) && r->has_value)
+        usable_b = r->value / 100.0 * (double)cap; /* IS-001 is % of the configured limit */
+    if (!isfinite(usable_b)) {
+        verdict(c, GVB_CHECK_FAIL, "IS-001 reported neither usable_bytes nor a value");
+        return;
+    }
+    c->measured = usable_b / mib;
+    verdict(c, fabs(c->measured - c->expected) <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "cap %.0f MiB - context charge %.0f MiB (the layer's proof)", (double)cap / mib,
+            charge / mib);
+}
+
+void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check *c)
+{
+    c->expected = duty;
+    c->tolerance = 5;
+    const gvb_result *r = usable(run, system, "IS-003", c);
+    if (!r)
+        return;
+    if (!r->has_value) {
+        verdict(c, GVB_CHECK_FAIL, "IS-003 has no value");
+        return;
+    }
+    /* accuracy = 100 (1 - |achieved - p| / p): the distance from p, whichever side */
+    double dev = duty * (1.0 - fmax(0.0, r->value) / 100.0);
+    double achieved = num_or(&r->extras, "achieved_pct", NAN);
+    c->measured = isfinite(achieved) ? achieved : duty + dev;
+    verdict(c, dev <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "accuracy %.1f %% = %.1f pp from %d %%%s", r->value, dev, duty,
+            isfinite(achieved) ? "" : " (side unknown: measured shown as duty + distance)");
+}
+
+void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c)
+{
+    c->expected = GVB_AA_MIN_SAME_PCT;
+    int compared = 0, same = 0;
+    size_t off = 0;
+    char sig[sizeof c->detail] = "";
+    for (size_t i = 0; run && i < run->n_results; i++) {
+        const gvb_result *ra = &run->results[i];
+        if (strcmp(ra->system, a) != 0)
+            continue;
+        const gvb_result *rb = gvb_run_find(run, b, ra->metric);
+        if (!rb || ra->status != GVB_OK || rb->status != GVB_OK || ra->samples.n < 2 ||
+            rb->samples.n < 2)
+            continue;
+        double ratio, lo, hi;
+        if (gvb_bootstrap_ratio_ci(rb->samples.v, rb->samples.n, ra->samples.v, ra->samples.n,
+                                   gvb_seed_mix(seed, ra->metric), GVB_BOOTSTRAP_RESAMPLES,
+                                   GVB_CI_LEVEL, &ratio, &lo, &hi) != 0)
+            continue;
+        compared++;
+        if (lo <= 1.0 && hi >= 1.0) {
+            same++;
+        } else if (off < sizeof sig) {
+            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.4f [%.4f, %.4f]",
+                                    off ? "; " : "", ra->metric, ratio, lo, hi);
+        }
+    }
+    if (compared == 0) {
+        verdict(c, GVB_CHECK_FAIL, "no metric was measured OK on both %s and %s", a, b);
+        return;
+    }
+    c->measured = 100.0 * same / compared;
+    verdict(c, c->measured >= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "%d of %d metrics without a significant difference%s%s", same, compared,
+            off ? "; significant (ratio b/a [95% CI]): " : "", sig);
+}
+
+void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c)
+{
+    c->expected = 100;
+    int found = 0;
+    char where[160] = "";
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; runs[k] && i < runs[k]->n_results; i++) {
+            const gvb_result *r = &runs[k]->results[i];
+            for (size_t j = 0; j < r->extras.n; j++) {
+                const gvb_kv_item *it = &r->extras.items[j];
+                if (it->is_text || !strstr(it->key, "pct_of_peak") || !isfinite(it->num))
+                    continue;
+                if (!found || it->num > c->measured) {
+                    c->measured = it->num;
+                    snprintf(where, sizeof where, "%s on %s: %s", r->metric, r->system, it->key);
+                }
+                found++;
+            }
+        }
+    }
+    if (!found) {
+        verdict(c, GVB_CHECK_SKIP, "no metric in these runs reports a %% of peak (*pct_of_peak*)");
+        return;
+    }
+    verdict(c, c->measured <= 100 ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "highest of %d: %s", found, where);
+}
+
+void gvb_check_inert(const gvb_run *run, int exit_code, const char *system, const char *how,
+                     gvb_check *c)
+{
+    c->expected = 5;
+    c->measured = exit_code;
+    int n = 0, inert = 0;
+    const char *reason = "";
+    for (size_t i = 0; run && i < run->n_results; i++) {
+        const gvb_result *r = &run->results[i];
+        if (strcmp(r->system, system) != 0)
+            continue;
+        n++;
+        if (r->status == GVB_INERT) {
+            inert++;
+            reason = r->reason;
+        }
+    }
+    if (n == 0) {
+        verdict(c, GVB_CHECK_FAIL, "%s: no result of %s (exit %d)", how, system, exit_code);
+        return;
+    }
+    int ok = inert == n && exit_code == 5;
+    verdict(c, ok ? GVB_CHECK_PASS : GVB_CHECK_FAIL, "%s: %d of %d results INERT%s%s", how,
+            inert, n, *reason ? ": " : "", reason);
+}
+
+/* ---- evaluation --------------------------------------------------------------------------- */
+
+static gvb_check *next(gvb_check *checks, int *n, int max)
+{
+    return *n < max ? &checks[(*n)++] : NULL;
+}
+
+/* A case whose run left no readable results: its check FAILs with why. */
+static int no_run(gvb_check *c, const gvb_case_outcome *o)
+{
+    if (o->run)
+        return 0;
+    verdict(c, GVB_CHECK_FAIL, "no results: the run exited %d%s%s", o->exit_code,
+            o->why[0] ? ": " : "", o->why);
+    return 1;
+}
+
+static void eval_delay(const gvb_validate_case *vc, const gvb_case_outcome *o, gvb_check *checks,
+                       int *n, int max)
+{
+    static const struct {
+        const char *metric, *series, *label;
+        int alloc;
+    } what[] = {
+        {"OH-001", NULL, "launch+sync median difference", 0},
+        {"OH-001", "enqueue_us", "enqueue-only median difference", 0},
+        {"OH-002", NULL, "cudaMalloc 64 MiB median difference", 1},
+    };
+    for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
+        gvb_check *c = next(checks, n, max);
+        if (!c)
+            return;
+        double inj = what[i].alloc ? vc->alloc_us : vc->launch_us;
+        char id[48], desc[128];
+        snprintf(id, sizeof id, "%s%s %s=%g", what[i].metric, what[i].series ? " enq" : "",
+                 what[i].alloc ? "alloc_us" : "launch_us", inj);
+        snprintf(desc, sizeof desc, "%s, calib - native = injected", what[i].label);
+        check_init(c, id, desc, "us", "~");
+        if (!no_run(c, o))
+            gvb_check_delay(o->run, "native", "calib", what[i].metric, what[i].series, inj, c);
+    }
+    for (int k = 0; k < 2; k++) {
+        gvb_check *c = next(checks, n, max);
+        if (!c)
+            return;
+        const char *metric = k ? "OH-002" : "OH-001";
+        char id[48], desc[128];
+        snprintf(id, sizeof id, "CI %s (%s)", metric, vc->name);
+        snprintf(desc, sizeof desc, "native %s: 95%% CI half-width, %% of median", metric);
+        check_init(c, id, desc, "%", "<=");
+        if (!no_run(c, o))
+            gvb_check_ci_width(o->run, "native", metric, 0.02, c);
+    }
+}
+
+int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome *out, int n,
+                          uint64_t seed, gvb_check *checks, int max)
+{
+    int k = 0;
+    const gvb_run *runs[GVB_VALIDATE_MAX_CASES];
+    size_t n_runs = 0;
+    for (int i = 0; i < n; i++) {
+        const gvb_validate_case *vc = &cases[i];
+        const gvb_case_outcome *o = &out[i];
+        if (!vc->skip && o->run && n_runs < GVB_VALIDATE_MAX_CASES)
+            runs[n_runs++] = o->run;
+        if (vc->kind == GVB_CASE_DELAY) {
+            eval_delay(vc, o, checks, &k, max);
+            continue;
+        }
+        gvb_check *c = next(checks, &k, max);
+        if (!c)
+            break;
+        char id[48];
+        switch (vc->kind) {
+        case GVB_CASE_MEM:
+            snprintf(id, sizeof id, "IS-001 mem=%.0fMiB", (double)vc->mem / 1048576.0);
+            check_init(c, id, "usable memory under the cap = cap - context charge", "MiB", "~");
+            break;
+        case GVB_CASE_DUTY:
+            snprintf(id, sizeof id, "IS-003 duty=%d", vc->duty);
+            check_init(c, id, "achieved compute share = duty", "%", "~");
+            break;
+        case GVB_CASE_AA:
+            check_init(c, "A/A native@a vs native@b",
+                       "% of metrics with no significant difference (CI of ratio holds 1)", "%",
+                       ">=");
+            break;
+        case GVB_CASE_INERT:
+            snprintf(id, sizeof id, "INERT %s", vc->name + strlen("inert-"));
+            check_init(c, id, "calib that cannot be active is INERT, run exits 5", "exit", "=");
+            break;
+        default: break;
+        }
+        if (vc->skip) {
+            verdict(c, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+            continue;
+        }
+        if (vc->kind == GVB_CASE_INERT) {
+            gvb_check_inert(o->run, o->exit_code, "calib",
+                            vc->bad_lib ? "library path wrong" : "hooks bypassed", c);
+            continue;
+        }
+        if (no_run(c, o))
+            continue;
+        if (vc->kind == GVB_CASE_MEM)
+            gvb_check_mem(o->run, "calib", vc->mem, c);
+        else if (vc->kind == GVB_CASE_DUTY)
+            gvb_check_duty(o->run, "calib", vc->duty, c);
+        else if (vc->kind == GVB_CASE_AA)
+            gvb_check_aa(o->run, "native@a", "native@b", seed, c);
+    }
+    gvb_check *c = next(checks, &k, max);
+    if (c) {
+        check_init(c, "PEAK", "highest *pct_of_peak* extra of all runs", "%", "<=");
+        gvb_check_peak(runs, n_runs, c);
+    }
+    return k;
+}
+
+int gvb_validate_failures(const gvb_check *checks, int n)
+{
+    int f = 0;
+    for (int i = 0; i < n; i++)
+        f += checks[i].status == GVB_CHECK_FAIL;
+    return f;
+}
+
+/* ---- running a case ----------------------------------------------------------------------- */
+
+
+int gvb_validate_spawn(const char *self, const gvb_validate_case *c, const char *dir,
+                       const char *log_path, char *const *base_env)
+{
+    gvb_env env;
+    char *argv[GVB_VALIDATE_MAX_ARGS + 6];
+    int a = 0, rc = -1;
+    if (gvb_env_init(&env, base_env) != 0)
+        return -1;
+    char bad[1200];
+    snprintf(bad, sizeof bad, "%s/no-such-dir/libgvb-calib.so", dir);
+    if ((c->bad_lib && gvb_env_set(&env, "GVB_CALIB_LIB", bad) != 0) ||
+        (c->calib_break[0] && gvb_env_set(&env, "GVB_CALIB_BREAK", c->calib_break) != 0))
+        goto out;
+    argv[a++] = (char *)"gpu-virt-bench";
+    argv[a++] = (char *)"run";
+    for (int i = 0; i < c->n_args; i++)
+        argv[a++] = (char *)c->args[i];
+    argv[a++] = (char *)"--output";
+    argv[a++] = (char *)dir;
+    argv[a] = NULL;
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        goto out;
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int e = posix_spawn(&pid, self, &fa, NULL, argv, env.vars);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e != 0) {
+        errno = e;
+        goto out;
+    }
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0)
+        if (errno != EINTR)
+            goto out;
+    rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+out:
+    gvb_env_free(&env);
+    return rc;
+}

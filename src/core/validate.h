@@ -1,0 +1,126 @@
+/* `gpu-virt-bench validate`: the suite checks that it measures what it claims (after nvbench
+ * testing its timing with a kernel of known duration and fio's null engine). It runs
+ * ordinary `run`s of native and of the calibration layer (systems/calib.c) with known
+ * effects, reads their results back and checks that the metrics recover the effects, that an
+ * A/A run claims no difference, that no throughput exceeds the device's peak, and that an
+ * inert layer is caught. docs/validation.md lists every check and tolerance.
+ *
+ * This file: the plan (which runs, with which arguments) and the checks, as pure functions
+ * over results (unit-tested with fake runs), plus spawning one child run. Printing is in
+ * report/validate_write.c; the subcommand in main.c. Pure C. */
+#ifndef GVB_VALIDATE_H
+#define GVB_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/options.h"
+#include "core/result.h"
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+typedef struct gvb_validate_opts {
+    char output[1024];       /* results go to output/<timestamp>/ */
+    uint64_t seed;
+    int aa_full;             /* A/A at the default iterations instead of --quick */
+    char aa_metrics[512];    /* A/A metric list; "" = every implemented GPU metric */
+} gvb_validate_opts;
+
+#define GVB_VALIDATE_DEFAULT_OUTPUT "results/validate"
+
+/* Parses `validate` options (argv[0] is "validate"). Returns 0, or -1 with a one-line err. */
+int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, size_t errlen);
+
+/* ---- plan --------------------------------------------------------------------------------- */
+
+typedef enum {
+    GVB_CASE_DELAY, /* native vs calib launch_us/alloc_us: OH-001, OH-002 */
+    GVB_CASE_MEM,   /* calib mem=: IS-001 */
+    GVB_CASE_DUTY,  /* calib duty=: IS-003 */
+    GVB_CASE_AA,    /* native@a vs native@b */
+    GVB_CASE_INERT, /* calib that cannot be active: must be INERT, exit 5 */
+} gvb_case_kind;
+
+#define GVB_VALIDATE_MAX_ARGS 24
+#define GVB_VALIDATE_MAX_CASES 16
+
+typedef struct gvb_validate_case {
+    char name[32]; /* also its directory */
+    gvb_case_kind kind;
+    double launch_us, alloc_us; /* DELAY */
+    uint64_t mem;               /* MEM */
+    int duty;                   /* DUTY */
+    char args[GVB_VALIDATE_MAX_ARGS][768]; /* arguments after `run` (without --output) */
+    int n_args;
+    int bad_lib;          /* GVB_CALIB_LIB points the child at a path with no library */
+    char calib_break[16]; /* GVB_CALIB_BREAK for the child ("" = inherit) */
+    int skip;             /* not run; its checks SKIP with skip_reason */
+    char skip_reason[128];
+} gvb_validate_case;
+
+/* The runs validate makes. Returns the number of cases. */
+int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int max);
+
+/* ---- checks ------------------------------------------------------------------------------- */
+
+typedef enum { GVB_CHECK_PASS, GVB_CHECK_FAIL, GVB_CHECK_SKIP } gvb_check_status;
+const char *gvb_check_status_name(gvb_check_status s);
+
+typedef struct gvb_check {
+    char id[48];    /* e.g. "OH-001 launch_us=20" */
+    char what[128]; /* what is compared */
+    char unit[16];
+    double expected, measured, tolerance; /* NAN where not applicable */
+    char op[4];     /* how measured relates to expected: "~" within tolerance, "<=", ">=", "=" */
+    gvb_check_status status;
+    char detail[512];
+} gvb_check;
+
+/* Tolerance of a recovered delay: max(10 %, 1 us). */
+double gvb_delay_tolerance_us(double injected_us);
+
+/* Difference of medians (layer - base) of metric (series NULL = the primary samples) against
+ * the injected delay. A missing result SKIPs; one that is not OK FAILs. */
+void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, const char *metric,
+                     const char *series, double injected_us, gvb_check *c);
+/* Half-width of the 95 % CI of the median of system's metric <= max_frac of the median. */
+void gvb_check_ci_width(const gvb_run *run, const char *system, const char *metric,
+                        double max_frac, gvb_check *c);
+/* IS-001 usable memory under calib mem=cap: cap - context charge (from the layer's own
+ * activation proof) within 1 %. */
+void gvb_check_mem(const gvb_run *run, const char *system, uint64_t cap, gvb_check *c);
+/* IS-003 achieved share under calib duty=d: within 5 percentage points of d. */
+void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check *c);
+/* A/A: the share of metrics measured on both systems whose bootstrap 95 % CI of the ratio of
+ * medians includes 1 must be >= 95 %. */
+#define GVB_AA_MIN_SAME_PCT 95.0
+void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c);
+/* No extra named *pct_of_peak* above 100 in any of the runs (NULL entries are skipped). */
+void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c);
+/* The calib system could not be active: every result of it INERT and the run exited 5. */
+void gvb_check_inert(const gvb_run *run, int exit_code, const char *system, const char *how,
+                     gvb_check *c);
+
+/* What one case's child run left: its exit status and its results (NULL if unreadable). */
+typedef struct gvb_case_outcome {
+    int exit_code;
+    const gvb_run *run;
+    char why[256]; /* why run is NULL */
+} gvb_case_outcome;
+
+/* All checks of the plan, given each case's outcome. Returns the number written. */
+int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome *out, int n,
+                          uint64_t seed, gvb_check *checks, int max);
+
+/* 0 if no check FAILed, else the number of failures. */
+int gvb_validate_failures(const gvb_check *checks, int n);
+
+/* ---- running a case ----------------------------------------------------------------------- */
+
+/* Runs `self run <args> --output dir` with the case's environment (a bad_lib case gets
+ * GVB_CALIB_LIB=dir/no-such-dir/libgvb-calib.so), stdout and stderr to log_path, and waits.
+ * Returns its exit status (128 + signal if killed), or -1. */
+int gvb_validate_spawn(const char *self, const gvb_validate_case *c, const char *dir,
+                       const char *log_path, char *const *base_env);
+
+#endif
