@@ -165,7 +165,7 @@ static void init_cuda(void)
 static void *real_of(int h)
 {
     pthread_once(&cuda_once, init_cuda);
-    return hooks[h].real;
+    return __atomic_load_n(&hooks[h].real, __ATOMIC_ACQUIRE);
 }
 
 __attribute__((constructor)) static void calib_init(void)
@@ -229,6 +229,34 @@ EXPORT void *dlsym(void *handle, const char *symbol)
     return real_dlsym(handle, symbol);
 }
 
+/* The hook for a cuGetProcAddress request by name: the version the caller's cudaVersion
+ * selects (the _v2 functions since CUDA 3.2, cuGetProcAddress_v2 since 12.0) and the
+ * per-thread variant if the flags ask for it; -1 if none (e.g. the 32-bit cuMemAlloc). */
+static int hook_by_request(const char *symbol, int ver, cuuint64_t flags)
+{
+    static const struct {
+        const char *base;
+        int legacy, ptsz, min_ver;
+    } req[] = {
+        {"cuLaunchKernel", H_LAUNCH, H_LAUNCH_PTSZ, 0},
+        {"cuLaunchKernelEx", H_LAUNCH_EX, H_LAUNCH_EX_PTSZ, 0},
+        {"cuMemAlloc", H_ALLOC, H_ALLOC, 3020},
+        {"cuMemAllocPitch", H_ALLOC_PITCH, H_ALLOC_PITCH, 3020},
+        {"cuMemAllocAsync", H_ALLOC_ASYNC, H_ALLOC_ASYNC_PTSZ, 0},
+        {"cuMemAllocFromPoolAsync", H_ALLOC_POOL, H_ALLOC_POOL_PTSZ, 0},
+        {"cuMemFree", H_FREE, H_FREE, 3020},
+        {"cuMemFreeAsync", H_FREE_ASYNC, H_FREE_ASYNC_PTSZ, 0},
+        {"cuMemGetInfo", H_MEMINFO, H_MEMINFO, 3020},
+    };
+    if (strcmp(symbol, "cuGetProcAddress") == 0)
+        return ver >= 12000 ? H_GETPROC_V2 : H_GETPROC;
+    int ptds = (flags & CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM) != 0;
+    for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
+        if (strcmp(symbol, req[i].base) == 0)
+            return ver >= req[i].min_ver ? (ptds ? req[i].ptsz : req[i].legacy) : -1;
+    return -1;
+}
+
 /* After the real lookup: a pointer equal to a hooked function's real address becomes its
  * wrapper (matching addresses, not names, keeps the version and stream variant the driver
  * chose for the caller's cudaVersion and flags). */
@@ -259,12 +287,24 @@ static void swap_in_wrapper(const char *symbol, void **pfn, int ver, cuuint64_t 
             return;
         }
     }
-    for (int i = 0; symbol && i < H_COUNT; i++) {
+    /* Not the export we know: the driver's pointer for this request is still the function
+     * the caller asked for, so the wrapper of that version and stream variant adopts it. */
+    int h = symbol ? hook_by_request(symbol, ver, flags) : -1;
+    if (h >= 0 && break_mode != BREAK_BYPASS) {
+        __atomic_store_n(&hooks[h].real, *pfn, __ATOMIC_RELEASE);
+        *pfn = hooks[h].wrapper;
+        COUNT(getproc_hooked);
+        COUNT(getproc_adopted);
+        if (debug)
+            fprintf(stderr, "libgvb-calib: cuGetProcAddress(%s, %d, %#llx): adopted %p for %s\n",
+                    symbol, ver, (unsigned long long)flags, hooks[h].real, hooks[h].name);
+        return;
+    }
+    for (int i = 0; symbol && h < 0 && i < H_COUNT; i++) {
         if (strcmp(symbol, hooks[i].base) == 0) {
             COUNT(getproc_unmatched);
             if (debug)
-                fprintf(stderr,
-                        "libgvb-calib: cuGetProcAddress(%s, %d, %#llx) = %p: no known export\n",
+                fprintf(stderr, "libgvb-calib: cuGetProcAddress(%s, %d, %#llx) = %p: not hooked\n",
                         symbol, ver, (unsigned long long)flags, *pfn);
             return;
         }

@@ -15,7 +15,8 @@ typedef struct gvb_calib_stats {
     uint32_t config_ok;     /* GVB_CALIB parsed; 0: the layer applies no effect */
     uint64_t getproc_calls; /* cuGetProcAddress(_v2) calls that reached the layer */
     uint64_t getproc_hooked;    /* of those, answered with one of our wrappers */
-    uint64_t getproc_unmatched; /* a hooked name whose driver pointer we could not map */
+    uint64_t getproc_adopted;   /* hooked by name: the driver's pointer was not its export */
+    uint64_t getproc_unmatched; /* a hooked name left alone (e.g. a pre-3.2 version) */
     uint64_t dlsym_hooked;  /* dlsym lookups answered with one of our wrappers */
     uint64_t launches;      /* kernel launches intercepted */
     uint64_t allocs;        /* device allocations intercepted */

@@ -17,6 +17,7 @@ static void emit_stats(gvb_worker *w, const gvb_calib_stats_t *s)
     gvb_emit_extra(w, "config_ok", s->config_ok);
     gvb_emit_extra(w, "getproc_calls", (double)s->getproc_calls);
     gvb_emit_extra(w, "getproc_hooked", (double)s->getproc_hooked);
+    gvb_emit_extra(w, "getproc_adopted", (double)s->getproc_adopted);
     gvb_emit_extra(w, "getproc_unmatched", (double)s->getproc_unmatched);
     gvb_emit_extra(w, "dlsym_hooked", (double)s->dlsym_hooked);
     gvb_emit_extra(w, "intercepted_launches", (double)s->launches);

@@ -2,7 +2,8 @@
  * the way the real driver does (the pointer of the versioned / per-thread export the caller's
  * version and flags select), "runs" a kernel for FAKE_KERNEL_US microseconds of wall time
  * after its launch (cuStreamSynchronize waits for it), and hands out fake device memory of an
- * 80 GiB device whose context takes 500 MiB (at most 4096 live allocations). Test code only. */
+ * 80 GiB device whose context takes 500 MiB (at most 4096 live allocations). cuMemFree is
+ * answered with an internal pointer, not the export. Test code only. */
 #include <cuda.h>
 #undef cuGetProcAddress
 #undef cuMemGetInfo
@@ -98,6 +99,10 @@ CUresult cuMemFree_v2(CUdeviceptr p)
     }
     return CUDA_ERROR_INVALID_VALUE;
 }
+/* Like some drivers, cuGetProcAddress may hand out an internal entry point rather than the
+ * export: the layer must still wrap it (by name, "adopted"). */
+static CUresult free_internal(CUdeviceptr p) { return cuMemFree_v2(p); }
+
 CUresult cuMemGetInfo_v2(size_t *free_b, size_t *total)
 {
     *total = FAKE_TOTAL;
@@ -121,7 +126,7 @@ static void *lookup(const char *s, int ver, cuuint64_t flags)
     if (!strcmp(s, "cuMemAlloc"))
         return (void *)cuMemAlloc_v2;
     if (!strcmp(s, "cuMemFree"))
-        return (void *)cuMemFree_v2;
+        return (void *)free_internal;
     if (!strcmp(s, "cuMemGetInfo"))
         return (void *)cuMemGetInfo_v2;
     if (!strcmp(s, "cuStreamSynchronize"))

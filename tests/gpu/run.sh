@@ -40,5 +40,19 @@ r=[r for r in json.load(open('$J'))['results'] if r['metric']=='OH-002'][0]
 sys.exit(0 if len(r['series']['$s']['samples'])>=100 else 1)"
 done
 
+# ---- calibration layer (docs/validation.md): the calib system is proven active, its launch
+# delay comes back in OH-001, and `validate` passes on this GPU.
+"$GVB" run --systems native,calib --calib launch_us=20 --metrics OH-001 --output "$TMP/calib" >"$DEST/gpu-calib.txt" 2>&1; rc=$?
+J=$(ls "$TMP"/calib/*/results.json 2>/dev/null | head -1)
+check "native,calib OH-001 exits 0" [ $rc -eq 0 ]
+check "calib activation OK, the proof saw intercepted launches" python3 -c "
+import json,sys
+s=[s for s in json.load(open('$J'))['systems'] if s['name']=='calib'][0]['activation']
+sys.exit(0 if s['status']=='OK' and s['intercepted_launches']>=1 and s['intercepted_allocs']>=1 else 1)"
+d=$(python3 -c "print($(result "$J" calib OH-001 value) - $(result "$J" native OH-001 value))")
+check "calib launch_us=20 shows up in OH-001: +$d us (20 +- 2)" python3 -c "import sys; sys.exit(0 if 18 <= $d <= 22 else 1)"
+"$GVB" validate --output "$TMP/validate" >"$DEST/gpu-validate.txt" 2>&1; rc=$?
+check "validate passes on this GPU ($(tail -2 "$DEST/gpu-validate.txt" | head -1))" [ $rc -eq 0 ]
+
 summary gpu
 [ $FAILED -eq 0 ]

@@ -149,14 +149,13 @@ static void test_duty(void **state)
     assert_double_equal(gvb_calib_duty_spend(&d, 101.0, 0.06), 0.02, 1e-9);
 }
 
-static int parse(gvb_options *o, char *err, const char **args)
+/* argv as the user typed it after `run`; NULL-terminated */
+#define RUN_ARGS(...) ((char *[]){"run", __VA_ARGS__, NULL})
+static int parse_run(gvb_options *o, char *err, char **argv)
 {
-    char *argv[32];
     int argc = 0;
-    argv[argc++] = (char *)"run";
-    for (; *args; args++)
-        argv[argc++] = (char *)*args;
-    argv[argc] = NULL;
+    while (argv[argc])
+        argc++;
     gvb_options_defaults(o);
     return gvb_options_parse(argc, argv, o, err, 256);
 }
@@ -166,26 +165,26 @@ static void test_calib_option(void **state)
     (void)state;
     static gvb_options o;
     char err[256];
-    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "native,calib", "--calib",
-                                                     "launch_us=20,mem=3g", NULL}),
+    assert_int_equal(parse_run(&o, err, RUN_ARGS("--systems", "native,calib", "--calib",
+                                                     "launch_us=20,mem=3g")),
                      0);
     assert_string_equal(o.calib, "launch_us=20,mem=3g");
-    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "calib@x", "--calib",
-                                                     "duty=50", NULL}),
+    assert_int_equal(parse_run(&o, err, RUN_ARGS("--systems", "calib@x", "--calib",
+                                                     "duty=50")),
                      0);
-    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "calib", NULL}), 0);
+    assert_int_equal(parse_run(&o, err, RUN_ARGS("--systems", "calib")), 0);
     assert_string_equal(o.calib, "");
-    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "calib", "--calib",
-                                                     "duty=0", NULL}),
+    assert_int_equal(parse_run(&o, err, RUN_ARGS("--systems", "calib", "--calib",
+                                                     "duty=0")),
                      -1);
     assert_non_null(strstr(err, "--calib: calibration spec: bad value '0' for duty"));
-    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "calib", "--calib", "", NULL}),
+    assert_int_equal(parse_run(&o, err, RUN_ARGS("--systems", "calib", "--calib", "")),
                      -1);
     assert_non_null(strstr(err, "empty spec"));
-    assert_int_equal(parse(&o, err, (const char *[]){"--calib", "launch_us=1", NULL}), -1);
+    assert_int_equal(parse_run(&o, err, RUN_ARGS("--calib", "launch_us=1")), -1);
     assert_non_null(strstr(err, "add --systems calib"));
-    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "calibx", "--calib",
-                                                     "launch_us=1", NULL}),
+    assert_int_equal(parse_run(&o, err, RUN_ARGS("--systems", "calibx", "--calib",
+                                                     "launch_us=1")),
                      -1);
 }
 
@@ -195,7 +194,7 @@ static void test_instances(void **state)
     static gvb_options o;
     char err[256];
     gvb_system s;
-    assert_int_equal(parse(&o, err, (const char *[]){"--systems", "native@a,native@b", NULL}), 0);
+    assert_int_equal(parse_run(&o, err, RUN_ARGS("--systems", "native@a,native@b")), 0);
     assert_int_equal(o.n_systems, 2);
     assert_int_equal(gvb_system_resolve("native@a", &o, &s, err, sizeof err), 0);
     assert_string_equal(s.name, "native@a");
