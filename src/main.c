@@ -54,7 +54,7 @@ static void usage(FILE *f)
           "  list [--format text|json] [--all]   the metric catalog\n"
           "  run [options]                       measure systems, write results\n"
           "  report FILE... [--format txt|csv|json]  print results read back from files\n"
-          "  validate [--output DIR] [--aa-full] [--aa-metrics LIST]\n"
+          "  validate [--output DIR] [--aa-full] [--aa-metrics LIST] [--cases LIST]\n"
           "                                      check on this GPU that the suite recovers\n"
           "                                      known effects (docs/validation.md)\n"
           "  help | --version\n"
@@ -398,6 +398,9 @@ static int cmd_validate(int argc, char **argv)
     if (n <= 0)
         return die(EXIT_INTERNAL, "cannot find this program's path: %s", strerror(errno));
     self[n] = '\0';
+    int n_cases = gvb_validate_plan(&vo, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err);
+    if (n_cases < 0)
+        return die(EXIT_USAGE, "%s", err);
     /* the parent never creates a CUDA context: the probe and every run are child processes */
     gvb_options_defaults(&o);
     gvb_runner rn = {.opts = &o, .self_exe = self, .base_env = environ};
@@ -416,7 +419,6 @@ static int cmd_validate(int argc, char **argv)
     iso_now(started, sizeof started);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int n_cases = gvb_validate_plan(&vo, cases, GVB_VALIDATE_MAX_CASES);
     for (int i = 0; i < n_cases && !gvb_stop_requested; i++) {
         if (cases[i].skip) {
             fprintf(stderr, "validate: %-16s skipped: %s\n", cases[i].name, cases[i].skip_reason);

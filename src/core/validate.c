@@ -22,7 +22,7 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
         {"aa-full", no_argument, 0, 'f'},      {"aa-metrics", required_argument, 0, 'm'},
-        {0, 0, 0, 0},
+        {"cases", required_argument, 0, 'c'},  {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
     snprintf(o->output, sizeof o->output, "%s", GVB_VALIDATE_DEFAULT_OUTPUT);
@@ -51,12 +51,17 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
                 return snprintf(err, errlen, "validate: bad --aa-metrics '%s'", optarg), -1;
             snprintf(o->aa_metrics, sizeof o->aa_metrics, "%s", optarg);
             break;
+        case 'c':
+            if (!*optarg || strlen(optarg) >= sizeof o->cases)
+                return snprintf(err, errlen, "validate: bad --cases '%s'", optarg), -1;
+            snprintf(o->cases, sizeof o->cases, "%s", optarg);
+            break;
         case ':':
             return snprintf(err, errlen, "validate: option '%s' needs a value", argv[optind - 1]), -1;
         default:
             return snprintf(err, errlen,
                             "validate: unknown option '%s' (--output DIR, --seed N, --aa-full, "
-                            "--aa-metrics LIST)",
+                            "--aa-metrics LIST, --cases LIST)",
                             argv[optind - 1]), -1;
         }
     }
@@ -110,7 +115,39 @@ static void skip_unless_implemented(gvb_validate_case *c, const char *metric)
     }
 }
 
-int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int max)
+/* --cases: every named case must exist; the others are skipped. */
+static int select_cases(const char *list, gvb_validate_case *cases, int n, char *err,
+                        size_t errlen)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    int chosen[GVB_VALIDATE_MAX_CASES] = {0};
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int hit = 0;
+        for (int i = 0; i < n && i < GVB_VALIDATE_MAX_CASES; i++)
+            if (strcmp(cases[i].name, tok) == 0)
+                chosen[i] = hit = 1;
+        if (!hit) {
+            size_t off = (size_t)snprintf(err, errlen, "validate: unknown case '%s' (cases:", tok);
+            for (int i = 0; i < n && off < errlen; i++)
+                off += (size_t)snprintf(err + off, errlen - off, " %s", cases[i].name);
+            if (off < errlen)
+                snprintf(err + off, errlen - off, ")");
+            return -1;
+        }
+    }
+    for (int i = 0; i < n && i < GVB_VALIDATE_MAX_CASES; i++) {
+        if (!chosen[i] && !cases[i].skip) {
+            cases[i].skip = 1;
+            snprintf(cases[i].skip_reason, sizeof cases[i].skip_reason, "not selected (--cases)");
+        }
+    }
+    return 0;
+}
+
+int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int max, char *err,
+                      size_t errlen)
 {
     int n = 0;
     gvb_validate_case *c;
@@ -180,6 +217,8 @@ int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int 
         add_arg(c, "--calib=launch_us=20");
         add_arg(c, "--metrics=OH-001");
     }
+    if (o->cases[0] && select_cases(o->cases, cases, n, err, errlen) != 0)
+        return -1;
     return n;
 }
 

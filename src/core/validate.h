@@ -24,6 +24,7 @@ typedef struct gvb_validate_opts {
     uint64_t seed;
     int aa_full;             /* A/A at the default iterations instead of --quick */
     char aa_metrics[512];    /* A/A metric list; "" = every implemented GPU metric */
+    char cases[256];         /* --cases: run only these (comma list of case names) */
 } gvb_validate_opts;
 
 #define GVB_VALIDATE_DEFAULT_OUTPUT "results/validate"
@@ -58,8 +59,10 @@ typedef struct gvb_validate_case {
     char skip_reason[128];
 } gvb_validate_case;
 
-/* The runs validate makes. Returns the number of cases. */
-int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int max);
+/* The runs validate makes. Returns the number of cases, or -1 with err when --cases names
+ * a case that does not exist. Cases not selected by --cases are skipped, saying so. */
+int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int max, char *err,
+                      size_t errlen);
 
 /* ---- checks ------------------------------------------------------------------------------- */
 

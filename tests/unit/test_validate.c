@@ -248,7 +248,7 @@ static void test_plan_and_evaluate(void **state)
     char err[256];
     char *argv[] = {"validate", NULL};
     assert_int_equal(gvb_validate_parse(1, argv, &o, err, sizeof err), 0);
-    int n = gvb_validate_plan(&o, cases, GVB_VALIDATE_MAX_CASES);
+    int n = gvb_validate_plan(&o, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err);
     /* at least two delay settings, each with both effects, native and calib in one run */
     int d0 = find_case(cases, n, GVB_CASE_DELAY, 0), d1 = find_case(cases, n, GVB_CASE_DELAY, 1);
     assert_true(d0 >= 0 && d1 >= 0);
@@ -334,6 +334,20 @@ static void test_parse(void **state)
     assert_non_null(strstr(err, "unknown option '--frob'"));
     char *bad3[] = {"validate", "extra", NULL};
     assert_int_equal(gvb_validate_parse(2, bad3, &o, err, sizeof err), -1);
+    /* --cases: only the named cases run; an unknown name is an error listing the cases */
+    static gvb_validate_case cases[GVB_VALIDATE_MAX_CASES];
+    char *sel[] = {"validate", "--cases", "aa,inert-bypass", NULL};
+    assert_int_equal(gvb_validate_parse(3, sel, &o, err, sizeof err), 0);
+    int n = gvb_validate_plan(&o, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err);
+    assert_true(n > 2);
+    for (int i = 0; i < n; i++) {
+        int want = !strcmp(cases[i].name, "aa") || !strcmp(cases[i].name, "inert-bypass");
+        assert_int_equal(cases[i].skip, !want);
+    }
+    char *unk[] = {"validate", "--cases", "aa,nope", NULL};
+    assert_int_equal(gvb_validate_parse(3, unk, &o, err, sizeof err), 0);
+    assert_int_equal(gvb_validate_plan(&o, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown case 'nope' (cases: delay-l20-a50"));
 }
 
 int run_validate_tests(void)
