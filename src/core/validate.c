@@ -21,7 +21,7 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
 {
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
-        {"aa-full", no_argument, 0, 'f'},      {"aa-metrics", required_argument, 0, 'm'},
+        {"aa-quick", no_argument, 0, 'q'},      {"aa-metrics", required_argument, 0, 'm'},
         {"cases", required_argument, 0, 'c'},  {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -45,7 +45,7 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
                 return snprintf(err, errlen, "validate: --seed must be a whole number >= 0, got '%s'",
                                 optarg), -1;
             break;
-        case 'f': o->aa_full = 1; break;
+        case 'q': o->aa_quick = 1; break;
         case 'm':
             if (!*optarg || strlen(optarg) >= sizeof o->aa_metrics)
                 return snprintf(err, errlen, "validate: bad --aa-metrics '%s'", optarg), -1;
@@ -60,7 +60,7 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
             return snprintf(err, errlen, "validate: option '%s' needs a value", argv[optind - 1]), -1;
         default:
             return snprintf(err, errlen,
-                            "validate: unknown option '%s' (--output DIR, --seed N, --aa-full, "
+                            "validate: unknown option '%s' (--output DIR, --seed N, --aa-quick, "
                             "--aa-metrics LIST, --cases LIST)",
                             argv[optind - 1]), -1;
         }
@@ -73,10 +73,12 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
 /* ---- plan --------------------------------------------------------------------------------- */
 
 /* Known effects, each recovered at two settings (a bias proportional to the setting and a
- * constant one cannot both hide). */
+ * constant one cannot both hide). Allocation delays are larger than launch delays because
+ * OH-002 moves by ~10 us from process to process (docs/validation.md): a 50 us delay's 5 us
+ * tolerance is below what 6 processes per side can resolve. */
 static const struct {
     double launch_us, alloc_us;
-} delay_settings[] = {{20, 50}, {100, 200}};
+} delay_settings[] = {{20, 200}, {100, 500}};
 #define MEM_CAP (3ull << 30)
 #define MEM_CAP_SPEC "3g"
 #define DUTY_PCT 50
@@ -104,6 +106,22 @@ static gvb_validate_case *new_case(gvb_validate_case *cases, int *n, int max, gv
     add_arg(c, "--seed=%llu", (unsigned long long)seed);
     add_arg(c, "--json-only");
     return c;
+}
+
+/* --systems=A1,B1,A2,B2,...: r replicates of two systems, interleaved so that a drift over
+ * the run touches both alike. fmt_a / fmt_b take the replicate number. */
+static void add_replicates(gvb_validate_case *c, const char *fmt_a, const char *fmt_b, int r)
+{
+    char list[sizeof c->args[0]] = "--systems=", name[48];
+    size_t off = strlen(list);
+    for (int k = 1; k <= r && off < sizeof list; k++) {
+        for (int side = 0; side < 2; side++) {
+            snprintf(name, sizeof name, side ? fmt_b : fmt_a, k);
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+                                    k == 1 && side == 0 ? "" : ",", name);
+        }
+    }
+    add_arg(c, "%s", list);
 }
 
 static void skip_unless_implemented(gvb_validate_case *c, const char *metric)
@@ -159,7 +177,7 @@ int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int 
             return n;
         c->launch_us = delay_settings[i].launch_us;
         c->alloc_us = delay_settings[i].alloc_us;
-        add_arg(c, "--systems=native,calib");
+        add_replicates(c, "native@%d", "calib@%d", GVB_VALIDATE_REPLICATES);
         add_arg(c, "--calib=launch_us=%g,alloc_us=%g", c->launch_us, c->alloc_us);
         add_arg(c, "--metrics=OH-001,OH-002");
     }
@@ -180,16 +198,18 @@ int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int 
         skip_unless_implemented(c, "IS-003");
     }
     if ((c = new_case(cases, &n, max, GVB_CASE_AA, "aa", o->seed))) {
-        add_arg(c, "--systems=native@a,native@b");
-        if (!o->aa_full)
+        add_replicates(c, "native@a.%d", "native@b.%d", GVB_VALIDATE_AA_REPLICATES);
+        if (o->aa_quick)
             add_arg(c, "--quick");
+        /* default: the implemented overhead metrics (fast); --aa-metrics widens it */
         char list[700] = "";
         size_t off = 0;
         if (o->aa_metrics[0])
             snprintf(list, sizeof list, "%s", o->aa_metrics);
         for (size_t i = 0; !o->aa_metrics[0] && i < GVB_METRIC_COUNT; i++) {
             const gvb_metric_def *m = &gvb_catalog[i];
-            if (gvb_metric_hidden(m) || !gvb_metric_implemented(m) || !(m->requires & GVB_REQ_GPU))
+            if (gvb_metric_hidden(m) || !gvb_metric_implemented(m) ||
+                !(m->requires & GVB_REQ_GPU) || m->category != GVB_CAT_OVERHEAD)
                 continue;
             off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? "," : "", m->code);
             if (off >= sizeof list)
@@ -197,7 +217,7 @@ int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int 
         }
         if (!list[0]) {
             c->skip = 1;
-            snprintf(c->skip_reason, sizeof c->skip_reason, "no GPU metric is implemented");
+            snprintf(c->skip_reason, sizeof c->skip_reason, "no overhead metric is implemented");
         }
         add_arg(c, "--metrics=%s", list);
     }
@@ -291,23 +311,76 @@ static double num_or(const gvb_kv *kv, const char *key, double dflt)
 
 double gvb_delay_tolerance_us(double injected_us) { return fmax(0.10 * injected_us, 1.0); }
 
+int gvb_system_in_group(const char *system, const char *group)
+{
+    size_t n = strlen(group);
+    if (strncmp(system, group, n) != 0)
+        return 0;
+    if (system[n] == '\0')
+        return 1;
+    if ((system[n] != '@' && system[n] != '.') || !system[n + 1])
+        return 0;
+    for (const char *d = system + n + 1; *d; d++)
+        if (*d < '0' || *d > '9')
+            return 0;
+    return 1;
+}
+
+/* The per-process medians of metric in group, into v (at most max). Returns how many, or -1
+ * with the verdict set when none was measured or a member is not OK. */
+static int group_medians(const gvb_run *run, const char *group, const char *metric,
+                         const char *series, double *v, int max, gvb_check *c)
+{
+    int n = 0;
+    for (size_t i = 0; run && i < run->n_results && n < max; i++) {
+        const gvb_result *r = &run->results[i];
+        if (strcmp(r->metric, metric) != 0 || !gvb_system_in_group(r->system, group))
+            continue;
+        if (!usable(run, r->system, metric, c))
+            return -1;
+        double m = series_median(r, series);
+        if (!isfinite(m)) {
+            verdict(c, GVB_CHECK_FAIL, "%s on %s: no %s median", metric, r->system,
+                    series ? series : "primary");
+            return -1;
+        }
+        v[n++] = m;
+    }
+    if (n == 0)
+        verdict(c, GVB_CHECK_SKIP, "%s not measured on %s", metric, group);
+    return n ? n : -1;
+}
+
+static void range_of(const double *v, int n, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        *lo = fmin(*lo, v[i]);
+        *hi = fmax(*hi, v[i]);
+    }
+}
+
+#define MAX_REPLICATES 64
+
 void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, const char *metric,
                      const char *series, double injected_us, gvb_check *c)
 {
     c->expected = injected_us;
     c->tolerance = gvb_delay_tolerance_us(injected_us);
-    const gvb_result *b = usable(run, base, metric, c), *l = b ? usable(run, layer, metric, c) : NULL;
-    if (!b || !l)
+    double vb[MAX_REPLICATES], vl[MAX_REPLICATES];
+    int nb = group_medians(run, base, metric, series, vb, MAX_REPLICATES, c);
+    int nl = nb > 0 ? group_medians(run, layer, metric, series, vl, MAX_REPLICATES, c) : -1;
+    if (nb <= 0 || nl <= 0)
         return;
-    double mb = series_median(b, series), ml = series_median(l, series);
-    if (!isfinite(mb) || !isfinite(ml)) {
-        verdict(c, GVB_CHECK_FAIL, "%s: no %s median on %s or %s", metric,
-                series ? series : "primary", base, layer);
-        return;
-    }
+    double mb = gvb_median(vb, (size_t)nb), ml = gvb_median(vl, (size_t)nl), bl, bh, ll, lh;
+    range_of(vb, nb, &bl, &bh);
+    range_of(vl, nl, &ll, &lh);
     c->measured = ml - mb;
     verdict(c, fabs(c->measured - c->expected) <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
-            "median %s %.3f us - %s %.3f us", layer, ml, base, mb);
+            "median of per-process medians: %s %.2f us (%d processes, %.2f-%.2f), %s %.2f us "
+            "(%d, %.2f-%.2f)",
+            layer, ml, nl, ll, lh, base, mb, nb, bl, bh);
 }
 
 void gvb_check_ci_width(const gvb_run *run, const char *system, const char *metric,
@@ -420,6 +493,98 @@ void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t see
             off ? "; significant (ratio b/a [95% CI]): " : "", sig);
 }
 
+/* Two-sided 95 % quantile of Student's t, interpolated in 1/df between tabulated values. */
+static double t975(double df)
+{
+    static const double tab[][2] = {
+        {1, 12.706}, {2, 4.303},  {3, 3.182},  {4, 2.776},  {5, 2.571},  {6, 2.447},
+        {7, 2.365},  {8, 2.306},  {9, 2.262},  {10, 2.228}, {12, 2.179}, {15, 2.131},
+        {20, 2.086}, {30, 2.042}, {60, 2.000}, {120, 1.980}, {INFINITY, 1.960},
+    };
+    if (!(df >= 1))
+        return tab[0][1];
+    for (size_t i = 0; i + 1 < sizeof tab / sizeof tab[0]; i++) {
+        if (df <= tab[i + 1][0]) {
+            double x0 = 1 / tab[i][0], x1 = 1 / tab[i + 1][0], x = 1 / df;
+            return tab[i][1] + (tab[i + 1][1] - tab[i][1]) * (x0 - x) / (x0 - x1);
+        }
+    }
+    return 1.96;
+}
+
+static int log_moments(const double *v, size_t n, double *mean, double *var)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i] > 0) || !isfinite(v[i]))
+            return -1;
+        s += log(v[i]);
+    }
+    *mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (log(v[i]) - *mean) * (log(v[i]) - *mean);
+    *var = ss / (double)(n - 1);
+    return 0;
+}
+
+int gvb_replicate_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *ratio,
+                           double *lo, double *hi)
+{
+    double ma, va, mb, vb;
+    if (na < 2 || nb < 2 || log_moments(a, na, &ma, &va) || log_moments(b, nb, &mb, &vb))
+        return -1;
+    double sa = va / (double)na, sb = vb / (double)nb, se = sqrt(sa + sb);
+    double den = sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1);
+    double df = den > 0 ? (sa + sb) * (sa + sb) / den : (double)(na + nb - 2);
+    double t = t975(df);
+    *ratio = exp(mb - ma);
+    *lo = exp(mb - ma - t * se);
+    *hi = exp(mb - ma + t * se);
+    return 0;
+}
+
+void gvb_check_aa_replicated(const gvb_run *run, const char *a, const char *b, gvb_check *c)
+{
+    c->expected = GVB_AA_MIN_SAME_PCT;
+    int compared = 0, same = 0;
+    size_t off = 0;
+    char sig[sizeof c->detail] = "", seen[GVB_METRIC_COUNT + 64][16];
+    int n_seen = 0;
+    for (size_t i = 0; run && i < run->n_results; i++) {
+        const char *metric = run->results[i].metric;
+        int dup = 0;
+        for (int k = 0; k < n_seen && !dup; k++)
+            dup = strcmp(seen[k], metric) == 0;
+        if (dup || n_seen >= (int)(sizeof seen / sizeof seen[0]))
+            continue;
+        snprintf(seen[n_seen++], sizeof seen[0], "%s", metric);
+        gvb_check scratch;
+        double va[MAX_REPLICATES], vb[MAX_REPLICATES], ratio, lo, hi;
+        int na = group_medians(run, a, metric, NULL, va, MAX_REPLICATES, &scratch);
+        int nb = na > 0 ? group_medians(run, b, metric, NULL, vb, MAX_REPLICATES, &scratch) : -1;
+        if (na < 2 || nb < 2 ||
+            gvb_replicate_ratio_ci(va, (size_t)na, vb, (size_t)nb, &ratio, &lo, &hi) != 0)
+            continue;
+        compared++;
+        if (lo <= 1.0 && hi >= 1.0)
+            same++;
+        if (off < sizeof sig)
+            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.3f [%.3f, %.3f]%s",
+                                    off ? "; " : "", metric, ratio, lo, hi,
+                                    lo <= 1.0 && hi >= 1.0 ? "" : " SIGNIFICANT");
+    }
+    if (compared == 0) {
+        verdict(c, GVB_CHECK_FAIL, "no metric was measured OK on >= 2 processes of %s and %s", a,
+                b);
+        return;
+    }
+    c->measured = 100.0 * same / compared;
+    verdict(c, c->measured >= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "%d of %d metrics without a significant difference; ratio b/a of per-process "
+            "medians [95%% CI]: %s",
+            same, compared, sig);
+}
+
 void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c)
 {
     c->expected = 100;
@@ -522,11 +687,40 @@ static void eval_delay(const gvb_validate_case *vc, const gvb_case_outcome *o, g
         const char *metric = k ? "OH-002" : "OH-001";
         char id[48], desc[128];
         snprintf(id, sizeof id, "CI %s (%s)", metric, vc->name);
-        snprintf(desc, sizeof desc, "native %s: 95%% CI half-width, %% of median", metric);
+        snprintf(desc, sizeof desc, "native %s one process: 95%% CI half-width, %% of median",
+                 metric);
         check_init(c, id, desc, "%", "<=");
         if (!no_run(c, o))
-            gvb_check_ci_width(o->run, "native", metric, 0.02, c);
+            gvb_check_ci_width(o->run, "native@1", metric, 0.02, c);
     }
+}
+
+/* The A/A as the suite compares today (one process per system) and over replicates. */
+static void eval_aa(const gvb_validate_case *vc, const gvb_case_outcome *o, uint64_t seed,
+                    gvb_check *checks, int *n, int max)
+{
+    gvb_check *one = next(checks, n, max), *rep = next(checks, n, max);
+    if (!one || !rep)
+        return;
+    check_init(one, "A/A 1 process each",
+               "% of metrics with no significant difference, native@a.1 vs native@b.1 "
+               "(bootstrap CI of the ratio of medians holds 1)",
+               "%", ">=");
+    char id[48];
+    snprintf(id, sizeof id, "A/A %d processes each", GVB_VALIDATE_AA_REPLICATES);
+    check_init(rep, id,
+               "% of metrics with no significant difference, native@a.* vs native@b.* "
+               "(t CI of the ratio of per-process medians holds 1)",
+               "%", ">=");
+    if (vc->skip) {
+        verdict(one, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+        verdict(rep, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+        return;
+    }
+    if (no_run(one, o) | no_run(rep, o))
+        return;
+    gvb_check_aa(o->run, "native@a.1", "native@b.1", seed, one);
+    gvb_check_aa_replicated(o->run, "native@a", "native@b", rep);
 }
 
 int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome *out, int n,
@@ -544,6 +738,10 @@ int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome
             eval_delay(vc, o, checks, &k, max);
             continue;
         }
+        if (vc->kind == GVB_CASE_AA) {
+            eval_aa(vc, o, seed, checks, &k, max);
+            continue;
+        }
         gvb_check *c = next(checks, &k, max);
         if (!c)
             break;
@@ -557,11 +755,7 @@ int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome
             snprintf(id, sizeof id, "IS-003 duty=%d", vc->duty);
             check_init(c, id, "achieved compute share = duty", "%", "~");
             break;
-        case GVB_CASE_AA:
-            check_init(c, "A/A native@a vs native@b",
-                       "% of metrics with no significant difference (CI of ratio holds 1)", "%",
-                       ">=");
-            break;
+
         case GVB_CASE_INERT:
             snprintf(id, sizeof id, "INERT %s", vc->name + strlen("inert-"));
             check_init(c, id, "calib that cannot be active is INERT, run exits 5", "exit", "=");
@@ -583,8 +777,6 @@ int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome
             gvb_check_mem(o->run, "calib", vc->mem, c);
         else if (vc->kind == GVB_CASE_DUTY)
             gvb_check_duty(o->run, "calib", vc->duty, c);
-        else if (vc->kind == GVB_CASE_AA)
-            gvb_check_aa(o->run, "native@a", "native@b", seed, c);
     }
     gvb_check *c = next(checks, &k, max);
     if (c) {

@@ -22,7 +22,7 @@
 typedef struct gvb_validate_opts {
     char output[1024];       /* results go to output/<timestamp>/ */
     uint64_t seed;
-    int aa_full;             /* A/A at the default iterations instead of --quick */
+    int aa_quick;            /* A/A with --quick instead of the default settings */
     char aa_metrics[512];    /* A/A metric list; "" = every implemented GPU metric */
     char cases[256];         /* --cases: run only these (comma list of case names) */
 } gvb_validate_opts;
@@ -38,9 +38,17 @@ typedef enum {
     GVB_CASE_DELAY, /* native vs calib launch_us/alloc_us: OH-001, OH-002 */
     GVB_CASE_MEM,   /* calib mem=: IS-001 */
     GVB_CASE_DUTY,  /* calib duty=: IS-003 */
-    GVB_CASE_AA,    /* native@a vs native@b */
+    GVB_CASE_AA,    /* native@a.k vs native@b.k */
     GVB_CASE_INERT, /* calib that cannot be active: must be INERT, exit 5 */
 } gvb_case_kind;
+
+/* Process replicates. A metric's median moves from one fresh process to the next far more
+ * than its within-process CI says (H100: OH-001 9.3-12.1 us, OH-002 41-103 us over 10
+ * processes, CI half-widths ~1 %). Effects are therefore recovered as the difference of the
+ * medians of per-process medians over R processes per system, interleaved in one run
+ * (native@1,calib@1,native@2,...). */
+#define GVB_VALIDATE_REPLICATES 6
+#define GVB_VALIDATE_AA_REPLICATES 5
 
 #define GVB_VALIDATE_MAX_ARGS 24
 #define GVB_VALIDATE_MAX_CASES 16
@@ -82,8 +90,12 @@ typedef struct gvb_check {
 /* Tolerance of a recovered delay: max(10 %, 1 us). */
 double gvb_delay_tolerance_us(double injected_us);
 
-/* Difference of medians (layer - base) of metric (series NULL = the primary samples) against
- * the injected delay. A missing result SKIPs; one that is not OK FAILs. */
+/* Is system a member of group: the group's name itself, or the name followed by '@' or '.'
+ * and a replicate number ("native" holds native@3; "native@a" holds native@a.2)? */
+int gvb_system_in_group(const char *system, const char *group);
+
+/* The injected delay against layer - base, each side the median of its processes' medians of
+ * metric (series NULL = the primary samples). Missing results SKIP; one not OK FAILs. */
 void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, const char *metric,
                      const char *series, double injected_us, gvb_check *c);
 /* Half-width of the 95 % CI of the median of system's metric <= max_frac of the median. */
@@ -94,10 +106,19 @@ void gvb_check_ci_width(const gvb_run *run, const char *system, const char *metr
 void gvb_check_mem(const gvb_run *run, const char *system, uint64_t cap, gvb_check *c);
 /* IS-003 achieved share under calib duty=d: within 5 percentage points of d. */
 void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check *c);
-/* A/A: the share of metrics measured on both systems whose bootstrap 95 % CI of the ratio of
- * medians includes 1 must be >= 95 %. */
+/* A/A as the suite compares two systems today, one process each: the share of metrics
+ * measured on both whose bootstrap 95 % CI of the ratio of medians (gvb_bootstrap_ratio_ci)
+ * includes 1 must be >= 95 %. */
 #define GVB_AA_MIN_SAME_PCT 95.0
 void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c);
+/* A/A over process replicates (groups a and b): the 95 % CI of the ratio of per-process
+ * medians (gvb_replicate_ratio_ci) must include 1 on >= 95 % of the metrics. */
+void gvb_check_aa_replicated(const gvb_run *run, const char *a, const char *b, gvb_check *c);
+/* Ratio of geometric means b / a of per-process medians with a 95 % Welch t interval on
+ * their logarithms (few replicates: a t interval, not a bootstrap). Returns 0, or -1 if a
+ * side has < 2 values or a value <= 0. */
+int gvb_replicate_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *ratio,
+                           double *lo, double *hi);
 /* No extra named *pct_of_peak* above 100 in any of the runs (NULL entries are skipped). */
 void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c);
 /* The calib system could not be active: every result of it INERT and the run exited 5. */

@@ -79,6 +79,85 @@ static void test_delay(void **state)
     gvb_run_free(&run);
 }
 
+static void test_groups_and_replicates(void **state)
+{
+    (void)state;
+    assert_true(gvb_system_in_group("native", "native"));
+    assert_true(gvb_system_in_group("native@3", "native"));
+    assert_true(gvb_system_in_group("native@a.2", "native@a"));
+    assert_false(gvb_system_in_group("native@a.2", "native"));
+    assert_false(gvb_system_in_group("native@b.2", "native@a"));
+    assert_false(gvb_system_in_group("native2", "native"));
+    assert_false(gvb_system_in_group("native@", "native"));
+    assert_false(gvb_system_in_group("calib@1", "native"));
+    /* delay from replicates: per-process medians 9, 10, 13 (native) and 29.5, 30.5, 31
+     * (calib): medians 10 and 30.5, so +20.5 */
+    gvb_run run = {0};
+    const double nat[] = {9, 10, 13}, cal[] = {29.5, 30.5, 31};
+    for (int p = 0; p < 3; p++) {
+        char a[16], b[16];
+        snprintf(a, sizeof a, "native@%d", p + 1);
+        snprintf(b, sizeof b, "calib@%d", p + 1);
+        add(&run, a, "OH-001", nat[p], 0.1, 50);
+        add(&run, b, "OH-001", cal[p], 0.1, 50);
+    }
+    gvb_check c;
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-001", NULL, 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    assert_double_equal(c.measured, 20.5, 1e-9);
+    assert_non_null(strstr(c.detail, "(3 processes, 29.50-31.00)"));
+    /* one replicate not OK: the check fails, it is not averaged away */
+    ((gvb_result *)gvb_run_find(&run, "calib@2", "OH-001"))->status = GVB_FAIL;
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-001", NULL, 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    gvb_run_free(&run);
+
+    /* Welch t on logs: identical sets give ratio 1 inside its CI; x1.3 is outside */
+    const double a[] = {10, 11, 9, 10.5, 9.5}, b13[] = {13, 14.3, 11.7, 13.65, 12.35};
+    double ratio, lo, hi;
+    assert_int_equal(gvb_replicate_ratio_ci(a, 5, a, 5, &ratio, &lo, &hi), 0);
+    assert_double_equal(ratio, 1, 1e-12);
+    assert_true(lo < 1 && hi > 1);
+    assert_double_equal(lo * hi, 1, 1e-9); /* symmetric in log */
+    assert_int_equal(gvb_replicate_ratio_ci(a, 5, b13, 5, &ratio, &lo, &hi), 0);
+    assert_double_equal(ratio, 1.3, 1e-9);
+    assert_true(lo > 1);
+    /* the interval: exp(+-t * se) with se = sqrt(2 var/5) and t(df=8) = 2.306 */
+    double m = 0, v = 0;
+    for (int i = 0; i < 5; i++)
+        m += log(a[i]) / 5;
+    for (int i = 0; i < 5; i++)
+        v += (log(a[i]) - m) * (log(a[i]) - m) / 4;
+    assert_double_equal(log(hi / ratio), 2.306 * sqrt(2 * v / 5), 1e-9);
+    assert_int_equal(gvb_replicate_ratio_ci(a, 1, b13, 5, &ratio, &lo, &hi), -1);
+    const double bad[] = {1, 0};
+    assert_int_equal(gvb_replicate_ratio_ci(a, 5, bad, 2, &ratio, &lo, &hi), -1);
+
+    /* replicated A/A: process effects alike on both sides -> no claim; a 30 % shift -> one */
+    gvb_run aa = {0};
+    for (int p = 0; p < 5; p++) {
+        char x[16], y[16];
+        snprintf(x, sizeof x, "native@a.%d", p + 1);
+        snprintf(y, sizeof y, "native@b.%d", p + 1);
+        add(&aa, x, "OH-001", a[p], 0.1, 40);
+        add(&aa, y, "OH-001", a[(p + 2) % 5], 0.1, 40);
+        add(&aa, x, "OH-002", 80 + 10 * (p % 2), 1, 40);
+        add(&aa, y, "OH-002", 1.3 * (80 + 10 * (p % 2)), 1, 40);
+    }
+    check(&c);
+    gvb_check_aa_replicated(&aa, "native@a", "native@b", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_double_equal(c.measured, 50, 1e-9);
+    assert_non_null(strstr(c.detail, "OH-002 1.300"));
+    assert_non_null(strstr(c.detail, "SIGNIFICANT"));
+    check(&c);
+    gvb_check_aa_replicated(&aa, "native@a", "native@x", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    gvb_run_free(&aa);
+}
+
 static void test_ci_width(void **state)
 {
     (void)state;
@@ -254,16 +333,20 @@ static void test_plan_and_evaluate(void **state)
     assert_true(d0 >= 0 && d1 >= 0);
     assert_true(cases[d0].launch_us != cases[d1].launch_us);
     assert_true(cases[d0].alloc_us != cases[d1].alloc_us);
-    assert_true(has_arg(&cases[d0], "--systems=native,calib"));
-    assert_true(has_arg(&cases[d0], "--calib=launch_us=20,alloc_us=50"));
+    assert_true(has_arg(&cases[d0], "--systems=native@1,calib@1,native@2,calib@2,native@3,"
+                                    "calib@3,native@4,calib@4,native@5,calib@5,native@6,calib@6"));
+    assert_true(has_arg(&cases[d0], "--calib=launch_us=20,alloc_us=200"));
     /* IS-001 / IS-003 are not implemented in this tree: planned but skipped with the reason */
     int mem = find_case(cases, n, GVB_CASE_MEM, 0), duty = find_case(cases, n, GVB_CASE_DUTY, 0);
     assert_true(mem >= 0 && duty >= 0);
     if (!gvb_metric_implemented(gvb_metric_find("IS-001")))
         assert_string_equal(cases[mem].skip_reason, "IS-001 not implemented");
     int aa = find_case(cases, n, GVB_CASE_AA, 0);
-    assert_true(has_arg(&cases[aa], "--systems=native@a,native@b"));
-    assert_true(has_arg(&cases[aa], "--quick"));
+    assert_true(has_arg(&cases[aa], "--systems=native@a.1,native@b.1,native@a.2,native@b.2,"
+                                    "native@a.3,native@b.3,native@a.4,native@b.4,native@a.5,"
+                                    "native@b.5"));
+    assert_false(has_arg(&cases[aa], "--quick"));
+    assert_true(has_arg(&cases[aa], "--metrics=OH-001,OH-002"));
     assert_int_equal(cases[find_case(cases, n, GVB_CASE_INERT, 0)].bad_lib, 1);
     assert_string_equal(cases[find_case(cases, n, GVB_CASE_INERT, 1)].calib_break, "bypass");
 
@@ -276,42 +359,64 @@ static void test_plan_and_evaluate(void **state)
         gvb_validate_case *vc = &cases[i];
         gvb_run *r = &runs[i];
         out[i].run = r;
-        if (vc->kind == GVB_CASE_DELAY) {
-            gvb_result *a = add(r, "native", "OH-001", 10, 0.1, 100);
-            gvb_result *b = add(r, "calib", "OH-001", 10 + vc->launch_us, 0.1, 100);
-            add_series(a, "enqueue_us", 4);
-            add_series(b, "enqueue_us", 4 + vc->launch_us);
-            add(r, "native", "OH-002", 80, 0.5, 100);
-            add(r, "calib", "OH-002", 80 + vc->alloc_us, 0.5, 100);
-        } else if (vc->kind == GVB_CASE_AA) {
-            add(r, "native@a", "OH-001", 10, 0.1, 30);
-            add(r, "native@b", "OH-001", 10, 0.1, 30);
-        } else if (vc->kind == GVB_CASE_INERT) {
+        char na[32], nb[32];
+        for (int p = 1; vc->kind == GVB_CASE_DELAY && p <= GVB_VALIDATE_REPLICATES; p++) {
+            /* process effects of +-1 us (OH-001) and +-8 us (OH-002), alike on both sides */
+            double e1 = (p % 3) - 1.0, e2 = 8.0 * ((p % 3) - 1);
+            snprintf(na, sizeof na, "native@%d", p);
+            snprintf(nb, sizeof nb, "calib@%d", p);
+            gvb_result *a = add(r, na, "OH-001", 10 + e1, 0.1, 100);
+            gvb_result *b = add(r, nb, "OH-001", 10 + e1 + vc->launch_us, 0.1, 100);
+            add_series(a, "enqueue_us", 4 + e1);
+            add_series(b, "enqueue_us", 4 + e1 + vc->launch_us);
+            add(r, na, "OH-002", 80 + e2, 0.5, 100);
+            add(r, nb, "OH-002", 80 + e2 + vc->alloc_us, 0.5, 100);
+        }
+        for (int p = 1; vc->kind == GVB_CASE_AA && p <= GVB_VALIDATE_AA_REPLICATES; p++) {
+            snprintf(na, sizeof na, "native@a.%d", p);
+            snprintf(nb, sizeof nb, "native@b.%d", p);
+            add(r, na, "OH-001", 10 + 0.3 * (p % 3), 0.1, 30);
+            add(r, nb, "OH-001", 10 + 0.3 * ((p + 1) % 3), 0.1, 30);
+        }
+        if (vc->kind == GVB_CASE_INERT) {
             add(r, "calib", "OH-001", 1, 0, 2)->status = GVB_INERT;
             out[i].exit_code = 5;
         }
     }
     gvb_check checks[64];
     int k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
-    assert_true(k >= 2 * 5 + 2 + 1 + 2 + 1);
-    assert_int_equal(gvb_validate_failures(checks, k), 0);
+    assert_true(k >= 2 * 5 + 2 + 2 + 2 + 1);
+    /* the one-process A/A sees native@a.1 (10.3) vs native@b.1 (10.6): a false difference,
+     * reported as the failure it is; the replicated A/A does not claim one */
+    int fails = 0;
+    for (int i = 0; i < k; i++) {
+        if (checks[i].status != GVB_CHECK_FAIL)
+            continue;
+        fails++;
+        assert_string_equal(checks[i].id, "A/A 1 process each");
+    }
+    assert_int_equal(fails, 1);
     int skips = 0;
     for (int i = 0; i < k; i++)
         skips += checks[i].status == GVB_CHECK_SKIP;
     assert_true(skips >= 1); /* PEAK at least: nothing reports a % of peak here */
-    /* break one delay by half: that check fails, the rest still pass */
-    gvb_result *b = (gvb_result *)gvb_run_find(&runs[d1], "calib", "OH-001");
-    for (size_t i = 0; i < b->samples.n; i++)
-        b->samples.v[i] -= cases[d1].launch_us / 2;
-    b->has_value = 0; /* the value is the median again */
-    gvb_result_finish(b, 1);
+    /* break one delay by half in every process: that check fails, the rest still pass */
+    for (int p = 1; p <= GVB_VALIDATE_REPLICATES; p++) {
+        char nb[32];
+        snprintf(nb, sizeof nb, "calib@%d", p);
+        gvb_result *b = (gvb_result *)gvb_run_find(&runs[d1], nb, "OH-001");
+        for (size_t i = 0; i < b->samples.n; i++)
+            b->samples.v[i] -= cases[d1].launch_us / 2;
+        b->has_value = 0; /* the value is the median again */
+        gvb_result_finish(b, 1);
+    }
     k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
-    assert_int_equal(gvb_validate_failures(checks, k), 1);
-    /* a case whose run left nothing is a failure, not a skip */
+    assert_int_equal(gvb_validate_failures(checks, k), 2);
+    /* a case whose run left nothing is a failure (both A/A rows), not a skip */
     out[aa].run = NULL;
     out[aa].exit_code = 1;
     k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
-    assert_int_equal(gvb_validate_failures(checks, k), 2);
+    assert_int_equal(gvb_validate_failures(checks, k), 3);
     for (int i = 0; i < n; i++)
         gvb_run_free(&runs[i]);
 }
@@ -321,11 +426,11 @@ static void test_parse(void **state)
     (void)state;
     static gvb_validate_opts o;
     char err[256];
-    char *ok[] = {"validate", "--output", "/tmp/x", "--seed", "7", "--aa-full",
+    char *ok[] = {"validate", "--output", "/tmp/x", "--seed", "7", "--aa-quick",
                   "--aa-metrics", "OH-*", NULL};
     assert_int_equal(gvb_validate_parse(8, ok, &o, err, sizeof err), 0);
     assert_string_equal(o.output, "/tmp/x");
-    assert_true(o.seed == 7 && o.aa_full == 1);
+    assert_true(o.seed == 7 && o.aa_quick == 1);
     assert_string_equal(o.aa_metrics, "OH-*");
     char *bad1[] = {"validate", "--seed", "-1", NULL};
     assert_int_equal(gvb_validate_parse(3, bad1, &o, err, sizeof err), -1);
@@ -347,13 +452,14 @@ static void test_parse(void **state)
     char *unk[] = {"validate", "--cases", "aa,nope", NULL};
     assert_int_equal(gvb_validate_parse(3, unk, &o, err, sizeof err), 0);
     assert_int_equal(gvb_validate_plan(&o, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err), -1);
-    assert_non_null(strstr(err, "unknown case 'nope' (cases: delay-l20-a50"));
+    assert_non_null(strstr(err, "unknown case 'nope' (cases: delay-l20-a200"));
 }
 
 int run_validate_tests(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_delay),          cmocka_unit_test(test_ci_width),
+        cmocka_unit_test(test_delay),          cmocka_unit_test(test_groups_and_replicates),
+        cmocka_unit_test(test_ci_width),
         cmocka_unit_test(test_aa),             cmocka_unit_test(test_peak),
         cmocka_unit_test(test_mem_duty_inert), cmocka_unit_test(test_plan_and_evaluate),
         cmocka_unit_test(test_parse),
