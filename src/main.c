@@ -69,7 +69,6 @@ static void usage(FILE *f)
           "  --iterations N        timed iterations per metric (default 100; --quick 30)\n"
           "  --warmup N            untimed warm-up iterations (default 10; --quick 3)\n"
           "  --min-time SEC        keep sampling until this much time was measured\n"
-          "                        (default 0.05; --quick 0)\n"
           "  --processes N         tenants for multi-tenant metrics (default 4)\n"
           "  --memory-limit SIZE   per-tenant memory limit: 4g, 4096m; a bare number is MiB\n"
           "  --compute-limit PCT   per-tenant compute limit, 1..100\n"

@@ -19,7 +19,6 @@ void gvb_options_defaults(gvb_options *o)
     memset(o, 0, sizeof *o);
     o->iterations = GVB_DEFAULT_ITERATIONS;
     o->warmup = GVB_DEFAULT_WARMUP;
-    o->min_time_s = GVB_DEFAULT_MIN_TIME_S;
     o->processes = GVB_DEFAULT_PROCESSES;
     o->seed = GVB_DEFAULT_SEED;
     snprintf(o->output, sizeof o->output, "%s", GVB_DEFAULT_OUTPUT);
@@ -285,7 +284,6 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
         case OPT_MIN_TIME:
             if (parse_seconds(optarg, &o->min_time_s))
                 return fail(err, errlen, "--min-time must be seconds >= 0, got '%s'", optarg);
-            o->min_time_set = 1;
             break;
         case OPT_ALLOW_INERT: o->allow_inert = 1; break;
         case OPT_HAMI_LIB:
@@ -321,8 +319,6 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
             o->iterations = GVB_QUICK_ITERATIONS;
         if (!o->warmup_set)
             o->warmup = GVB_QUICK_WARMUP;
-        if (!o->min_time_set)
-            o->min_time_s = 0;
     }
     if (o->n_systems == 0)
         add_system(o, "native", err, errlen);

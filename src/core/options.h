@@ -32,7 +32,7 @@ typedef struct gvb_options {
     int n_patterns;
     unsigned categories; /* bit per gvb_category from --category; 0 = none given */
     int iterations, warmup, processes;
-    int iterations_set, warmup_set, min_time_set;
+    int iterations_set, warmup_set;
     uint64_t memory_limit; /* bytes; 0 = not configured */
     int compute_limit;     /* percent; 0 = not configured */
     char output[1024];
@@ -53,11 +53,6 @@ typedef struct gvb_options {
 
 #define GVB_DEFAULT_ITERATIONS 100
 #define GVB_DEFAULT_WARMUP 10
-/* Every timed loop also runs until it has measured this long: fast metrics (OH-001 ~10 us a
- * sample) get thousands of samples, slow ones keep their iteration count. At 100 iterations
- * alone the 95 % CI half-width of OH-001 / OH-002 on an H100 reached 2.1 % / 6.5 % of the
- * median; with 0.05 s, 0.25 % / 0.48 % (docs/validation.md). --quick uses 0. */
-#define GVB_DEFAULT_MIN_TIME_S 0.05
 #define GVB_QUICK_ITERATIONS 30
 #define GVB_QUICK_WARMUP 3
 #define GVB_DEFAULT_PROCESSES 4

@@ -383,24 +383,6 @@ void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, co
             layer, ml, nl, ll, lh, base, mb, nb, bl, bh);
 }
 
-void gvb_check_ci_width(const gvb_run *run, const char *system, const char *metric,
-                        double max_frac, gvb_check *c)
-{
-    c->expected = max_frac * 100;
-    const gvb_result *r = usable(run, system, metric, c);
-    if (!r)
-        return;
-    const gvb_stats *s = &r->stats;
-    if (s->n < 2 || !isfinite(s->ci_lo) || !isfinite(s->ci_hi) || s->median == 0) {
-        verdict(c, GVB_CHECK_FAIL, "%s on %s: no confidence interval (n = %zu)", metric, system,
-                s->n);
-        return;
-    }
-    c->measured = 100 * 0.5 * (s->ci_hi - s->ci_lo) / fabs(s->median);
-    verdict(c, c->measured <= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
-            "median %.4g, 95%% CI [%.4g, %.4g], n = %zu", s->median, s->ci_lo, s->ci_hi, s->n);
-}
-
 static const gvb_system_record *find_system(const gvb_run *run, const char *name)
 {
     for (size_t i = 0; run && i < run->n_systems; i++)
@@ -679,19 +661,6 @@ static void eval_delay(const gvb_validate_case *vc, const gvb_case_outcome *o, g
         check_init(c, id, desc, "us", "~");
         if (!no_run(c, o))
             gvb_check_delay(o->run, "native", "calib", what[i].metric, what[i].series, inj, c);
-    }
-    for (int k = 0; k < 2; k++) {
-        gvb_check *c = next(checks, n, max);
-        if (!c)
-            return;
-        const char *metric = k ? "OH-002" : "OH-001";
-        char id[48], desc[128];
-        snprintf(id, sizeof id, "CI %s (%s)", metric, vc->name);
-        snprintf(desc, sizeof desc, "native %s one process: 95%% CI half-width, %% of median",
-                 metric);
-        check_init(c, id, desc, "%", "<=");
-        if (!no_run(c, o))
-            gvb_check_ci_width(o->run, "native@1", metric, 0.02, c);
     }
 }
 

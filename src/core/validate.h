@@ -98,9 +98,6 @@ int gvb_system_in_group(const char *system, const char *group);
  * metric (series NULL = the primary samples). Missing results SKIP; one not OK FAILs. */
 void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, const char *metric,
                      const char *series, double injected_us, gvb_check *c);
-/* Half-width of the 95 % CI of the median of system's metric <= max_frac of the median. */
-void gvb_check_ci_width(const gvb_run *run, const char *system, const char *metric,
-                        double max_frac, gvb_check *c);
 /* IS-001 usable memory under calib mem=cap: cap - context charge (from the layer's own
  * activation proof) within 1 %. */
 void gvb_check_mem(const gvb_run *run, const char *system, uint64_t cap, gvb_check *c);

@@ -158,24 +158,6 @@ static void test_groups_and_replicates(void **state)
     gvb_run_free(&aa);
 }
 
-static void test_ci_width(void **state)
-{
-    (void)state;
-    gvb_run run = {0};
-    add(&run, "native", "OH-001", 10.0, 0.1, 200); /* tight */
-    add(&run, "native", "OH-002", 80.0, 60, 20);   /* wide */
-    gvb_check c;
-    check(&c);
-    gvb_check_ci_width(&run, "native", "OH-001", 0.02, &c);
-    assert_int_equal(c.status, GVB_CHECK_PASS);
-    assert_true(c.measured > 0 && c.measured < 2);
-    check(&c);
-    gvb_check_ci_width(&run, "native", "OH-002", 0.02, &c);
-    assert_int_equal(c.status, GVB_CHECK_FAIL);
-    assert_true(c.measured > 2);
-    gvb_run_free(&run);
-}
-
 static void test_aa(void **state)
 {
     (void)state;
@@ -385,7 +367,7 @@ static void test_plan_and_evaluate(void **state)
     }
     gvb_check checks[64];
     int k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
-    assert_true(k >= 2 * 5 + 2 + 2 + 2 + 1);
+    assert_int_equal(k, 2 * 3 + 2 + 2 + 2 + 1); /* delays, IS-001/003, A/A x2, INERT x2, PEAK */
     /* the one-process A/A sees native@a.1 (10.3) vs native@b.1 (10.6): a false difference,
      * reported as the failure it is; the replicated A/A does not claim one */
     int fails = 0;
@@ -459,7 +441,6 @@ int run_validate_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_delay),          cmocka_unit_test(test_groups_and_replicates),
-        cmocka_unit_test(test_ci_width),
         cmocka_unit_test(test_aa),             cmocka_unit_test(test_peak),
         cmocka_unit_test(test_mem_duty_inert), cmocka_unit_test(test_plan_and_evaluate),
         cmocka_unit_test(test_parse),
