@@ -43,10 +43,10 @@ typedef enum {
 } gvb_case_kind;
 
 /* Process replicates. A metric's median moves from one fresh process to the next far more
- * than its within-process CI says (H100: OH-001 9.3-12.1 us, OH-002 41-103 us over 10
- * processes, CI half-widths ~1 %). Effects are therefore recovered as the difference of the
- * medians of per-process medians over R processes per system, interleaved in one run
- * (native@1,calib@1,native@2,...). */
+ * than its within-process CI says (H100, 100 iterations: OH-001 9.4-12.1 us, OH-002 54-95 us
+ * over 8 processes, CI half-widths mostly 0.5-2 %). Effects are therefore recovered as the
+ * difference of the medians of per-process medians over R processes per system, interleaved
+ * in one run (native@1,calib@1,native@2,...). */
 #define GVB_VALIDATE_REPLICATES 6
 #define GVB_VALIDATE_AA_REPLICATES 5
 
