@@ -1,5 +1,5 @@
 # gpu-virt-bench build.
-#   make            build/gpu-virt-bench
+#   make            build/gpu-virt-bench and build/libgvb-calib.so (the calibration layer)
 #   make test       unit tests (cmocka) + CLI tests on the fake system; GPU tests skip without a GPU
 #   make run        build, then run the default suite on this machine's GPU into results/
 #
@@ -44,6 +44,18 @@ PURE_OBJ := $(PURE_SRC:%.c=$(BUILD)/%.o)
 CUDA_OBJ := $(CUDA_SRC:%.c=$(BUILD)/%.o)
 CU_OBJ   := $(CU_SRC:%.cu=$(BUILD)/%.o)
 
+# ---- the calibration layer (docs/validation.md) ------------------------------------------
+# libgvb-calib.so: an LD_PRELOAD library in C, built without the CUDA runtime and without
+# linking libcuda (cuda.h for types only; the real functions come from the libcuda the process
+# loads). Only the interposed functions and gvb_calib_stats are exported. Its pure part
+# (spec, accounting, duty bucket) is also linked into the binary and the unit tests.
+CALIB_LIB := $(BUILD)/libgvb-calib.so
+CALIB_SRC := src/calib/calib.c src/calib/calib_account.c src/core/size.c
+PURE_SRC  += src/calib/calib_account.c
+PURE_OBJ  := $(PURE_SRC:%.c=$(BUILD)/%.o)
+# test doubles (no GPU): a fake libcuda.so.1 and a program that reaches it the way cudart does
+CALIB_TEST := $(BUILD)/tests/calib/libcuda.so.1 $(BUILD)/tests/calib/calib-host
+
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_BIN := $(BUILD)/unit-tests
 
@@ -54,6 +66,7 @@ $(BIN): $(PURE_OBJ) $(CUDA_OBJ) $(CU_OBJ)
 	$(NVCC) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/src/core/%.o $(BUILD)/src/stats/%.o $(BUILD)/src/report/%.o $(BUILD)/src/systems/%.o: CFLAGS_EXTRA := $(PURE_FLAGS)
+$(BUILD)/src/calib/%.o: CFLAGS_EXTRA := $(PURE_FLAGS)
 $(BUILD)/src/gpu/%.o $(BUILD)/src/metrics/%.o $(BUILD)/src/main.o: CFLAGS_EXTRA := $(CUDA_C_FLAGS)
 
 $(BUILD)/%.o: %.c
@@ -70,8 +83,21 @@ $(BUILD)/tests/unit/%.o: CFLAGS_EXTRA := $(PURE_FLAGS) -Itests/unit
 $(TEST_BIN): $(TEST_OBJ) $(PURE_OBJ) $(filter-out $(BUILD)/src/main.o,$(CUDA_OBJ)) $(CU_OBJ)
 	$(NVCC) -o $@ $^ -lcmocka $(LDLIBS)
 
-test: $(BIN) $(TEST_BIN)
+test: $(BIN) $(TEST_BIN) $(CALIB_LIB) $(CALIB_TEST)
 	@BUILD=$(BUILD) tests/run.sh
+
+all: $(CALIB_LIB)
+$(CALIB_LIB): $(CALIB_SRC) $(wildcard src/calib/*.h) src/core/size.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PURE_FLAGS) -I$(CUDA_HOME)/include -fPIC -fvisibility=hidden -shared \
+	    $(CFLAGS) -o $@ $(CALIB_SRC) -ldl -lpthread -lm
+$(BUILD)/tests/calib/libcuda.so.1: tests/calib/fake_cuda.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PURE_FLAGS) -I$(CUDA_HOME)/include -fPIC -shared -Wl,-Bsymbolic \
+	    $(CFLAGS) -o $@ $<
+$(BUILD)/tests/calib/calib-host: tests/calib/calib_host.c src/calib/calib_stats.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(PURE_FLAGS) -I$(CUDA_HOME)/include $(CFLAGS) -o $@ $< -ldl
 
 # The default suite on this machine's GPU; results land in results/<timestamp>/.
 run: $(BIN)

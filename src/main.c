@@ -1,5 +1,6 @@
 /* gpu-virt-bench: subcommands and their options only. The work happens in core/ (runner),
  * systems/, metrics/ and report/. Exit codes: see README.md. */
+#include <dirent.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <limits.h>
@@ -14,7 +15,9 @@
 
 #include "core/options.h"
 #include "core/runner.h"
+#include "core/validate.h"
 #include "core/worker.h"
+#include "gpu/calib_proof.h"
 #include "gpu/device.h"
 #include "report/model.h"
 #include "metrics/nccl.h"
@@ -57,10 +60,14 @@ static void usage(FILE *f)
           "  run [options]                       measure systems, write results\n"
           "  report FILE... [--format md|html|txt|json|csv] [--output FILE] [--compare BASE]\n"
           "                                      the comparison report of results files\n"
+          "  validate [--output DIR] [--aa-quick] [--aa-metrics LIST] [--cases LIST]\n"
+          "                                      check on this GPU that the suite recovers\n"
+          "                                      known effects (docs/validation.md)\n"
           "  help | --version\n"
           "\n"
           "run options:\n"
           "  --systems LIST        systems to measure, e.g. native,hami,mps (default native)\n"
+          "                        KIND@LABEL measures a system again under its own name\n"
           "  --system NAME         same (older tool's flag)\n"
           "  --metrics LIST        metric IDs, globs allowed: OH-001,IS-*\n"
           "  --category LIST       overhead,isolation,llm,bandwidth,cache,pcie,nccl,\n"
@@ -78,6 +85,8 @@ static void usage(FILE *f)
           "  --compare FILE        label each metric against an earlier results.json\n"
           "  --json-only           write only results.json\n"
           "  --allow-inert         measure a system even if its activation proof fails\n"
+          "  --calib SPEC          the calib system's effects: launch_us=20,alloc_us=50,\n"
+          "                        mem=3g,duty=50 (any subset)\n"
           "  --verbose, -v         forward worker stderr\n",
           f);
 }
@@ -355,6 +364,125 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     return code;
 }
 
+/* ---- validate -------------------------------------------------------------------------- */
+
+/* gvb_write_atomic writes through a (FILE *, const gvb_run *) callback; validate.json is not
+ * a run, so the adapter takes its report from here. */
+static const gvb_validate_report *validate_json_report;
+static int write_validate_json(FILE *f, const gvb_run *unused)
+{
+    (void)unused;
+    return gvb_validate_write_json(f, validate_json_report);
+}
+
+/* The results.json a child run wrote into dir/<timestamp>/. */
+static int find_results(const char *dir, char *out, size_t len)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int rc = -1;
+    while (d && rc != 0 && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(out, len, "%s/%s/results.json", dir, e->d_name);
+        rc = access(out, R_OK);
+    }
+    if (d)
+        closedir(d);
+    return rc;
+}
+
+static int cmd_validate(int argc, char **argv)
+{
+    static gvb_validate_opts vo;
+    static gvb_options o;
+    static gvb_validate_case cases[GVB_VALIDATE_MAX_CASES];
+    static gvb_run runs[GVB_VALIDATE_MAX_CASES];
+    static gvb_check checks[64];
+    static char results[GVB_VALIDATE_MAX_CASES][PATH_MAX + 64];
+    gvb_case_outcome outs[GVB_VALIDATE_MAX_CASES] = {0};
+    int exit_codes[GVB_VALIDATE_MAX_CASES] = {0};
+    const char *result_paths[GVB_VALIDATE_MAX_CASES] = {0};
+    char err[1024], self[PATH_MAX], dir[PATH_MAX];
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (gvb_validate_parse(argc, argv, &vo, err, sizeof err) != 0)
+        return die(EXIT_USAGE, "%s", err);
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n <= 0)
+        return die(EXIT_INTERNAL, "cannot find this program's path: %s", strerror(errno));
+    self[n] = '\0';
+    int n_cases = gvb_validate_plan(&vo, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err);
+    if (n_cases < 0)
+        return die(EXIT_USAGE, "%s", err);
+    /* the parent never creates a CUDA context: the probe and every run are child processes */
+    gvb_options_defaults(&o);
+    gvb_runner rn = {.opts = &o, .self_exe = self, .base_env = environ};
+    gvb_kv gpu = {0};
+    if (gvb_runner_probe(&rn, &gpu, err, sizeof err) != 0)
+        return die(EXIT_NO_GPU, "validate needs a CUDA GPU: %s", err);
+    if (check_writable(vo.output) != 0 || make_run_dir(vo.output, dir, sizeof dir) != 0)
+        return die(EXIT_USAGE, "cannot write to output directory '%s': %s", vo.output,
+                   strerror(errno));
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    char started[40];
+    iso_now(started, sizeof started);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < n_cases && !gvb_stop_requested; i++) {
+        if (cases[i].skip) {
+            fprintf(stderr, "validate: %-16s skipped: %s\n", cases[i].name, cases[i].skip_reason);
+            continue;
+        }
+        char case_dir[PATH_MAX + 64], log[PATH_MAX + 64];
+        snprintf(case_dir, sizeof case_dir, "%s/%s", dir, cases[i].name);
+        snprintf(log, sizeof log, "%s/%s.log", dir, cases[i].name);
+        if (mkdir_p(case_dir) != 0)
+            return die(EXIT_INTERNAL, "cannot create %s: %s", case_dir, strerror(errno));
+        struct timespec c0, c1;
+        clock_gettime(CLOCK_MONOTONIC, &c0);
+        exit_codes[i] = outs[i].exit_code = gvb_validate_spawn(self, &cases[i], case_dir, log, environ);
+        clock_gettime(CLOCK_MONOTONIC, &c1);
+        fprintf(stderr, "validate: %-16s exit %d  %.1f s\n", cases[i].name, exit_codes[i],
+                (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) * 1e-9);
+        if (find_results(case_dir, results[i], sizeof results[i]) != 0)
+            snprintf(outs[i].why, sizeof outs[i].why, "no results.json (log: %s)", log);
+        else if (gvb_json_read(results[i], &runs[i], err, sizeof err) != 0)
+            snprintf(outs[i].why, sizeof outs[i].why, "%s", err);
+        else
+            outs[i].run = &runs[i], result_paths[i] = results[i];
+    }
+    if (gvb_stop_requested)
+        return die(EXIT_INTERRUPTED, "validate interrupted; partial runs in %s", dir);
+    int n_checks = gvb_validate_evaluate(cases, outs, n_cases, vo.seed, checks,
+                                         (int)(sizeof checks / sizeof checks[0]));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    gvb_validate_report rep = {
+        .checks = checks, .n_checks = n_checks, .cases = cases, .exit_codes = exit_codes,
+        .results = result_paths, .n_cases = n_cases, .gpu = &gpu, .dir = dir,
+        .started_at = started,
+        .wall_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9};
+    gvb_validate_write_text(stdout, &rep);
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/validate.json", dir);
+    validate_json_report = &rep;
+    int wrc = gvb_write_atomic(path, write_validate_json, NULL);
+    printf("checks: %s\n", path);
+    for (int i = 0; i < n_cases; i++)
+        if (outs[i].run)
+            gvb_run_free(&runs[i]);
+    gvb_kv_free(&gpu);
+    if (wrc != 0)
+        return die(EXIT_INTERNAL, "cannot write %s: %s", path, strerror(errno));
+    return gvb_validate_failures(checks, n_checks) ? EXIT_FAILED : EXIT_OK;
+}
+
 /* ---- list, report -------------------------------------------------------------------- */
 
 static int cmd_list(int argc, char **argv)
@@ -483,6 +611,8 @@ int main(int argc, char **argv)
         return gvb_nccl_rank_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "__isref"))
         return gvb_isref_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "__calib-proof"))
+        return gvb_calib_proof_main();
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return EXIT_OK;
@@ -495,6 +625,8 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1, argc, argv);
+    if (!strcmp(cmd, "validate"))
+        return cmd_validate(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))
         return cmd_report(argc - 1, argv + 1);
     if (cmd[0] == '-') /* the older tool had no subcommand: `gpu-virt-bench --system hami` */

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "calib/calib_account.h"
+
 void gvb_options_defaults(gvb_options *o)
 {
     memset(o, 0, sizeof *o);
@@ -30,44 +32,6 @@ static int fail(char *err, size_t len, const char *fmt, ...)
     vsnprintf(err, len, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-int gvb_parse_size(const char *s, uint64_t *bytes)
-{
-    if (!s || !*s || *s == '-' || *s == '+')
-        return -1;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || !isfinite(v) || v <= 0)
-        return -1;
-    double mult;
-    if (*end == '\0') {
-        mult = 1024.0 * 1024.0; /* bare number: MiB */
-    } else {
-        switch (*end) {
-        case 'b': case 'B': mult = 1; break;
-        case 'k': case 'K': mult = 1024.0; break;
-        case 'm': case 'M': mult = 1024.0 * 1024; break;
-        case 'g': case 'G': mult = 1024.0 * 1024 * 1024; break;
-        case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; break;
-        default: return -1;
-        }
-        const char *rest = end + 1;
-        if (mult > 1) { /* accept k, ki, kb, kib (case-insensitive) */
-            if (*rest == 'i' || *rest == 'I')
-                rest++;
-            if (*rest == 'b' || *rest == 'B')
-                rest++;
-        }
-        if (*rest != '\0')
-            return -1;
-    }
-    double b = v * mult;
-    if (b < 1 || b > 1e18)
-        return -1;
-    *bytes = (uint64_t)llround(b);
-    return 0;
 }
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -180,11 +144,37 @@ static int add_env(gvb_options *o, const char *spec, char *err, size_t errlen)
     return 0;
 }
 
+/* --calib SPEC: checked here so that a bad spec is a usage error, not an inert layer */
+static int set_calib(gvb_options *o, const char *spec, char *err, size_t errlen)
+{
+    gvb_calib_spec parsed;
+    char why[256];
+    if (!*spec)
+        return fail(err, errlen, "--calib: empty spec (e.g. launch_us=20,alloc_us=50,mem=3g,duty=50)");
+    if (strlen(spec) >= sizeof o->calib)
+        return fail(err, errlen, "--calib: spec too long");
+    if (gvb_calib_spec_parse(spec, &parsed, why, sizeof why) != 0)
+        return fail(err, errlen, "--calib: %s", why);
+    snprintf(o->calib, sizeof o->calib, "%s", spec);
+    return 0;
+}
+
+/* Is a system of this kind selected (by its name or as an instance "kind@label")? */
+static int has_system(const gvb_options *o, const char *kind)
+{
+    size_t n = strlen(kind);
+    for (int i = 0; i < o->n_systems; i++)
+        if (strncmp(o->systems[i], kind, n) == 0 &&
+            (o->systems[i][n] == '\0' || o->systems[i][n] == '@'))
+            return 1;
+    return 0;
+}
+
 enum {
     OPT_SYSTEMS = 256, OPT_SYSTEM, OPT_METRICS, OPT_CATEGORY, OPT_ITER, OPT_WARMUP, OPT_PROCS,
     OPT_MEM, OPT_COMPUTE, OPT_OUTPUT, OPT_SEED, OPT_QUICK, OPT_VERBOSE, OPT_JSON_ONLY,
     OPT_COMPARE, OPT_DEADLINE, OPT_MIN_TIME, OPT_ALLOW_INERT, OPT_HAMI_LIB, OPT_PRELOAD,
-    OPT_ENV, OPT_MIG_PROFILE,
+    OPT_ENV, OPT_MIG_PROFILE, OPT_CALIB,
 };
 
 int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen)
@@ -212,6 +202,7 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
         {"preload", required_argument, 0, OPT_PRELOAD},
         {"env", required_argument, 0, OPT_ENV},
         {"mig-profile", required_argument, 0, OPT_MIG_PROFILE},
+        {"calib", required_argument, 0, OPT_CALIB},
         {0, 0, 0, 0},
     };
     long v;
@@ -313,6 +304,10 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
                 return fail(err, errlen, "--mig-profile: bad profile '%s'", optarg);
             snprintf(o->mig_profile, sizeof o->mig_profile, "%s", optarg);
             break;
+        case OPT_CALIB:
+            if (set_calib(o, optarg, err, errlen))
+                return -1;
+            break;
         case ':': return fail(err, errlen, "option '%s' needs a value", argv[optind - 1]);
         default: return fail(err, errlen, "unknown option '%s'", argv[optind - 1]);
         }
@@ -327,6 +322,8 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
     }
     if (o->n_systems == 0)
         add_system(o, "native", err, errlen);
+    if (o->calib[0] && !has_system(o, "calib"))
+        return fail(err, errlen, "--calib configures the calib system: add --systems calib");
     return 0;
 }
 

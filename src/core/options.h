@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "core/catalog.h"
+#include "core/size.h"
 
 #define GVB_MAX_SYSTEMS 16
 #define GVB_MAX_PATTERNS 128
@@ -43,6 +44,7 @@ typedef struct gvb_options {
     /* systems' own settings */
     char hami_lib[1024];
     char mig_profile[32];
+    char calib[256]; /* --calib SPEC for the calib system, validated (calib/calib_account.h) */
     gvb_preload_spec preloads[GVB_MAX_PRELOADS];
     int n_preloads;
     gvb_env_spec extra_env[GVB_MAX_EXTRA_ENV];
@@ -63,9 +65,6 @@ void gvb_options_defaults(gvb_options *o);
  * one-line message in err. */
 int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen);
 
-/* "4g", "4096m", "512MiB", "1073741824b": binary units; a bare number means MiB, as in the
- * older tool's --memory-limit <MB>. Returns 0, or -1 for malformed, zero, negative or huge. */
-int gvb_parse_size(const char *s, uint64_t *bytes);
 
 /* Metrics selected by --metrics (globs) and --category (union); neither: every metric not
  * hidden, in catalog order. Returns the count, or -1 with err naming an unknown entry. */

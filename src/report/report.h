@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "core/result.h"
+#include "core/validate.h"
 
 /* Writes via path.tmp + rename, so a reader never sees a half-written file. */
 int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *run),
@@ -62,6 +63,21 @@ int gvb_report_write_json(FILE *f, const struct gvb_model *m);
  * Returns 0, or -1 with a one-line reason. */
 int gvb_report_write_run_files(const char *dir, const gvb_run *run, const gvb_run *baseline,
                                const char *baseline_path, char *err, size_t errlen);
+/* `validate` output (report/validate_write.c): the pass/fail table and validate.json. */
+typedef struct gvb_validate_report {
+    const gvb_check *checks;
+    int n_checks;
+    const gvb_validate_case *cases;
+    const int *exit_codes;        /* per case */
+    const char *const *results;   /* per case: its results.json path, or NULL */
+    int n_cases;
+    const gvb_kv *gpu;            /* the probe's description of the GPU */
+    const char *dir;              /* where validate wrote its runs */
+    const char *started_at;
+    double wall_s;
+} gvb_validate_report;
+int gvb_validate_write_text(FILE *f, const gvb_validate_report *r);
+int gvb_validate_write_json(FILE *f, const gvb_validate_report *r);
 
 /* `list` output */
 int gvb_catalog_write_text(FILE *f, int all);

@@ -50,6 +50,14 @@ extern const gvb_system_ops *const gvb_system_registry[];
 
 extern const gvb_system_ops gvb_system_native;
 extern const gvb_system_ops gvb_system_fake;
+extern const gvb_system_ops gvb_system_calib;
+
+/* calib: the calibration layer's activation proof, judged from what the `__calib-proof`
+ * worker reported under the layer (keys in systems/calib.c). Returns 0 when the layer is
+ * active with the configured effects, or -1 with the reason. Pure, for the unit tests. */
+struct gvb_calib_spec;
+int gvb_calib_judge_proof(const gvb_kv *proof, const struct gvb_calib_spec *spec, char *why,
+                          size_t len);
 
 /* Variables through which sharing layers are configured; native removes them so that a
  * native tenant is not accidentally a hooked one. */

@@ -17,5 +17,7 @@ int main(void)
     failed += run_llm_tests();
     failed += run_extended_tests();
     failed += run_isolation_tests();
+    failed += run_calib_tests();
+    failed += run_validate_tests();
     return failed > 125 ? 125 : failed;
 }

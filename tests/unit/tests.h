@@ -33,5 +33,7 @@ int run_child_tests(void);
 int run_llm_tests(void);
 int run_extended_tests(void);
 int run_isolation_tests(void);
+int run_calib_tests(void);
+int run_validate_tests(void);
 
 #endif

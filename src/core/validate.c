@@ -1,0 +1,796 @@
+/* validate: plan, checks and child runs (see validate.h). */
+#include "core/validate.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <math.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "core/env.h"
+#include "stats/stats.h"
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, size_t errlen)
+{
+    static const struct option opts[] = {
+        {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
+        {"aa-quick", no_argument, 0, 'q'},      {"aa-metrics", required_argument, 0, 'm'},
+        {"cases", required_argument, 0, 'c'},  {0, 0, 0, 0},
+    };
+    memset(o, 0, sizeof *o);
+    snprintf(o->output, sizeof o->output, "%s", GVB_VALIDATE_DEFAULT_OUTPUT);
+    o->seed = GVB_DEFAULT_SEED;
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 'o':
+            if (!*optarg || strlen(optarg) >= sizeof o->output)
+                return snprintf(err, errlen, "validate: bad --output '%s'", optarg), -1;
+            snprintf(o->output, sizeof o->output, "%s", optarg);
+            break;
+        case 's':
+            errno = 0;
+            o->seed = strtoull(optarg, &end, 10);
+            if (errno || end == optarg || *end || optarg[0] == '-')
+                return snprintf(err, errlen, "validate: --seed must be a whole number >= 0, got '%s'",
+                                optarg), -1;
+            break;
+        case 'q': o->aa_quick = 1; break;
+        case 'm':
+            if (!*optarg || strlen(optarg) >= sizeof o->aa_metrics)
+                return snprintf(err, errlen, "validate: bad --aa-metrics '%s'", optarg), -1;
+            snprintf(o->aa_metrics, sizeof o->aa_metrics, "%s", optarg);
+            break;
+        case 'c':
+            if (!*optarg || strlen(optarg) >= sizeof o->cases)
+                return snprintf(err, errlen, "validate: bad --cases '%s'", optarg), -1;
+            snprintf(o->cases, sizeof o->cases, "%s", optarg);
+            break;
+        case ':':
+            return snprintf(err, errlen, "validate: option '%s' needs a value", argv[optind - 1]), -1;
+        default:
+            return snprintf(err, errlen,
+                            "validate: unknown option '%s' (--output DIR, --seed N, --aa-quick, "
+                            "--aa-metrics LIST, --cases LIST)",
+                            argv[optind - 1]), -1;
+        }
+    }
+    if (optind < argc)
+        return snprintf(err, errlen, "validate: unexpected argument '%s'", argv[optind]), -1;
+    return 0;
+}
+
+/* ---- plan --------------------------------------------------------------------------------- */
+
+/* Known effects, each recovered at two settings (a bias proportional to the setting and a
+ * constant one cannot both hide). Allocation delays are larger than launch delays because
+ * OH-002 moves by ~10 us from process to process (docs/validation.md): a 50 us delay's 5 us
+ * tolerance is below what 6 processes per side can resolve. */
+static const struct {
+    double launch_us, alloc_us;
+} delay_settings[] = {{20, 200}, {100, 500}};
+#define MEM_CAP (3ull << 30)
+#define MEM_CAP_SPEC "3g"
+#define DUTY_PCT 50
+
+static void add_arg(gvb_validate_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_arg(gvb_validate_case *c, const char *fmt, ...)
+{
+    if (c->n_args >= GVB_VALIDATE_MAX_ARGS)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->args[c->n_args++], sizeof c->args[0], fmt, ap);
+    va_end(ap);
+}
+
+static gvb_validate_case *new_case(gvb_validate_case *cases, int *n, int max, gvb_case_kind kind,
+                                   const char *name, uint64_t seed)
+{
+    if (*n >= max)
+        return NULL;
+    gvb_validate_case *c = &cases[(*n)++];
+    memset(c, 0, sizeof *c);
+    c->kind = kind;
+    snprintf(c->name, sizeof c->name, "%s", name);
+    add_arg(c, "--seed=%llu", (unsigned long long)seed);
+    add_arg(c, "--json-only");
+    return c;
+}
+
+/* --systems=A1,B1,A2,B2,...: r replicates of two systems, interleaved so that a drift over
+ * the run touches both alike. fmt_a / fmt_b take the replicate number. */
+static void add_replicates(gvb_validate_case *c, const char *fmt_a, const char *fmt_b, int r)
+{
+    char list[sizeof c->args[0]] = "--systems=", name[48];
+    size_t off = strlen(list);
+    for (int k = 1; k <= r && off < sizeof list; k++) {
+        for (int side = 0; side < 2; side++) {
+            snprintf(name, sizeof name, side ? fmt_b : fmt_a, k);
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+                                    k == 1 && side == 0 ? "" : ",", name);
+        }
+    }
+    add_arg(c, "%s", list);
+}
+
+static void skip_unless_implemented(gvb_validate_case *c, const char *metric)
+{
+    const gvb_metric_def *m = gvb_metric_find(metric);
+    if (!m || !gvb_metric_implemented(m)) {
+        c->skip = 1;
+        snprintf(c->skip_reason, sizeof c->skip_reason, "%s not implemented", metric);
+    }
+}
+
+/* --cases: every named case must exist; the others are skipped. */
+static int select_cases(const char *list, gvb_validate_case *cases, int n, char *err,
+                        size_t errlen)
+{
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    int chosen[GVB_VALIDATE_MAX_CASES] = {0};
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+        int hit = 0;
+        for (int i = 0; i < n && i < GVB_VALIDATE_MAX_CASES; i++)
+            if (strcmp(cases[i].name, tok) == 0)
+                chosen[i] = hit = 1;
+        if (!hit) {
+            size_t off = (size_t)snprintf(err, errlen, "validate: unknown case '%s' (cases:", tok);
+            for (int i = 0; i < n && off < errlen; i++)
+                off += (size_t)snprintf(err + off, errlen - off, " %s", cases[i].name);
+            if (off < errlen)
+                snprintf(err + off, errlen - off, ")");
+            return -1;
+        }
+    }
+    for (int i = 0; i < n && i < GVB_VALIDATE_MAX_CASES; i++) {
+        if (!chosen[i] && !cases[i].skip) {
+            cases[i].skip = 1;
+            snprintf(cases[i].skip_reason, sizeof cases[i].skip_reason, "not selected (--cases)");
+        }
+    }
+    return 0;
+}
+
+int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int max, char *err,
+                      size_t errlen)
+{
+    int n = 0;
+    gvb_validate_case *c;
+    for (size_t i = 0; i < sizeof delay_settings / sizeof delay_settings[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "delay-l%g-a%g", delay_settings[i].launch_us,
+                 delay_settings[i].alloc_us);
+        if (!(c = new_case(cases, &n, max, GVB_CASE_DELAY, name, o->seed)))
+            return n;
+        c->launch_us = delay_settings[i].launch_us;
+        c->alloc_us = delay_settings[i].alloc_us;
+        add_replicates(c, "native@%d", "calib@%d", GVB_VALIDATE_REPLICATES);
+        add_arg(c, "--calib=launch_us=%g,alloc_us=%g", c->launch_us, c->alloc_us);
+        add_arg(c, "--metrics=OH-001,OH-002");
+    }
+    if ((c = new_case(cases, &n, max, GVB_CASE_MEM, "mem-" MEM_CAP_SPEC, o->seed))) {
+        c->mem = MEM_CAP;
+        add_arg(c, "--systems=calib");
+        add_arg(c, "--calib=mem=" MEM_CAP_SPEC);
+        add_arg(c, "--memory-limit=" MEM_CAP_SPEC);
+        add_arg(c, "--metrics=IS-001");
+        skip_unless_implemented(c, "IS-001");
+    }
+    if ((c = new_case(cases, &n, max, GVB_CASE_DUTY, "duty-50", o->seed))) {
+        c->duty = DUTY_PCT;
+        add_arg(c, "--systems=calib");
+        add_arg(c, "--calib=duty=%d", DUTY_PCT);
+        add_arg(c, "--compute-limit=%d", DUTY_PCT);
+        add_arg(c, "--metrics=IS-003");
+        skip_unless_implemented(c, "IS-003");
+    }
+    if ((c = new_case(cases, &n, max, GVB_CASE_AA, "aa", o->seed))) {
+        add_replicates(c, "native@a.%d", "native@b.%d", GVB_VALIDATE_AA_REPLICATES);
+        if (o->aa_quick)
+            add_arg(c, "--quick");
+        /* default: the per-call latency metrics, whose per-process medians the replicated
+         * A/A compares (fast: one short process each); --aa-metrics widens it */
+        char list[700];
+        snprintf(list, sizeof list, "%s", o->aa_metrics[0] ? o->aa_metrics : GVB_VALIDATE_AA_METRICS);
+        add_arg(c, "--metrics=%s", list);
+    }
+    static const struct {
+        const char *name, *brk, *how;
+        int bad_lib;
+    } inert[] = {
+        {"inert-missing", "", "library path wrong", 1},
+        {"inert-bypass", "bypass", "library loaded, hooks bypassed", 0},
+    };
+    for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++) {
+        if (!(c = new_case(cases, &n, max, GVB_CASE_INERT, inert[i].name, o->seed)))
+            return n;
+        c->bad_lib = inert[i].bad_lib;
+        snprintf(c->calib_break, sizeof c->calib_break, "%s", inert[i].brk);
+        add_arg(c, "--systems=calib");
+        add_arg(c, "--calib=launch_us=20");
+        add_arg(c, "--metrics=OH-001");
+    }
+    if (o->cases[0] && select_cases(o->cases, cases, n, err, errlen) != 0)
+        return -1;
+    return n;
+}
+
+/* ---- checks ------------------------------------------------------------------------------- */
+
+const char *gvb_check_status_name(gvb_check_status s)
+{
+    return s == GVB_CHECK_PASS ? "PASS" : s == GVB_CHECK_FAIL ? "FAIL" : "SKIP";
+}
+
+static void check_init(gvb_check *c, const char *id, const char *what, const char *unit,
+                       const char *op)
+{
+    memset(c, 0, sizeof *c);
+    snprintf(c->id, sizeof c->id, "%s", id);
+    snprintf(c->what, sizeof c->what, "%s", what);
+    snprintf(c->unit, sizeof c->unit, "%s", unit);
+    snprintf(c->op, sizeof c->op, "%s", op);
+    c->expected = c->measured = c->tolerance = NAN;
+    c->status = GVB_CHECK_FAIL;
+}
+
+static void verdict(gvb_check *c, gvb_check_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void verdict(gvb_check *c, gvb_check_status s, const char *fmt, ...)
+{
+    c->status = s;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->detail, sizeof c->detail, fmt, ap);
+    va_end(ap);
+}
+
+/* A result that must be OK to be checked: NULL with the check's verdict set otherwise. */
+static const gvb_result *usable(const gvb_run *run, const char *system, const char *metric,
+                                gvb_check *c)
+{
+    const gvb_result *r = run ? gvb_run_find(run, system, metric) : NULL;
+    if (!r) {
+        verdict(c, GVB_CHECK_SKIP, "%s not measured on %s", metric, system);
+        return NULL;
+    }
+    if (r->status == GVB_SKIP) {
+        verdict(c, GVB_CHECK_SKIP, "%s on %s: SKIP: %s", metric, system, r->reason);
+        return NULL;
+    }
+    if (r->status != GVB_OK) {
+        verdict(c, GVB_CHECK_FAIL, "%s on %s: %s: %s", metric, system,
+                gvb_status_name(r->status), r->reason);
+        return NULL;
+    }
+    return r;
+}
+
+static double series_median(const gvb_result *r, const char *series)
+{
+    if (!series)
+        return r->has_value ? r->value : NAN;
+    for (size_t i = 0; i < r->n_series; i++)
+        if (strcmp(r->series[i].name, series) == 0)
+            return gvb_median(r->series[i].v, r->series[i].n);
+    return NAN;
+}
+
+static double num_or(const gvb_kv *kv, const char *key, double dflt)
+{
+    const gvb_kv_item *it = gvb_kv_get(kv, key);
+    return it && !it->is_text && isfinite(it->num) ? it->num : dflt;
+}
+
+double gvb_delay_tolerance_us(double injected_us) { return fmax(0.10 * injected_us, 1.0); }
+
+int gvb_system_in_group(const char *system, const char *group)
+{
+    size_t n = strlen(group);
+    if (strncmp(system, group, n) != 0)
+        return 0;
+    if (system[n] == '\0')
+        return 1;
+    if ((system[n] != '@' && system[n] != '.') || !system[n + 1])
+        return 0;
+    for (const char *d = system + n + 1; *d; d++)
+        if (*d < '0' || *d > '9')
+            return 0;
+    return 1;
+}
+
+/* The per-process medians of metric in group, into v (at most max). Returns how many, or -1
+ * with the verdict set when none was measured or a member is not OK. */
+static int group_medians(const gvb_run *run, const char *group, const char *metric,
+                         const char *series, double *v, int max, gvb_check *c)
+{
+    int n = 0;
+    for (size_t i = 0; run && i < run->n_results && n < max; i++) {
+        const gvb_result *r = &run->results[i];
+        if (strcmp(r->metric, metric) != 0 || !gvb_system_in_group(r->system, group))
+            continue;
+        if (!usable(run, r->system, metric, c))
+            return -1;
+        double m = series_median(r, series);
+        if (!isfinite(m)) {
+            verdict(c, GVB_CHECK_FAIL, "%s on %s: no %s median", metric, r->system,
+                    series ? series : "primary");
+            return -1;
+        }
+        v[n++] = m;
+    }
+    if (n == 0)
+        verdict(c, GVB_CHECK_SKIP, "%s not measured on %s", metric, group);
+    return n ? n : -1;
+}
+
+static void range_of(const double *v, int n, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int i = 0; i < n; i++) {
+        *lo = fmin(*lo, v[i]);
+        *hi = fmax(*hi, v[i]);
+    }
+}
+
+#define MAX_REPLICATES 64
+
+void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, const char *metric,
+                     const char *series, double injected_us, gvb_check *c)
+{
+    c->expected = injected_us;
+    c->tolerance = gvb_delay_tolerance_us(injected_us);
+    double vb[MAX_REPLICATES], vl[MAX_REPLICATES];
+    int nb = group_medians(run, base, metric, series, vb, MAX_REPLICATES, c);
+    int nl = nb > 0 ? group_medians(run, layer, metric, series, vl, MAX_REPLICATES, c) : -1;
+    if (nb <= 0 || nl <= 0)
+        return;
+    double mb = gvb_median(vb, (size_t)nb), ml = gvb_median(vl, (size_t)nl), bl, bh, ll, lh;
+    range_of(vb, nb, &bl, &bh);
+    range_of(vl, nl, &ll, &lh);
+    c->measured = ml - mb;
+    verdict(c, fabs(c->measured - c->expected) <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "median of per-process medians: %s %.2f us (%d processes, %.2f-%.2f), %s %.2f us "
+            "(%d, %.2f-%.2f)",
+            layer, ml, nl, ll, lh, base, mb, nb, bl, bh);
+}
+
+static const gvb_system_record *find_system(const gvb_run *run, const char *name)
+{
+    for (size_t i = 0; run && i < run->n_systems; i++)
+        if (strcmp(run->systems[i].name, name) == 0)
+            return &run->systems[i];
+    return NULL;
+}
+
+void gvb_check_mem(const gvb_run *run, const char *system, uint64_t cap, gvb_check *c)
+{
+    const gvb_result *r = usable(run, system, "IS-001", c);
+    if (!r)
+        return;
+    const gvb_system_record *sys = find_system(run, system);
+    double charge = sys ? num_or(&sys->activation, "context_charge_bytes", 0) : 0;
+    if (charge <= 0) {
+        verdict(c, GVB_CHECK_FAIL, "the layer's activation proof reported no context charge");
+        return;
+    }
+    const double mib = 1024.0 * 1024.0;
+    c->expected = ((double)cap - charge) / mib;
+    c->tolerance = 0.01 * c->expected;
+    double usable_b = num_or(&r->extras, "usable_bytes", NAN);
+    if (!isfinite(usable_b) && r->has_value)
+        usable_b = r->value / 100.0 * (double)cap; /* IS-001 is % of the configured limit */
+    if (!isfinite(usable_b)) {
+        verdict(c, GVB_CHECK_FAIL, "IS-001 reported neither usable_bytes nor a value");
+        return;
+    }
+    c->measured = usable_b / mib;
+    verdict(c, fabs(c->measured - c->expected) <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "cap %.0f MiB - context charge %.0f MiB (the layer's proof)", (double)cap / mib,
+            charge / mib);
+}
+
+void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check *c)
+{
+    c->expected = duty;
+    c->tolerance = 5;
+    const gvb_result *r = usable(run, system, "IS-003", c);
+    if (!r)
+        return;
+    if (!r->has_value) {
+        verdict(c, GVB_CHECK_FAIL, "IS-003 has no value");
+        return;
+    }
+    /* accuracy = 100 (1 - |achieved - p| / p): the distance from p, whichever side */
+    double dev = duty * (1.0 - fmax(0.0, r->value) / 100.0);
+    double achieved = num_or(&r->extras, "achieved_pct", NAN);
+    c->measured = isfinite(achieved) ? achieved : duty + dev;
+    verdict(c, dev <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "accuracy %.1f %% = %.1f pp from %d %%%s", r->value, dev, duty,
+            isfinite(achieved) ? "" : " (side unknown: measured shown as duty + distance)");
+}
+
+void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c)
+{
+    c->expected = GVB_AA_MIN_SAME_PCT;
+    int compared = 0, same = 0;
+    size_t off = 0;
+    char sig[sizeof c->detail] = "";
+    for (size_t i = 0; run && i < run->n_results; i++) {
+        const gvb_result *ra = &run->results[i];
+        if (strcmp(ra->system, a) != 0)
+            continue;
+        const gvb_result *rb = gvb_run_find(run, b, ra->metric);
+        if (!rb || ra->status != GVB_OK || rb->status != GVB_OK || ra->samples.n < 2 ||
+            rb->samples.n < 2)
+            continue;
+        double ratio, lo, hi;
+        if (gvb_bootstrap_ratio_ci(rb->samples.v, rb->samples.n, ra->samples.v, ra->samples.n,
+                                   gvb_seed_mix(seed, ra->metric), GVB_BOOTSTRAP_RESAMPLES,
+                                   GVB_CI_LEVEL, &ratio, &lo, &hi) != 0)
+            continue;
+        compared++;
+        if (lo <= 1.0 && hi >= 1.0) {
+            same++;
+        } else if (off < sizeof sig) {
+            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.4f [%.4f, %.4f]",
+                                    off ? "; " : "", ra->metric, ratio, lo, hi);
+        }
+    }
+    if (compared == 0) {
+        verdict(c, GVB_CHECK_FAIL, "no metric was measured OK on both %s and %s", a, b);
+        return;
+    }
+    c->measured = 100.0 * same / compared;
+    verdict(c, c->measured >= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "%d of %d metrics without a significant difference%s%s", same, compared,
+            off ? "; significant (ratio b/a [95% CI]): " : "", sig);
+}
+
+/* Two-sided 95 % quantile of Student's t, interpolated in 1/df between tabulated values. */
+static double t975(double df)
+{
+    static const double tab[][2] = {
+        {1, 12.706}, {2, 4.303},  {3, 3.182},  {4, 2.776},  {5, 2.571},  {6, 2.447},
+        {7, 2.365},  {8, 2.306},  {9, 2.262},  {10, 2.228}, {12, 2.179}, {15, 2.131},
+        {20, 2.086}, {30, 2.042}, {60, 2.000}, {120, 1.980}, {INFINITY, 1.960},
+    };
+    if (!(df >= 1))
+        return tab[0][1];
+    for (size_t i = 0; i + 1 < sizeof tab / sizeof tab[0]; i++) {
+        if (df <= tab[i + 1][0]) {
+            double x0 = 1 / tab[i][0], x1 = 1 / tab[i + 1][0], x = 1 / df;
+            return tab[i][1] + (tab[i + 1][1] - tab[i][1]) * (x0 - x) / (x0 - x1);
+        }
+    }
+    return 1.96;
+}
+
+static int log_moments(const double *v, size_t n, double *mean, double *var)
+{
+    double s = 0, ss = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!(v[i] > 0) || !isfinite(v[i]))
+            return -1;
+        s += log(v[i]);
+    }
+    *mean = s / (double)n;
+    for (size_t i = 0; i < n; i++)
+        ss += (log(v[i]) - *mean) * (log(v[i]) - *mean);
+    *var = ss / (double)(n - 1);
+    return 0;
+}
+
+int gvb_replicate_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *ratio,
+                           double *lo, double *hi)
+{
+    double ma, va, mb, vb;
+    if (na < 2 || nb < 2 || log_moments(a, na, &ma, &va) || log_moments(b, nb, &mb, &vb))
+        return -1;
+    double sa = va / (double)na, sb = vb / (double)nb, se = sqrt(sa + sb);
+    double den = sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1);
+    double df = den > 0 ? (sa + sb) * (sa + sb) / den : (double)(na + nb - 2);
+    double t = t975(df);
+    *ratio = exp(mb - ma);
+    *lo = exp(mb - ma - t * se);
+    *hi = exp(mb - ma + t * se);
+    return 0;
+}
+
+void gvb_check_aa_replicated(const gvb_run *run, const char *a, const char *b, gvb_check *c)
+{
+    c->expected = GVB_AA_MIN_SAME_PCT;
+    int compared = 0, same = 0;
+    size_t off = 0;
+    char sig[sizeof c->detail] = "", seen[GVB_METRIC_COUNT + 64][16];
+    int n_seen = 0;
+    for (size_t i = 0; run && i < run->n_results; i++) {
+        const char *metric = run->results[i].metric;
+        int dup = 0;
+        for (int k = 0; k < n_seen && !dup; k++)
+            dup = strcmp(seen[k], metric) == 0;
+        if (dup || n_seen >= (int)(sizeof seen / sizeof seen[0]))
+            continue;
+        snprintf(seen[n_seen++], sizeof seen[0], "%s", metric);
+        gvb_check scratch;
+        double va[MAX_REPLICATES], vb[MAX_REPLICATES], ratio, lo, hi;
+        int na = group_medians(run, a, metric, NULL, va, MAX_REPLICATES, &scratch);
+        int nb = na > 0 ? group_medians(run, b, metric, NULL, vb, MAX_REPLICATES, &scratch) : -1;
+        if (na < 2 || nb < 2 ||
+            gvb_replicate_ratio_ci(va, (size_t)na, vb, (size_t)nb, &ratio, &lo, &hi) != 0)
+            continue;
+        compared++;
+        if (lo <= 1.0 && hi >= 1.0)
+            same++;
+        if (off < sizeof sig)
+            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.3f [%.3f, %.3f]%s",
+                                    off ? "; " : "", metric, ratio, lo, hi,
+                                    lo <= 1.0 && hi >= 1.0 ? "" : " SIGNIFICANT");
+    }
+    if (compared == 0) {
+        verdict(c, GVB_CHECK_FAIL, "no metric was measured OK on >= 2 processes of %s and %s", a,
+                b);
+        return;
+    }
+    c->measured = 100.0 * same / compared;
+    verdict(c, c->measured >= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "%d of %d metrics without a significant difference; ratio b/a of per-process "
+            "medians [95%% CI]: %s",
+            same, compared, sig);
+}
+
+void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c)
+{
+    c->expected = 100;
+    int found = 0;
+    char where[160] = "";
+    for (size_t k = 0; k < n; k++) {
+        for (size_t i = 0; runs[k] && i < runs[k]->n_results; i++) {
+            const gvb_result *r = &runs[k]->results[i];
+            for (size_t j = 0; j < r->extras.n; j++) {
+                const gvb_kv_item *it = &r->extras.items[j];
+                if (it->is_text || !strstr(it->key, "pct_of_peak") || !isfinite(it->num))
+                    continue;
+                if (!found || it->num > c->measured) {
+                    c->measured = it->num;
+                    snprintf(where, sizeof where, "%s on %s: %s", r->metric, r->system, it->key);
+                }
+                found++;
+            }
+        }
+    }
+    if (!found) {
+        verdict(c, GVB_CHECK_SKIP, "no metric in these runs reports a %% of peak (*pct_of_peak*)");
+        return;
+    }
+    verdict(c, c->measured <= 100 ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "highest of %d: %s", found, where);
+}
+
+void gvb_check_inert(const gvb_run *run, int exit_code, const char *system, const char *how,
+                     gvb_check *c)
+{
+    c->expected = 5;
+    c->measured = exit_code;
+    int n = 0, inert = 0;
+    const char *reason = "";
+    for (size_t i = 0; run && i < run->n_results; i++) {
+        const gvb_result *r = &run->results[i];
+        if (strcmp(r->system, system) != 0)
+            continue;
+        n++;
+        if (r->status == GVB_INERT) {
+            inert++;
+            reason = r->reason;
+        }
+    }
+    if (n == 0) {
+        verdict(c, GVB_CHECK_FAIL, "%s: no result of %s (exit %d)", how, system, exit_code);
+        return;
+    }
+    int ok = inert == n && exit_code == 5;
+    verdict(c, ok ? GVB_CHECK_PASS : GVB_CHECK_FAIL, "%s: %d of %d results INERT%s%s", how,
+            inert, n, *reason ? ": " : "", reason);
+}
+
+/* ---- evaluation --------------------------------------------------------------------------- */
+
+static gvb_check *next(gvb_check *checks, int *n, int max)
+{
+    return *n < max ? &checks[(*n)++] : NULL;
+}
+
+/* A case whose run left no readable results: its check FAILs with why. */
+static int no_run(gvb_check *c, const gvb_case_outcome *o)
+{
+    if (o->run)
+        return 0;
+    verdict(c, GVB_CHECK_FAIL, "no results: the run exited %d%s%s", o->exit_code,
+            o->why[0] ? ": " : "", o->why);
+    return 1;
+}
+
+static void eval_delay(const gvb_validate_case *vc, const gvb_case_outcome *o, gvb_check *checks,
+                       int *n, int max)
+{
+    static const struct {
+        const char *metric, *series, *label;
+        int alloc;
+    } what[] = {
+        {"OH-001", NULL, "launch+sync median difference", 0},
+        {"OH-001", "enqueue_us", "enqueue-only median difference", 0},
+        {"OH-002", NULL, "cudaMalloc 64 MiB median difference", 1},
+    };
+    for (size_t i = 0; i < sizeof what / sizeof what[0]; i++) {
+        gvb_check *c = next(checks, n, max);
+        if (!c)
+            return;
+        double inj = what[i].alloc ? vc->alloc_us : vc->launch_us;
+        char id[48], desc[128];
+        snprintf(id, sizeof id, "%s%s %s=%g", what[i].metric, what[i].series ? " enq" : "",
+                 what[i].alloc ? "alloc_us" : "launch_us", inj);
+        snprintf(desc, sizeof desc, "%s, calib - native = injected", what[i].label);
+        check_init(c, id, desc, "us", "~");
+        if (!no_run(c, o))
+            gvb_check_delay(o->run, "native", "calib", what[i].metric, what[i].series, inj, c);
+    }
+}
+
+/* The A/A as the suite compares today (one process per system) and over replicates. */
+static void eval_aa(const gvb_validate_case *vc, const gvb_case_outcome *o, uint64_t seed,
+                    gvb_check *checks, int *n, int max)
+{
+    gvb_check *one = next(checks, n, max), *rep = next(checks, n, max);
+    if (!one || !rep)
+        return;
+    check_init(one, "A/A 1 process each",
+               "% of metrics with no significant difference, native@a.1 vs native@b.1 "
+               "(bootstrap CI of the ratio of medians holds 1)",
+               "%", ">=");
+    char id[48];
+    snprintf(id, sizeof id, "A/A %d processes each", GVB_VALIDATE_AA_REPLICATES);
+    check_init(rep, id,
+               "% of metrics with no significant difference, native@a.* vs native@b.* "
+               "(t CI of the ratio of per-process medians holds 1)",
+               "%", ">=");
+    if (vc->skip) {
+        verdict(one, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+        verdict(rep, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+        return;
+    }
+    if (no_run(one, o) | no_run(rep, o))
+        return;
+    gvb_check_aa(o->run, "native@a.1", "native@b.1", seed, one);
+    gvb_check_aa_replicated(o->run, "native@a", "native@b", rep);
+}
+
+int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome *out, int n,
+                          uint64_t seed, gvb_check *checks, int max)
+{
+    int k = 0;
+    const gvb_run *runs[GVB_VALIDATE_MAX_CASES];
+    size_t n_runs = 0;
+    for (int i = 0; i < n; i++) {
+        const gvb_validate_case *vc = &cases[i];
+        const gvb_case_outcome *o = &out[i];
+        if (!vc->skip && o->run && n_runs < GVB_VALIDATE_MAX_CASES)
+            runs[n_runs++] = o->run;
+        if (vc->kind == GVB_CASE_DELAY) {
+            eval_delay(vc, o, checks, &k, max);
+            continue;
+        }
+        if (vc->kind == GVB_CASE_AA) {
+            eval_aa(vc, o, seed, checks, &k, max);
+            continue;
+        }
+        gvb_check *c = next(checks, &k, max);
+        if (!c)
+            break;
+        char id[48];
+        switch (vc->kind) {
+        case GVB_CASE_MEM:
+            snprintf(id, sizeof id, "IS-001 mem=%.0fMiB", (double)vc->mem / 1048576.0);
+            check_init(c, id, "usable memory under the cap = cap - context charge", "MiB", "~");
+            break;
+        case GVB_CASE_DUTY:
+            snprintf(id, sizeof id, "IS-003 duty=%d", vc->duty);
+            check_init(c, id, "achieved compute share = duty", "%", "~");
+            break;
+
+        case GVB_CASE_INERT:
+            snprintf(id, sizeof id, "INERT %s", vc->name + strlen("inert-"));
+            check_init(c, id, "calib that cannot be active is INERT, run exits 5", "exit", "=");
+            break;
+        default: break;
+        }
+        if (vc->skip) {
+            verdict(c, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+            continue;
+        }
+        if (vc->kind == GVB_CASE_INERT) {
+            gvb_check_inert(o->run, o->exit_code, "calib",
+                            vc->bad_lib ? "library path wrong" : "hooks bypassed", c);
+            continue;
+        }
+        if (no_run(c, o))
+            continue;
+        if (vc->kind == GVB_CASE_MEM)
+            gvb_check_mem(o->run, "calib", vc->mem, c);
+        else if (vc->kind == GVB_CASE_DUTY)
+            gvb_check_duty(o->run, "calib", vc->duty, c);
+    }
+    gvb_check *c = next(checks, &k, max);
+    if (c) {
+        check_init(c, "PEAK", "highest *pct_of_peak* extra of all runs", "%", "<=");
+        gvb_check_peak(runs, n_runs, c);
+    }
+    return k;
+}
+
+int gvb_validate_failures(const gvb_check *checks, int n)
+{
+    int f = 0;
+    for (int i = 0; i < n; i++)
+        f += checks[i].status == GVB_CHECK_FAIL;
+    return f;
+}
+
+/* ---- running a case ----------------------------------------------------------------------- */
+
+
+int gvb_validate_spawn(const char *self, const gvb_validate_case *c, const char *dir,
+                       const char *log_path, char *const *base_env)
+{
+    gvb_env env;
+    char *argv[GVB_VALIDATE_MAX_ARGS + 6];
+    int a = 0, rc = -1;
+    if (gvb_env_init(&env, base_env) != 0)
+        return -1;
+    char bad[1200];
+    snprintf(bad, sizeof bad, "%s/no-such-dir/libgvb-calib.so", dir);
+    if ((c->bad_lib && gvb_env_set(&env, "GVB_CALIB_LIB", bad) != 0) ||
+        (c->calib_break[0] && gvb_env_set(&env, "GVB_CALIB_BREAK", c->calib_break) != 0))
+        goto out;
+    argv[a++] = (char *)"gpu-virt-bench";
+    argv[a++] = (char *)"run";
+    for (int i = 0; i < c->n_args; i++)
+        argv[a++] = (char *)c->args[i];
+    argv[a++] = (char *)"--output";
+    argv[a++] = (char *)dir;
+    argv[a] = NULL;
+    posix_spawn_file_actions_t fa;
+    if (posix_spawn_file_actions_init(&fa) != 0)
+        goto out;
+    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    pid_t pid;
+    int e = posix_spawn(&pid, self, &fa, NULL, argv, env.vars);
+    posix_spawn_file_actions_destroy(&fa);
+    if (e != 0) {
+        errno = e;
+        goto out;
+    }
+    int ws;
+    while (waitpid(pid, &ws, 0) < 0)
+        if (errno != EINTR)
+            goto out;
+    rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+out:
+    gvb_env_free(&env);
+    return rc;
+}

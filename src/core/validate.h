@@ -1,0 +1,150 @@
+/* `gpu-virt-bench validate`: the suite checks that it measures what it claims (after nvbench
+ * testing its timing with a kernel of known duration and fio's null engine). It runs
+ * ordinary `run`s of native and of the calibration layer (systems/calib.c) with known
+ * effects, reads their results back and checks that the metrics recover the effects, that an
+ * A/A run claims no difference, that no throughput exceeds the device's peak, and that an
+ * inert layer is caught. docs/validation.md lists every check and tolerance.
+ *
+ * This file: the plan (which runs, with which arguments) and the checks, as pure functions
+ * over results (unit-tested with fake runs), plus spawning one child run. Printing is in
+ * report/validate_write.c; the subcommand in main.c. Pure C. */
+#ifndef GVB_VALIDATE_H
+#define GVB_VALIDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/options.h"
+#include "core/result.h"
+
+/* ---- options ------------------------------------------------------------------------------ */
+
+typedef struct gvb_validate_opts {
+    char output[1024];       /* results go to output/<timestamp>/ */
+    uint64_t seed;
+    int aa_quick;            /* A/A with --quick instead of the default settings */
+    char aa_metrics[512];    /* A/A metric list; "" = every implemented GPU metric */
+    char cases[256];         /* --cases: run only these (comma list of case names) */
+} gvb_validate_opts;
+
+#define GVB_VALIDATE_DEFAULT_OUTPUT "results/validate"
+
+/* Parses `validate` options (argv[0] is "validate"). Returns 0, or -1 with a one-line err. */
+int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, size_t errlen);
+
+/* ---- plan --------------------------------------------------------------------------------- */
+
+typedef enum {
+    GVB_CASE_DELAY, /* native vs calib launch_us/alloc_us: OH-001, OH-002 */
+    GVB_CASE_MEM,   /* calib mem=: IS-001 */
+    GVB_CASE_DUTY,  /* calib duty=: IS-003 */
+    GVB_CASE_AA,    /* native@a.k vs native@b.k */
+    GVB_CASE_INERT, /* calib that cannot be active: must be INERT, exit 5 */
+} gvb_case_kind;
+
+/* Process replicates. A metric's median moves from one fresh process to the next far more
+ * than its within-process CI says (H100, 100 iterations: OH-001 9.4-12.1 us, OH-002 54-95 us
+ * over 8 processes, CI half-widths mostly 0.5-2 %). Effects are therefore recovered as the
+ * difference of the medians of per-process medians over R processes per system, interleaved
+ * in one run (native@1,calib@1,native@2,...). */
+#define GVB_VALIDATE_REPLICATES 6
+#define GVB_VALIDATE_AA_REPLICATES 5
+/* The A/A run's default metrics: per-call latencies (OH-001 launch, OH-002 alloc, OH-003
+ * free, OH-005 cheap driver calls). */
+#define GVB_VALIDATE_AA_METRICS "OH-001,OH-002,OH-003,OH-005"
+
+#define GVB_VALIDATE_MAX_ARGS 24
+#define GVB_VALIDATE_MAX_CASES 16
+
+typedef struct gvb_validate_case {
+    char name[32]; /* also its directory */
+    gvb_case_kind kind;
+    double launch_us, alloc_us; /* DELAY */
+    uint64_t mem;               /* MEM */
+    int duty;                   /* DUTY */
+    char args[GVB_VALIDATE_MAX_ARGS][768]; /* arguments after `run` (without --output) */
+    int n_args;
+    int bad_lib;          /* GVB_CALIB_LIB points the child at a path with no library */
+    char calib_break[16]; /* GVB_CALIB_BREAK for the child ("" = inherit) */
+    int skip;             /* not run; its checks SKIP with skip_reason */
+    char skip_reason[128];
+} gvb_validate_case;
+
+/* The runs validate makes. Returns the number of cases, or -1 with err when --cases names
+ * a case that does not exist. Cases not selected by --cases are skipped, saying so. */
+int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int max, char *err,
+                      size_t errlen);
+
+/* ---- checks ------------------------------------------------------------------------------- */
+
+typedef enum { GVB_CHECK_PASS, GVB_CHECK_FAIL, GVB_CHECK_SKIP } gvb_check_status;
+const char *gvb_check_status_name(gvb_check_status s);
+
+typedef struct gvb_check {
+    char id[48];    /* e.g. "OH-001 launch_us=20" */
+    char what[128]; /* what is compared */
+    char unit[16];
+    double expected, measured, tolerance; /* NAN where not applicable */
+    char op[4];     /* how measured relates to expected: "~" within tolerance, "<=", ">=", "=" */
+    gvb_check_status status;
+    char detail[512];
+} gvb_check;
+
+/* Tolerance of a recovered delay: max(10 %, 1 us). */
+double gvb_delay_tolerance_us(double injected_us);
+
+/* Is system a member of group: the group's name itself, or the name followed by '@' or '.'
+ * and a replicate number ("native" holds native@3; "native@a" holds native@a.2)? */
+int gvb_system_in_group(const char *system, const char *group);
+
+/* The injected delay against layer - base, each side the median of its processes' medians of
+ * metric (series NULL = the primary samples). Missing results SKIP; one not OK FAILs. */
+void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, const char *metric,
+                     const char *series, double injected_us, gvb_check *c);
+/* IS-001 usable memory under calib mem=cap: cap - context charge (from the layer's own
+ * activation proof) within 1 %. */
+void gvb_check_mem(const gvb_run *run, const char *system, uint64_t cap, gvb_check *c);
+/* IS-003 achieved share under calib duty=d: within 5 percentage points of d. */
+void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check *c);
+/* A/A as the suite compares two systems today, one process each: the share of metrics
+ * measured on both whose bootstrap 95 % CI of the ratio of medians (gvb_bootstrap_ratio_ci)
+ * includes 1 must be >= 95 %. */
+#define GVB_AA_MIN_SAME_PCT 95.0
+void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c);
+/* A/A over process replicates (groups a and b): the 95 % CI of the ratio of per-process
+ * medians (gvb_replicate_ratio_ci) must include 1 on >= 95 % of the metrics. */
+void gvb_check_aa_replicated(const gvb_run *run, const char *a, const char *b, gvb_check *c);
+/* Ratio of geometric means b / a of per-process medians with a 95 % Welch t interval on
+ * their logarithms (few replicates: a t interval, not a bootstrap). Returns 0, or -1 if a
+ * side has < 2 values or a value <= 0. */
+int gvb_replicate_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *ratio,
+                           double *lo, double *hi);
+/* No extra named *pct_of_peak* above 100 in any of the runs (NULL entries are skipped). */
+void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c);
+/* The calib system could not be active: every result of it INERT and the run exited 5. */
+void gvb_check_inert(const gvb_run *run, int exit_code, const char *system, const char *how,
+                     gvb_check *c);
+
+/* What one case's child run left: its exit status and its results (NULL if unreadable). */
+typedef struct gvb_case_outcome {
+    int exit_code;
+    const gvb_run *run;
+    char why[256]; /* why run is NULL */
+} gvb_case_outcome;
+
+/* All checks of the plan, given each case's outcome. Returns the number written. */
+int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome *out, int n,
+                          uint64_t seed, gvb_check *checks, int max);
+
+/* 0 if no check FAILed, else the number of failures. */
+int gvb_validate_failures(const gvb_check *checks, int n);
+
+/* ---- running a case ----------------------------------------------------------------------- */
+
+/* Runs `self run <args> --output dir` with the case's environment (a bad_lib case gets
+ * GVB_CALIB_LIB=dir/no-such-dir/libgvb-calib.so), stdout and stderr to log_path, and waits.
+ * Returns its exit status (128 + signal if killed), or -1. */
+int gvb_validate_spawn(const char *self, const gvb_validate_case *c, const char *dir,
+                       const char *log_path, char *const *base_env);
+
+#endif

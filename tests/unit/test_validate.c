@@ -1,0 +1,449 @@
+/* validate's plan and checks, given fake result runs: within and outside tolerance, SKIP
+ * when a metric is missing, the A/A 95 % rule, the above-peak rule, INERT detection. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core/validate.h"
+#include "tests.h"
+
+/* A result with n samples around `center` (a deterministic spread of +-spread). */
+static gvb_result *add(gvb_run *run, const char *system, const char *metric, double center,
+                       double spread, int n)
+{
+    gvb_result *r = gvb_run_add_result(run);
+    snprintf(r->system, sizeof r->system, "%s", system);
+    snprintf(r->metric, sizeof r->metric, "%s", metric);
+    r->status = GVB_OK;
+    for (int i = 0; i < n; i++)
+        gvb_series_push(&r->samples, center + spread * (((i * 37) % n) / (double)(n - 1) - 0.5));
+    gvb_result_finish(r, 1);
+    return r;
+}
+
+static void add_series(gvb_result *r, const char *name, double center)
+{
+    gvb_series *s = gvb_result_series(r, name);
+    for (int i = 0; i < 50; i++)
+        gvb_series_push(s, center + 0.01 * (i % 5));
+}
+
+static void check(gvb_check *c) { memset(c, 0, sizeof *c); }
+
+static void test_delay(void **state)
+{
+    (void)state;
+    gvb_run run = {0};
+    gvb_result *n1 = add(&run, "native", "OH-001", 10.0, 0.2, 100);
+    gvb_result *c1 = add(&run, "calib", "OH-001", 30.5, 0.2, 100);
+    add_series(n1, "enqueue_us", 4.0);
+    add_series(c1, "enqueue_us", 27.0); /* 23 us more: outside 20 +- 2 */
+    add(&run, "native", "OH-002", 80.0, 2, 100);
+    gvb_result *c2 = add(&run, "calib", "OH-002", 200.0, 2, 100);
+    gvb_check c;
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-001", NULL, 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    assert_double_equal(c.measured, 20.5, 1e-9);
+    assert_double_equal(c.tolerance, 2.0, 0);
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-001", "enqueue_us", 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_double_equal(c.measured, 23.0, 1e-9);
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-002", NULL, 100, &c); /* 120 vs 100 +- 10 */
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-002", NULL, 115, &c); /* 120 vs 115 +- 11.5 */
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    /* the 1 us floor: a 5 us delay may be off by 1 us, not 0.5 */
+    assert_double_equal(gvb_delay_tolerance_us(5), 1.0, 0);
+    assert_double_equal(gvb_delay_tolerance_us(200), 20.0, 0);
+    /* missing metric or system: SKIP with the reason; a failed result: FAIL */
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-003", NULL, 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_SKIP);
+    assert_non_null(strstr(c.detail, "OH-003 not measured on native"));
+    check(&c);
+    gvb_check_delay(&run, "native", "hami", "OH-001", NULL, 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_SKIP);
+    c2->status = GVB_INERT;
+    snprintf(c2->reason, sizeof c2->reason, "not loaded");
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-002", NULL, 115, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_non_null(strstr(c.detail, "INERT: not loaded"));
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-001", "no_such_series", 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    gvb_run_free(&run);
+}
+
+static void test_groups_and_replicates(void **state)
+{
+    (void)state;
+    assert_true(gvb_system_in_group("native", "native"));
+    assert_true(gvb_system_in_group("native@3", "native"));
+    assert_true(gvb_system_in_group("native@a.2", "native@a"));
+    assert_false(gvb_system_in_group("native@a.2", "native"));
+    assert_false(gvb_system_in_group("native@b.2", "native@a"));
+    assert_false(gvb_system_in_group("native2", "native"));
+    assert_false(gvb_system_in_group("native@", "native"));
+    assert_false(gvb_system_in_group("calib@1", "native"));
+    /* delay from replicates: per-process medians 9, 10, 13 (native) and 29.5, 30.5, 31
+     * (calib): medians 10 and 30.5, so +20.5 */
+    gvb_run run = {0};
+    const double nat[] = {9, 10, 13}, cal[] = {29.5, 30.5, 31};
+    for (int p = 0; p < 3; p++) {
+        char a[16], b[16];
+        snprintf(a, sizeof a, "native@%d", p + 1);
+        snprintf(b, sizeof b, "calib@%d", p + 1);
+        add(&run, a, "OH-001", nat[p], 0.1, 50);
+        add(&run, b, "OH-001", cal[p], 0.1, 50);
+    }
+    gvb_check c;
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-001", NULL, 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    assert_double_equal(c.measured, 20.5, 1e-9);
+    assert_non_null(strstr(c.detail, "(3 processes, 29.50-31.00)"));
+    /* one replicate not OK: the check fails, it is not averaged away */
+    ((gvb_result *)gvb_run_find(&run, "calib@2", "OH-001"))->status = GVB_FAIL;
+    check(&c);
+    gvb_check_delay(&run, "native", "calib", "OH-001", NULL, 20, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    gvb_run_free(&run);
+
+    /* Welch t on logs: identical sets give ratio 1 inside its CI; x1.3 is outside */
+    const double a[] = {10, 11, 9, 10.5, 9.5}, b13[] = {13, 14.3, 11.7, 13.65, 12.35};
+    double ratio, lo, hi;
+    assert_int_equal(gvb_replicate_ratio_ci(a, 5, a, 5, &ratio, &lo, &hi), 0);
+    assert_double_equal(ratio, 1, 1e-12);
+    assert_true(lo < 1 && hi > 1);
+    assert_double_equal(lo * hi, 1, 1e-9); /* symmetric in log */
+    assert_int_equal(gvb_replicate_ratio_ci(a, 5, b13, 5, &ratio, &lo, &hi), 0);
+    assert_double_equal(ratio, 1.3, 1e-9);
+    assert_true(lo > 1);
+    /* the interval: exp(+-t * se) with se = sqrt(2 var/5) and t(df=8) = 2.306 */
+    double m = 0, v = 0;
+    for (int i = 0; i < 5; i++)
+        m += log(a[i]) / 5;
+    for (int i = 0; i < 5; i++)
+        v += (log(a[i]) - m) * (log(a[i]) - m) / 4;
+    assert_double_equal(log(hi / ratio), 2.306 * sqrt(2 * v / 5), 1e-9);
+    assert_int_equal(gvb_replicate_ratio_ci(a, 1, b13, 5, &ratio, &lo, &hi), -1);
+    const double bad[] = {1, 0};
+    assert_int_equal(gvb_replicate_ratio_ci(a, 5, bad, 2, &ratio, &lo, &hi), -1);
+
+    /* replicated A/A: process effects alike on both sides -> no claim; a 30 % shift -> one */
+    gvb_run aa = {0};
+    for (int p = 0; p < 5; p++) {
+        char x[16], y[16];
+        snprintf(x, sizeof x, "native@a.%d", p + 1);
+        snprintf(y, sizeof y, "native@b.%d", p + 1);
+        add(&aa, x, "OH-001", a[p], 0.1, 40);
+        add(&aa, y, "OH-001", a[(p + 2) % 5], 0.1, 40);
+        add(&aa, x, "OH-002", 80 + 10 * (p % 2), 1, 40);
+        add(&aa, y, "OH-002", 1.3 * (80 + 10 * (p % 2)), 1, 40);
+    }
+    check(&c);
+    gvb_check_aa_replicated(&aa, "native@a", "native@b", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_double_equal(c.measured, 50, 1e-9);
+    assert_non_null(strstr(c.detail, "OH-002 1.300"));
+    assert_non_null(strstr(c.detail, "SIGNIFICANT"));
+    check(&c);
+    gvb_check_aa_replicated(&aa, "native@a", "native@x", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    gvb_run_free(&aa);
+}
+
+static void test_aa(void **state)
+{
+    (void)state;
+    gvb_run run = {0};
+    char m[16];
+    /* 20 metrics measured identically on both: no difference */
+    for (int i = 0; i < 20; i++) {
+        snprintf(m, sizeof m, "M-%03d", i);
+        add(&run, "native@a", m, 10 + i, 1, 60);
+        add(&run, "native@b", m, 10 + i, 1, 60);
+    }
+    gvb_check c;
+    check(&c);
+    gvb_check_aa(&run, "native@a", "native@b", 7, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    assert_double_equal(c.measured, 100, 0);
+    /* one shifted by 20 % of 20: 19 of 20 = 95 %, still a pass */
+    gvb_result *r = (gvb_result *)gvb_run_find(&run, "native@b", "M-003");
+    for (size_t k = 0; k < r->samples.n; k++)
+        r->samples.v[k] *= 1.2;
+    check(&c);
+    gvb_check_aa(&run, "native@a", "native@b", 7, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    assert_double_equal(c.measured, 95, 1e-9);
+    assert_non_null(strstr(c.detail, "M-003"));
+    /* two of 20: 90 %, a failure */
+    r = (gvb_result *)gvb_run_find(&run, "native@b", "M-007");
+    for (size_t k = 0; k < r->samples.n; k++)
+        r->samples.v[k] *= 0.8;
+    check(&c);
+    gvb_check_aa(&run, "native@a", "native@b", 7, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_double_equal(c.measured, 90, 1e-9);
+    /* a metric that is not OK on one side is not compared */
+    r->status = GVB_SKIP;
+    check(&c);
+    gvb_check_aa(&run, "native@a", "native@b", 7, &c);
+    assert_double_equal(c.measured, 100.0 * 18 / 19, 1e-9);
+    /* nothing comparable: a failure, not a pass */
+    check(&c);
+    gvb_check_aa(&run, "native@a", "native@x", 7, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    gvb_run_free(&run);
+}
+
+static void test_peak(void **state)
+{
+    (void)state;
+    gvb_run a = {0}, b = {0};
+    add(&a, "native", "OH-001", 10, 1, 10);
+    const gvb_run *runs[] = {&a, NULL, &b};
+    gvb_check c;
+    check(&c);
+    gvb_check_peak(runs, 3, &c);
+    assert_int_equal(c.status, GVB_CHECK_SKIP);
+    gvb_result *r = add(&b, "native", "LLM-001", 500, 10, 10);
+    gvb_kv_set_num(&r->extras, "pct_of_peak", 81.5);
+    gvb_kv_set_num(&r->extras, "t1.bf16_pct_of_peak", 99.9);
+    gvb_kv_set_text(&r->extras, "peak_source", "table");
+    check(&c);
+    gvb_check_peak(runs, 3, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    assert_double_equal(c.measured, 99.9, 1e-9);
+    gvb_kv_set_num(&r->extras, "fp8_pct_of_peak", 131);
+    check(&c);
+    gvb_check_peak(runs, 3, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_non_null(strstr(c.detail, "LLM-001 on native: fp8_pct_of_peak"));
+    gvb_run_free(&a);
+    gvb_run_free(&b);
+}
+
+static void test_mem_duty_inert(void **state)
+{
+    (void)state;
+    gvb_run run = {0};
+    gvb_system_record *s = gvb_run_add_system(&run, "calib", "calib");
+    gvb_kv_set_num(&s->activation, "context_charge_bytes", 512.0 * 1048576);
+    gvb_result *r = add(&run, "calib", "IS-001", 83.3, 0, 3);
+    r->value = 100.0 * (3072 - 512 - 2) / 3072; /* 2 MiB short: within 1 % */
+    gvb_check c;
+    check(&c);
+    gvb_check_mem(&run, "calib", 3ull << 30, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    assert_double_equal(c.expected, 2560, 1e-9);
+    r->value = 100.0 * (3072 - 512 - 40) / 3072; /* 40 MiB short: outside 25.6 */
+    check(&c);
+    gvb_check_mem(&run, "calib", 3ull << 30, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    gvb_kv_set_num(&r->extras, "usable_bytes", 2560.0 * 1048576); /* an explicit extra wins */
+    check(&c);
+    gvb_check_mem(&run, "calib", 3ull << 30, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    r = add(&run, "calib", "IS-003", 90, 0, 3);
+    r->value = 92; /* 8 % of 50 = 4 pp off */
+    check(&c);
+    gvb_check_duty(&run, "calib", 50, &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    r->value = 88; /* 6 pp */
+    check(&c);
+    gvb_check_duty(&run, "calib", 50, &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    r->status = GVB_SKIP; /* not measurable here: SKIP, never a pass */
+    check(&c);
+    gvb_check_duty(&run, "calib", 50, &c);
+    assert_int_equal(c.status, GVB_CHECK_SKIP);
+    /* INERT: every calib result INERT and exit 5 */
+    gvb_run in = {0};
+    gvb_result *x = add(&in, "calib", "OH-001", 1, 0, 2);
+    x->status = GVB_INERT;
+    check(&c);
+    gvb_check_inert(&in, 5, "calib", "library path wrong", &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    check(&c);
+    gvb_check_inert(&in, 0, "calib", "library path wrong", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    x->status = GVB_OK; /* the layer was wrongly judged active */
+    check(&c);
+    gvb_check_inert(&in, 5, "calib", "library path wrong", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    check(&c);
+    gvb_check_inert(NULL, 1, "calib", "library path wrong", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    gvb_run_free(&in);
+    gvb_run_free(&run);
+}
+
+static int find_case(const gvb_validate_case *cases, int n, gvb_case_kind kind, int nth)
+{
+    for (int i = 0; i < n; i++)
+        if (cases[i].kind == kind && nth-- == 0)
+            return i;
+    return -1;
+}
+
+static int has_arg(const gvb_validate_case *c, const char *arg)
+{
+    for (int i = 0; i < c->n_args; i++)
+        if (strcmp(c->args[i], arg) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_plan_and_evaluate(void **state)
+{
+    (void)state;
+    static gvb_validate_opts o;
+    static gvb_validate_case cases[GVB_VALIDATE_MAX_CASES];
+    char err[256];
+    char *argv[] = {"validate", NULL};
+    assert_int_equal(gvb_validate_parse(1, argv, &o, err, sizeof err), 0);
+    int n = gvb_validate_plan(&o, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err);
+    /* at least two delay settings, each with both effects, native and calib in one run */
+    int d0 = find_case(cases, n, GVB_CASE_DELAY, 0), d1 = find_case(cases, n, GVB_CASE_DELAY, 1);
+    assert_true(d0 >= 0 && d1 >= 0);
+    assert_true(cases[d0].launch_us != cases[d1].launch_us);
+    assert_true(cases[d0].alloc_us != cases[d1].alloc_us);
+    assert_true(has_arg(&cases[d0], "--systems=native@1,calib@1,native@2,calib@2,native@3,"
+                                    "calib@3,native@4,calib@4,native@5,calib@5,native@6,calib@6"));
+    assert_true(has_arg(&cases[d0], "--calib=launch_us=20,alloc_us=200"));
+    /* IS-001 / IS-003 are not implemented in this tree: planned but skipped with the reason */
+    int mem = find_case(cases, n, GVB_CASE_MEM, 0), duty = find_case(cases, n, GVB_CASE_DUTY, 0);
+    assert_true(mem >= 0 && duty >= 0);
+    if (!gvb_metric_implemented(gvb_metric_find("IS-001")))
+        assert_string_equal(cases[mem].skip_reason, "IS-001 not implemented");
+    int aa = find_case(cases, n, GVB_CASE_AA, 0);
+    assert_true(has_arg(&cases[aa], "--systems=native@a.1,native@b.1,native@a.2,native@b.2,"
+                                    "native@a.3,native@b.3,native@a.4,native@b.4,native@a.5,"
+                                    "native@b.5"));
+    assert_false(has_arg(&cases[aa], "--quick"));
+    assert_true(has_arg(&cases[aa], "--metrics=" GVB_VALIDATE_AA_METRICS));
+    assert_int_equal(cases[find_case(cases, n, GVB_CASE_INERT, 0)].bad_lib, 1);
+    assert_string_equal(cases[find_case(cases, n, GVB_CASE_INERT, 1)].calib_break, "bypass");
+
+    /* evaluate with fake outcomes: delays recovered, A/A same, INERT runs INERT */
+    static gvb_run runs[GVB_VALIDATE_MAX_CASES];
+    gvb_case_outcome out[GVB_VALIDATE_MAX_CASES];
+    memset(runs, 0, sizeof runs);
+    memset(out, 0, sizeof out);
+    for (int i = 0; i < n; i++) {
+        gvb_validate_case *vc = &cases[i];
+        gvb_run *r = &runs[i];
+        out[i].run = r;
+        char na[32], nb[32];
+        for (int p = 1; vc->kind == GVB_CASE_DELAY && p <= GVB_VALIDATE_REPLICATES; p++) {
+            /* process effects of +-1 us (OH-001) and +-8 us (OH-002), alike on both sides */
+            double e1 = (p % 3) - 1.0, e2 = 8.0 * ((p % 3) - 1);
+            snprintf(na, sizeof na, "native@%d", p);
+            snprintf(nb, sizeof nb, "calib@%d", p);
+            gvb_result *a = add(r, na, "OH-001", 10 + e1, 0.1, 100);
+            gvb_result *b = add(r, nb, "OH-001", 10 + e1 + vc->launch_us, 0.1, 100);
+            add_series(a, "enqueue_us", 4 + e1);
+            add_series(b, "enqueue_us", 4 + e1 + vc->launch_us);
+            add(r, na, "OH-002", 80 + e2, 0.5, 100);
+            add(r, nb, "OH-002", 80 + e2 + vc->alloc_us, 0.5, 100);
+        }
+        for (int p = 1; vc->kind == GVB_CASE_AA && p <= GVB_VALIDATE_AA_REPLICATES; p++) {
+            snprintf(na, sizeof na, "native@a.%d", p);
+            snprintf(nb, sizeof nb, "native@b.%d", p);
+            add(r, na, "OH-001", 10 + 0.3 * (p % 3), 0.1, 30);
+            add(r, nb, "OH-001", 10 + 0.3 * ((p + 1) % 3), 0.1, 30);
+        }
+        if (vc->kind == GVB_CASE_INERT) {
+            add(r, "calib", "OH-001", 1, 0, 2)->status = GVB_INERT;
+            out[i].exit_code = 5;
+        }
+    }
+    gvb_check checks[64];
+    int k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
+    assert_int_equal(k, 2 * 3 + 2 + 2 + 2 + 1); /* delays, IS-001/003, A/A x2, INERT x2, PEAK */
+    /* the one-process A/A sees native@a.1 (10.3) vs native@b.1 (10.6): a false difference,
+     * reported as the failure it is; the replicated A/A does not claim one */
+    int fails = 0;
+    for (int i = 0; i < k; i++) {
+        if (checks[i].status != GVB_CHECK_FAIL)
+            continue;
+        fails++;
+        assert_string_equal(checks[i].id, "A/A 1 process each");
+    }
+    assert_int_equal(fails, 1);
+    int skips = 0;
+    for (int i = 0; i < k; i++)
+        skips += checks[i].status == GVB_CHECK_SKIP;
+    assert_true(skips >= 1); /* PEAK at least: nothing reports a % of peak here */
+    /* break one delay by half in every process: that check fails, the rest still pass */
+    for (int p = 1; p <= GVB_VALIDATE_REPLICATES; p++) {
+        char nb[32];
+        snprintf(nb, sizeof nb, "calib@%d", p);
+        gvb_result *b = (gvb_result *)gvb_run_find(&runs[d1], nb, "OH-001");
+        for (size_t i = 0; i < b->samples.n; i++)
+            b->samples.v[i] -= cases[d1].launch_us / 2;
+        b->has_value = 0; /* the value is the median again */
+        gvb_result_finish(b, 1);
+    }
+    k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
+    assert_int_equal(gvb_validate_failures(checks, k), 2);
+    /* a case whose run left nothing is a failure (both A/A rows), not a skip */
+    out[aa].run = NULL;
+    out[aa].exit_code = 1;
+    k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
+    assert_int_equal(gvb_validate_failures(checks, k), 3);
+    for (int i = 0; i < n; i++)
+        gvb_run_free(&runs[i]);
+}
+
+static void test_parse(void **state)
+{
+    (void)state;
+    static gvb_validate_opts o;
+    char err[256];
+    char *ok[] = {"validate", "--output", "/tmp/x", "--seed", "7", "--aa-quick",
+                  "--aa-metrics", "OH-*", NULL};
+    assert_int_equal(gvb_validate_parse(8, ok, &o, err, sizeof err), 0);
+    assert_string_equal(o.output, "/tmp/x");
+    assert_true(o.seed == 7 && o.aa_quick == 1);
+    assert_string_equal(o.aa_metrics, "OH-*");
+    char *bad1[] = {"validate", "--seed", "-1", NULL};
+    assert_int_equal(gvb_validate_parse(3, bad1, &o, err, sizeof err), -1);
+    char *bad2[] = {"validate", "--frob", NULL};
+    assert_int_equal(gvb_validate_parse(2, bad2, &o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown option '--frob'"));
+    char *bad3[] = {"validate", "extra", NULL};
+    assert_int_equal(gvb_validate_parse(2, bad3, &o, err, sizeof err), -1);
+    /* --cases: only the named cases run; an unknown name is an error listing the cases */
+    static gvb_validate_case cases[GVB_VALIDATE_MAX_CASES];
+    char *sel[] = {"validate", "--cases", "aa,inert-bypass", NULL};
+    assert_int_equal(gvb_validate_parse(3, sel, &o, err, sizeof err), 0);
+    int n = gvb_validate_plan(&o, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err);
+    assert_true(n > 2);
+    for (int i = 0; i < n; i++) {
+        int want = !strcmp(cases[i].name, "aa") || !strcmp(cases[i].name, "inert-bypass");
+        assert_int_equal(cases[i].skip, !want);
+    }
+    char *unk[] = {"validate", "--cases", "aa,nope", NULL};
+    assert_int_equal(gvb_validate_parse(3, unk, &o, err, sizeof err), 0);
+    assert_int_equal(gvb_validate_plan(&o, cases, GVB_VALIDATE_MAX_CASES, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown case 'nope' (cases: delay-l20-a200"));
+}
+
+int run_validate_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_delay),          cmocka_unit_test(test_groups_and_replicates),
+        cmocka_unit_test(test_aa),             cmocka_unit_test(test_peak),
+        cmocka_unit_test(test_mem_duty_inert), cmocka_unit_test(test_plan_and_evaluate),
+        cmocka_unit_test(test_parse),
+    };
+    return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
+}
