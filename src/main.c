@@ -16,6 +16,7 @@
 #include "core/runner.h"
 #include "core/worker.h"
 #include "gpu/device.h"
+#include "gpu/proof.h"
 #include "report/report.h"
 #include "systems/system.h"
 
@@ -72,6 +73,14 @@ static void usage(FILE *f)
           "  --compare FILE        label each metric against an earlier results.json\n"
           "  --json-only           write only results.json\n"
           "  --allow-inert         measure a system even if its activation proof fails\n"
+          "  --hami-lib PATH       HAMi-core libvgpu.so (default $GVB_HAMI_LIB, else\n"
+          "                        /usr/local/vgpu/libvgpu.so)\n"
+          "  --preload NAME=PATH   a system NAME that LD_PRELOADs PATH (use NAME in --systems)\n"
+          "  --env NAME:KEY=VALUE  extra tenant environment for system NAME\n"
+          "  --mig-profile P       profile of the mig-ideal model (default: by tenant count)\n"
+          "\n"
+          "systems: native, hami, mps, mig, mig-ideal (a model, not a measurement), external\n"
+          "(a layer the environment applies), and --preload names. See docs/systems.md.\n"
           "  --verbose, -v         forward worker stderr\n",
           f);
 }
@@ -410,6 +419,10 @@ int main(int argc, char **argv)
         return gvb_worker_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "__probe"))
         return gvb_gpu_probe_main();
+    if (!strcmp(cmd, "__proof"))
+        return gvb_proof_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "__monitor"))
+        return gvb_monitor_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return EXIT_OK;

@@ -56,6 +56,10 @@ typedef struct gvb_metric_impl {
     void (*reduce)(struct gvb_result *r, const struct gvb_series *per_tenant, int tenants);
     /* Wall-clock limit for one tenant process, seconds (0: the runner's default). */
     double deadline_s;
+    /* Run the ground-truth NVML monitor during this metric even with one tenant (it always
+     * runs for GPU metrics with more than one); its series (monitor.*) are in the result
+     * before reduce is called. */
+    int monitor;
 } gvb_metric_impl;
 
 typedef struct gvb_metric_def {

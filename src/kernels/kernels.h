@@ -7,4 +7,7 @@
 
 int gvb_launch_empty(cudaStream_t stream);
 
+/* activation proof (proof.cu): blocks x 256 threads, each iters x 4 dependent FMAs */
+int gvb_launch_proof_work(cudaStream_t stream, int blocks, int iters, float *out);
+
 #endif
