@@ -10,5 +10,6 @@ int main(void)
     failed += run_catalog_tests();
     failed += run_report_tests();
     failed += run_env_tests();
+    failed += run_systems_tests();
     return failed > 125 ? 125 : failed;
 }

@@ -26,5 +26,6 @@ int run_protocol_tests(void);
 int run_catalog_tests(void);
 int run_report_tests(void);
 int run_env_tests(void);
+int run_systems_tests(void);
 
 #endif
