@@ -700,14 +700,19 @@ static int build_proof(void *vctx, int i, char ***argv, gvb_env *env)
     return system_env(c->sys, i, 1, env);
 }
 
+/* Extras and texts of a helper process (proof, probe) go into a key-value list. */
+static void msg_into_kv(gvb_kv *kv, const gvb_msg *m)
+{
+    if (m->type == GVB_MSG_EXTRA)
+        gvb_kv_set_num(kv, m->name, m->value);
+    else if (m->type == GVB_MSG_TEXT)
+        gvb_kv_set_text(kv, m->name, "%s", m->text);
+}
+
 static void proof_msg(void *vctx, int t, const gvb_msg *m)
 {
     (void)t;
-    proof_ctx *c = vctx;
-    if (m->type == GVB_MSG_EXTRA)
-        gvb_kv_set_num(c->proof, m->name, m->value);
-    else if (m->type == GVB_MSG_TEXT)
-        gvb_kv_set_text(c->proof, m->name, "%s", m->text);
+    msg_into_kv(((proof_ctx *)vctx)->proof, m);
 }
 
 /* The worker has reported and waits at its barrier: judge it while it is alive. */
@@ -914,11 +919,7 @@ static int build_probe(void *vctx, int i, char ***argv, gvb_env *env)
 static void probe_msg(void *vctx, int t, const gvb_msg *m)
 {
     (void)t;
-    probe_ctx *c = vctx;
-    if (m->type == GVB_MSG_EXTRA)
-        gvb_kv_set_num(c->gpu, m->name, m->value);
-    else if (m->type == GVB_MSG_TEXT)
-        gvb_kv_set_text(c->gpu, m->name, "%s", m->text);
+    msg_into_kv(((probe_ctx *)vctx)->gpu, m);
 }
 
 int gvb_runner_probe(gvb_runner *rn, gvb_kv *gpu, char *err, size_t errlen)
