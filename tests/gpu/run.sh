@@ -50,7 +50,8 @@ HAMI=${GVB_HAMI_LIB:-}
 for c in "$ROOT/.ext/hami-build/libvgpu.so" "$ROOT/../../.ext/hami-build/libvgpu.so"; do
     [ -z "$HAMI" ] && [ -f "$c" ] && HAMI=$(cd "$(dirname "$c")" && pwd)/libvgpu.so
 done
-mps_procs() { pgrep -f 'nvidia-cuda-mps-(control|server)' | tr '\n' ' '; }
+# control daemon and server: both show as "nvidia-cuda-mps" (the name is cut at 15 characters)
+mps_procs() { pgrep -x nvidia-cuda-mps | tr '\n' ' '; }
 no_rundirs() { [ -z "$(ls -d "$TMP"/gvb-hami.* "$TMP"/gvb-mps.* 2>/dev/null)" ]; }
 act() { json_get "$1" "[s for s in d['systems'] if s['name']=='$2'][0]['activation'].get('$3')"; }
 MPS_BEFORE=$(mps_procs)
@@ -101,17 +102,24 @@ for f in ['$J1', '$J2']:
     print('broken hami:', json.dumps(d['systems'][0]['activation']))" >>"$LOG"
 fi
 
-# SIGINT in the middle of an MPS run: the daemon is stopped and the run directory removed
-echo "\$ gpu-virt-bench run --systems mps ... (SIGINT after 6 s)" >>"$LOG"
-"$GVB" run --systems mps --compute-limit 50 --metrics OH-001,OH-002 --output "$TMP/int" >>"$LOG" 2>&1 &
+# SIGINT in the middle of an MPS run (a metric held busy by --min-time): once the daemon and
+# a server run, interrupt; the daemon must be stopped and the run directory removed
+echo "\$ gpu-virt-bench run --systems mps --metrics OH-001 --min-time 30 (SIGINT once a server runs)" >>"$LOG"
+"$GVB" run --systems mps --compute-limit 50 --metrics OH-001 --min-time 30 --output "$TMP/int" >>"$LOG" 2>&1 &
 pid=$!
-sleep 6
+for i in $(seq 1 100); do
+    [ $(($(echo $(mps_procs) | wc -w) - $(echo $MPS_BEFORE | wc -w))) -ge 2 ] && break
+    sleep 0.2
+done
+sleep 2
 during=$(mps_procs)
 kill -INT $pid
 wait $pid; rc=$?
 check "mps + SIGINT: exit 130 (MPS processes while running: $during)" [ $rc -eq 130 ]
 check "mps + SIGINT: no MPS daemon or server of ours left ($(mps_procs))" [ "$(mps_procs)" = "$MPS_BEFORE" ]
 check "mps + SIGINT: run directory removed" no_rundirs
+JI=$(ls "$TMP"/int/*/results.json | head -1)
+echo "interrupted run teardown: $(json_get "$JI" "d['systems'][0]['config'].get('teardown')")" >>"$LOG"
 
 # the monitor process next to a real tenant: >= 10 Hz, the tenant's pid with its memory
 timeout -s TERM 60 "$GVB" __monitor --interval-ms=50 3>"$TMP/mon.txt" >/dev/null 2>&1 &
@@ -127,6 +135,18 @@ check "monitor: $n samples over $span s (>= 10 Hz)" python3 -c "import sys; sys.
 peak=$(grep '^M ' "$TMP/mon.txt" | tr ' ' '\n' | awk -F: -v p=$wpid '$1==p && NF==3 && $2>m {m=$2} END{print m+0}')
 check "monitor: saw tenant pid $wpid using memory (peak $peak bytes)" python3 -c "import sys; sys.exit(0 if $peak > 2**30 else 1)"
 grep '^M ' "$TMP/mon.txt" | sed -n '1p;$p' >>"$LOG"
+
+# the same through the runner (GVB_MONITOR=1: monitor every GPU metric): named series, pid mapped
+GVB_MONITOR=1 runlog run --systems native --metrics OH-002 --output "$TMP/mon2"
+JM=$(ls "$TMP"/mon2/*/results.json | head -1)
+check "runner monitor: series monitor.time_s at >= 10 Hz" python3 -c "
+import json,sys; r=json.load(open('$JM'))['results'][0]; t=r['series']['monitor.time_s']['samples']
+print('   ', len(t), 'samples over', round(t[-1]-t[0],2), 's;', r['extras'].get('monitor'))
+sys.exit(0 if len(t) >= 10 * (t[-1]-t[0]) > 0 else 1)"
+check "runner monitor: tenant 0's memory from NVML (monitor.t0.used_bytes peak > 1 GiB)" python3 -c "
+import json,sys; r=json.load(open('$JM'))['results'][0]; s=r['series']
+print('    peak', max(v for v in s['monitor.t0.used_bytes']['samples'] if v is not None), 'device peak', max(s['monitor.device_used_bytes']['samples']), 'sm_util series:', 'monitor.t0.sm_util_pct' in s, r['extras'].get('monitor.sm_util'))
+sys.exit(0 if max(v for v in s['monitor.t0.used_bytes']['samples'] if v is not None) > 2**30 and r['extras']['monitor.tenants_seen'] == 1 else 1)"
 
 summary gpu
 [ $FAILED -eq 0 ]
