@@ -64,8 +64,9 @@ int gvb_monitor_start(gvb_monitor *m, const char *self_exe, char *const *base_en
         if (getppid() != parent)
             _exit(0);
         int devnull = open("/dev/null", O_RDWR);
+        /* the file may already be fd 3, where dup2 does nothing and close-on-exec stays */
         if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
-            dup2(m->fd, GVB_FD_OUT) < 0)
+            dup2(m->fd, GVB_FD_OUT) < 0 || fcntl(GVB_FD_OUT, F_SETFD, 0) < 0)
             _exit(126);
         execve(self_exe, argv, env.vars);
         _exit(127);

@@ -578,13 +578,15 @@ static void set_status(gvb_result *r, gvb_status s, const char *reason)
     snprintf(r->reason, sizeof r->reason, "%s", reason ? reason : "");
 }
 
-/* The unhooked monitor runs during multi-tenant GPU metrics and those that ask for it
- * (GVB_MONITOR=1 in the environment: during every GPU metric). */
+/* The unhooked monitor runs during multi-tenant GPU metrics and those that ask for it.
+ * GVB_MONITOR=1 in the environment: during every metric (diagnostics, tests). */
 static int wants_monitor(const gvb_system *sys, const gvb_metric_def *m, int tenants)
 {
     const char *all = getenv("GVB_MONITOR");
+    if (all && strcmp(all, "1") == 0)
+        return 1;
     return sys->ops->needs_gpu && (m->requires & GVB_REQ_GPU) &&
-           (tenants > 1 || m->impl->monitor || (all && strcmp(all, "1") == 0));
+           (tenants > 1 || m->impl->monitor);
 }
 
 static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,

@@ -336,12 +336,15 @@ static int ours(const char *pipe_dir, const pid_t *servers, int ns, pid_t *left,
     return n;
 }
 
-static int wait_gone(const char *pipe_dir, const pid_t *servers, int ns, double timeout_s,
+/* Waits until none of the known processes (tracked: the daemon, its servers) is alive and no
+ * other process carries our pipe directory. Known processes are followed by pid because an
+ * exiting process's environment can no longer be read while it still holds the GPU. */
+static int wait_gone(const char *pipe_dir, const pid_t *tracked, int nt, double timeout_s,
                      pid_t *left, int max)
 {
     double end = now_s() + timeout_s;
     for (;;) {
-        int n = ours(pipe_dir, servers, ns, left, max);
+        int n = ours(pipe_dir, tracked, nt, left, max);
         if (n == 0 || now_s() > end)
             return n;
         sleep_s(0.05);
@@ -353,16 +356,18 @@ int gvb_mps_stop(const gvb_mps_ctl *c, double timeout_s, char *report, size_t le
     char out[512] = "";
     char sock[PATH_MAX + 16];
     snprintf(sock, sizeof sock, "%s/control", c->pipe_dir);
-    int asked = 0, ns = 0;
-    pid_t servers[16] = {0};
+    int asked = 0, nt = 0;
+    pid_t tracked[64] = {0};
     if (access(sock, F_OK) == 0) {
-        ns = gvb_mps_server_list(c, servers, 16);
-        if (ns < 0)
-            ns = 0;
+        pid_t servers[16] = {0};
+        int ns = gvb_mps_server_list(c, servers, 16);
+        nt = ours(c->pipe_dir, servers, ns > 0 ? ns : 0, tracked, 64); /* and the daemon */
         asked = gvb_mps_run(c, NULL, "quit\n", out, sizeof out, timeout_s) == 0;
+    } else {
+        nt = gvb_mps_our_processes(c->pipe_dir, tracked, 64);
     }
     pid_t left[64];
-    int n = wait_gone(c->pipe_dir, servers, ns, timeout_s, left, 64);
+    int n = wait_gone(c->pipe_dir, tracked, nt, timeout_s, left, 64);
     if (n == 0) {
         snprintf(report, len, "%s", asked ? "quit; every daemon and server process is gone"
                                           : "no daemon was reachable; no process of ours is left");
@@ -375,7 +380,7 @@ int gvb_mps_stop(const gvb_mps_ctl *c, double timeout_s, char *report, size_t le
         if (off < len)
             off += (size_t)snprintf(report + off, len - off, " %d", (int)left[i]);
     }
-    n = wait_gone(c->pipe_dir, servers, ns, 3, left, 64);
+    n = wait_gone(c->pipe_dir, tracked, nt, 3, left, 64);
     if (n && off < len)
         snprintf(report + off, len - off, "; %d still present", n);
     return n ? -1 : 0;

@@ -84,6 +84,17 @@ check "unknown --mig-profile: exit 2 naming it" bash -c "[ $rc -eq 2 ] && grep -
 "$GVB" run --systems hami --preload hami=/x.so --metrics SELF-001 --output "$TMP/b" >/dev/null 2>"$TMP/b.err"; rc=$?
 check "--preload name that hides a built-in: exit 2" bash -c "[ $rc -eq 2 ] && grep -q 'is a built-in system' '$TMP/b.err'"
 
+# ---- the runner's monitor path (GVB_MONITOR=1: during every metric): series, or why not
+GVB_MONITOR=1 "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/mo" >/dev/null 2>&1
+J=$(last_json "$TMP/mo")
+mon=$(result "$J" fake SELF-001 extras.monitor)
+case "$mon" in
+unavailable:*) check "runner monitor without NVML: '$mon'" bash -c "grep -q 'NVML' <<<'$mon' && [ '$(json_get "$J" "len(d['results'][0]['series'])")' = 0 ]" ;;
+*) check "runner monitor: monitor.time_s and monitor.t0.used_bytes series ($mon)" python3 -c "
+import json,sys; s=json.load(open('$J'))['results'][0]['series']
+sys.exit(0 if len(s['monitor.time_s']['samples']) > 0 and 'monitor.t0.used_bytes' in s else 1)" ;;
+esac
+
 # ---- the monitor process alone: NVML samples, or one line saying why not
 timeout -s TERM 0.6 "$GVB" __monitor --interval-ms=50 3>"$TMP/mon.txt" >/dev/null 2>&1
 if grep -q '^E ' "$TMP/mon.txt"; then

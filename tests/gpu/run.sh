@@ -51,7 +51,8 @@ for c in "$ROOT/.ext/hami-build/libvgpu.so" "$ROOT/../../.ext/hami-build/libvgpu
     [ -z "$HAMI" ] && [ -f "$c" ] && HAMI=$(cd "$(dirname "$c")" && pwd)/libvgpu.so
 done
 # control daemon and server: both show as "nvidia-cuda-mps" (the name is cut at 15 characters)
-mps_procs() { pgrep -x nvidia-cuda-mps | tr '\n' ' '; }
+# (zombies are not running; their parent reaps them when it gets to it)
+mps_procs() { for p in $(pgrep -x nvidia-cuda-mps); do ps -o stat= -p $p | grep -qv '^Z' && printf '%s ' $p; done; }
 no_rundirs() { [ -z "$(ls -d "$TMP"/gvb-hami.* "$TMP"/gvb-mps.* 2>/dev/null)" ]; }
 act() { json_get "$1" "[s for s in d['systems'] if s['name']=='$2'][0]['activation'].get('$3')"; }
 MPS_BEFORE=$(mps_procs)
