@@ -77,6 +77,19 @@ int gvb_monitor_start(gvb_monitor *m, const char *self_exe, char *const *base_en
         return -1;
     }
     m->pid = pid;
+    /* Ground truth must cover the tenants' start: wait (up to 3 s) for the first sample, or
+     * for the line saying why there is none, before the tenants are started. */
+    struct stat st;
+    for (int i = 0; i < 600; i++) {
+        if (fstat(m->fd, &st) == 0 && st.st_size > 0)
+            break;
+        int status;
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            m->pid = -1; /* it ended; what it wrote (if anything) says why */
+            break;
+        }
+        usleep(5000);
+    }
     return 0;
 }
 

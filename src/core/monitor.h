@@ -24,8 +24,9 @@ typedef struct gvb_monitor {
 } gvb_monitor;
 
 /* Starts the monitor process (self_exe __monitor) with base_env stripped of layer
- * variables, sampling the GPU with this UUID (NULL: NVML index 0). Returns 0, or -1 with
- * m->why (then gvb_monitor_finish records it). */
+ * variables, sampling the GPU with this UUID (NULL: NVML index 0), and waits (up to 3 s)
+ * for its first sample so that the tenants' start is covered. Returns 0, or -1 with m->why
+ * (then gvb_monitor_finish records it). */
 int gvb_monitor_start(gvb_monitor *m, const char *self_exe, char *const *base_env,
                       const char *uuid);
 

@@ -8,7 +8,7 @@ set -u
 FAKE=$(cd "$(dirname "$0")/.." && pwd)/fake-mps-control.sh
 export TMPDIR=$TMP # run directories are created here, so leftovers are visible
 no_rundirs() { [ -z "$(ls -d "$TMP"/gvb-hami.* "$TMP"/gvb-mps.* 2>/dev/null)" ]; }
-no_fake_daemon() { ! pgrep -f '[f]ake-mps-daemon' >/dev/null; }
+no_fake_daemon() { ! pgrep -f "[f]ake-mps-daemon $TMP/" >/dev/null; }
 last_json() { ls -t "$1"/*/results.json 2>/dev/null | head -1; }
 act() { json_get "$1" "[s for s in d['systems'] if s['name']=='$2'][0]['activation'].get('$3')"; }
 cfg() { json_get "$1" "[s for s in d['systems'] if s['name']=='$2'][0]['config'].get('$3')"; }
@@ -102,7 +102,10 @@ if grep -q '^E ' "$TMP/mon.txt"; then
 else
     check "monitor samples NVML at >= 10 Hz ($(grep -c '^M ' "$TMP/mon.txt") lines in 0.6 s)" [ "$(grep -c '^M ' "$TMP/mon.txt")" -ge 6 ]
 fi
-check "no helper process left (proof, monitor)" bash -c "! pgrep -f '[g]pu-virt-bench __(proof|monitor)' >/dev/null"
+# (only processes of this build: other checkouts may run their tests on the same machine)
+ours_left() { for p in $(pgrep -f '[g]pu-virt-bench __(proof|monitor)'); do
+    [ "$(readlink /proc/$p/exe 2>/dev/null)" = "$(readlink -f "$GVB")" ] && echo $p; done; }
+check "no helper process left (proof, monitor)" [ -z "$(ours_left)" ]
 
 summary systems
 [ $FAILED -eq 0 ]

@@ -81,10 +81,16 @@ if [ -n "$HAMI" ]; then
     check "hami: libvgpu.so mapped in the tenant" bash -c "grep -q '(mapped)' <<<'$(act "$J" hami library)'"
     check "hami: cudaMemGetInfo total is the 4 GiB limit ($(act "$J" hami mem_total_bytes))" python3 -c "import sys; sys.exit(0 if abs($(act "$J" hami mem_total_bytes) - 4*2**30) <= 0.01*4*2**30 else 1)"
     check "hami: compute limit checked (share $(act "$J" hami compute_share_pct) %; finding: $(act "$J" hami finding))" [ "$(act "$J" hami compute_share_pct)" != None ]
-    check "hami: cudaMalloc 64 MiB slower than native ($(result "$J" hami OH-002 value) vs $(result "$J" native OH-002 value) us)" python3 -c "import sys; sys.exit(0 if $(result "$J" hami OH-002 value) > $(result "$J" native OH-002 value) else 1)"
+    check "hami: free memory inside the limit ($(act "$J" hami mem_free_bytes) < 4 GiB)" python3 -c "import sys; sys.exit(0 if 0 < $(act "$J" hami mem_free_bytes) < 4*2**30 else 1)"
 fi
 check "mps: the proof worker was a client of our server (pid $(act "$J" mps mps_server_pid))" python3 -c "import sys; sys.exit(0 if float('$(act "$J" mps mps_server_pid)') > 0 else 1)"
 check "mps: 50 % threads -> fewer SMs ($(act "$J" mps sm_count) of $(json_get "$J" "d['gpu']['sm_count']"))" python3 -c "import sys; sys.exit(0 if 0 < $(act "$J" mps sm_count) < $(json_get "$J" "d['gpu']['sm_count']") else 1)"
+check "mps: a saturating kernel runs at about half the native rate (share $(act "$J" mps compute_share_pct) %)" python3 -c "import sys; sys.exit(0 if 35 <= $(act "$J" mps compute_share_pct) <= 65 else 1)"
+# OH-001/OH-002 medians per system, for the record (run-to-run spread of cudaMalloc on this
+# machine is larger than the differences between systems: not a pass/fail criterion)
+for s in ${SYSTEMS//,/ }; do
+    echo "  info  $s: OH-001 $(result "$J" $s OH-001 value) us, OH-002 $(result "$J" $s OH-002 value) us"
+done
 check "after the run: no MPS daemon or server of ours ($(mps_procs))" [ "$(mps_procs)" = "$MPS_BEFORE" ]
 check "after the run: run directories removed" no_rundirs
 
