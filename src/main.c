@@ -22,6 +22,7 @@
 #include "report/model.h"
 #include "metrics/nccl.h"
 #include "metrics/metric_util.h"
+#include "gpu/proof.h"
 #include "report/report.h"
 #include "systems/system.h"
 
@@ -87,6 +88,14 @@ static void usage(FILE *f)
           "  --allow-inert         measure a system even if its activation proof fails\n"
           "  --calib SPEC          the calib system's effects: launch_us=20,alloc_us=50,\n"
           "                        mem=3g,duty=50 (any subset)\n"
+          "  --hami-lib PATH       HAMi-core libvgpu.so (default $GVB_HAMI_LIB, else\n"
+          "                        /usr/local/vgpu/libvgpu.so)\n"
+          "  --preload NAME=PATH   a system NAME that LD_PRELOADs PATH (use NAME in --systems)\n"
+          "  --env NAME:KEY=VALUE  extra tenant environment for system NAME\n"
+          "  --mig-profile P       profile of the mig-ideal model (default: by tenant count)\n"
+          "\n"
+          "systems: native, hami, mps, mig, mig-ideal (a model, not a measurement), external\n"
+          "(a layer the environment applies), and --preload names. See docs/systems.md.\n"
           "  --verbose, -v         forward worker stderr\n",
           f);
 }
@@ -613,6 +622,10 @@ int main(int argc, char **argv)
         return gvb_isref_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "__calib-proof"))
         return gvb_calib_proof_main();
+    if (!strcmp(cmd, "__proof"))
+        return gvb_proof_main(argc - 1, argv + 1);
+    if (!strcmp(cmd, "__monitor"))
+        return gvb_monitor_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
         usage(stdout);
         return EXIT_OK;

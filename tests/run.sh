@@ -21,7 +21,7 @@ uf=$(grep -E '^\[  FAILED  \] [0-9]+ test' <<<"$out" | awk '{s+=$4} END {print s
 echo "unit: $up passed, $uf failed"
 P=$((P + up)); F=$((F + uf))
 
-for t in tests/cli/test_cli.sh tests/cli/test_report.sh tests/cli/test_calib.sh tests/gpu/run.sh; do
+for t in tests/cli/test_*.sh tests/gpu/run.sh; do
     out=$(bash "$t" 2>&1)
     echo "$out"
     add "$out"

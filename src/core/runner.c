@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/monitor.h"
 #include "core/protocol.h"
 
 volatile sig_atomic_t gvb_stop_requested;
@@ -47,6 +48,8 @@ typedef struct tenant {
 } tenant;
 
 typedef void (*msg_fn)(void *ctx, int t, const gvb_msg *m);
+struct group;
+typedef void (*ready_fn)(void *ctx, struct group *g);
 
 typedef struct group {
     int n;
@@ -55,6 +58,8 @@ typedef struct group {
     int timed_out, interrupted;
     double deadline_s;
     msg_fn on_msg;
+    ready_fn on_ready; /* optional: once every tenant waits at the start barrier */
+    int ready_called;
     void *ctx;
     gvb_runner *rn;
     const char *system, *metric;
@@ -321,6 +326,10 @@ static int run_group(group *g, build_fn build, void *bctx)
             gone += !g->t[i].ready && g->t[i].exited;
         }
         if (ready == g->n) {
+            if (g->on_ready && !g->ready_called && g->go_w[0] >= 0) {
+                g->ready_called = 1;
+                g->on_ready(g->ctx, g);
+            }
             release_phase(g, 0);
         } else if (gone > 0 && g->go_w[0] >= 0) {
             /* a tenant died before the barrier: the others would wait for it forever, and
@@ -500,6 +509,14 @@ static int push_arg(char ***argv, int *n, const char *fmt, ...)
     return 0;
 }
 
+/* A tenant's environment: the system's edit, then the user's --env entries for it. */
+static int system_env(gvb_system *sys, int i, int tenants, gvb_env *env)
+{
+    if (sys->ops->tenant_env && sys->ops->tenant_env(sys, i, tenants, env) != 0)
+        return -1;
+    return gvb_system_apply_extra_env(sys, env);
+}
+
 static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
 {
     metric_ctx *c = vctx;
@@ -520,9 +537,7 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
     rc |= push_arg(argv, &n, "--compute-limit=%d", o->compute_limit);
     if (rc)
         return -1;
-    if (c->sys->ops->tenant_env)
-        return c->sys->ops->tenant_env(c->sys, i, c->tenants, env);
-    return 0;
+    return system_env(c->sys, i, c->tenants, env);
 }
 
 static void metric_msg(void *vctx, int t, const gvb_msg *m)
@@ -582,7 +597,19 @@ static void record_exit(gvb_result *r, const tenant *t, int i)
         gvb_kv_set_text(&r->extras, key, "exit %d", WEXITSTATUS(t->wstatus));
 }
 
-static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gvb_result *r)
+/* The unhooked monitor runs during multi-tenant GPU metrics and those that ask for it.
+ * GVB_MONITOR=1 in the environment: during every metric (diagnostics, tests). */
+static int wants_monitor(const gvb_system *sys, const gvb_metric_def *m, int tenants)
+{
+    const char *all = getenv("GVB_MONITOR");
+    if (all && strcmp(all, "1") == 0)
+        return 1;
+    return sys->ops->needs_gpu && (m->requires & GVB_REQ_GPU) &&
+           (tenants > 1 || m->impl->monitor);
+}
+
+static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
+                    const gvb_run *run, gvb_result *r)
 {
     const gvb_options *o = rn->opts;
     int n = r->tenants;
@@ -590,10 +617,12 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gv
                     .seed = gvb_seed_mix(gvb_seed_mix(o->seed, sys->name), m->code)};
     c.per_tenant = calloc((size_t)n, sizeof *c.per_tenant);
     tenant *ts = calloc((size_t)n, sizeof *ts);
-    if (!c.per_tenant || !ts) {
+    pid_t *pids = calloc((size_t)n, sizeof *pids);
+    if (!c.per_tenant || !ts || !pids) {
         set_status(r, GVB_FAIL, "out of memory");
         free(c.per_tenant);
         free(ts);
+        free(pids);
         return;
     }
     double deadline = o->deadline_s > 0 ? o->deadline_s
@@ -601,7 +630,11 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gv
                                                 : GVB_DEFAULT_DEADLINE_S;
     group g = {.n = n, .t = ts, .deadline_s = deadline, .on_msg = metric_msg,
                .ctx = &c, .rn = rn, .system = sys->name, .metric = m->code};
+    int monitored = wants_monitor(sys, m, n);
+    gvb_monitor mon;
     double t0 = mono_now();
+    if (monitored)
+        gvb_monitor_start(&mon, rn->self_exe, rn->base_env, gvb_kv_text(&run->gpu, "uuid"));
     if (run_group(&g, build_metric_tenant, &c) != 0) {
         set_status(r, GVB_FAIL, ts[0].reason[0] ? ts[0].reason : "cannot start tenant processes");
     } else {
@@ -624,6 +657,15 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gv
         set_status(r, worst, reason);
     }
     r->wall_s = mono_now() - t0;
+    for (int i = 0; i < n; i++) {
+        char key[32];
+        pids[i] = ts[i].pid;
+        snprintf(key, sizeof key, n > 1 ? "t%d.pid" : "pid", i);
+        if (ts[i].pid > 0)
+            gvb_kv_set_num(&r->extras, key, ts[i].pid);
+    }
+    if (monitored) /* the monitor's series are there before reduce */
+        gvb_monitor_finish(&mon, pids, n, t0, r);
     if (m->impl->reduce) {
         m->impl->reduce(r, c.per_tenant, n);
     } else {
@@ -639,6 +681,7 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m, gv
         gvb_series_free(&c.per_tenant[i]);
     free(c.per_tenant);
     free(ts);
+    free(pids);
 }
 
 /* Why a metric cannot run on this system here, or NULL. */
@@ -649,6 +692,222 @@ static const char *precheck(gvb_system *sys, const gvb_metric_def *m, char *why,
     if (sys->ops->supports && sys->ops->supports(sys, m, why, len) != 0)
         return why;
     return NULL;
+}
+
+/* ---- activation proof ---------------------------------------------------------------- */
+
+/* Seconds of the proof worker's saturating compute check (after its own warm-up). */
+#define PROOF_COMPUTE_S 1.0
+
+typedef struct proof_ctx {
+    gvb_runner *rn;
+    gvb_system *sys; /* NULL: the native reference (layer variables stripped) */
+    gvb_kv *proof;
+    int gpu;
+    double compute_s;
+    int judged, verdict;
+    char why[512];
+} proof_ctx;
+
+static int build_proof(void *vctx, int i, char ***argv, gvb_env *env)
+{
+    proof_ctx *c = vctx;
+    int n = 0, rc = 0;
+    rc |= push_arg(argv, &n, "gpu-virt-bench");
+    rc |= push_arg(argv, &n, "__proof");
+    rc |= push_arg(argv, &n, "--gpu=%d", c->gpu);
+    rc |= push_arg(argv, &n, "--compute-check=%g", c->compute_s);
+    if (rc)
+        return -1;
+    if (!c->sys) {
+        gvb_env_strip_layers(env);
+        return 0;
+    }
+    return system_env(c->sys, i, 1, env);
+}
+
+/* Extras and texts of a helper process (proof, probe) go into a key-value list. */
+static void msg_into_kv(gvb_kv *kv, const gvb_msg *m)
+{
+    if (m->type == GVB_MSG_EXTRA)
+        gvb_kv_set_num(kv, m->name, m->value);
+    else if (m->type == GVB_MSG_TEXT)
+        gvb_kv_set_text(kv, m->name, "%s", m->text);
+}
+
+static void proof_msg(void *vctx, int t, const gvb_msg *m)
+{
+    (void)t;
+    msg_into_kv(((proof_ctx *)vctx)->proof, m);
+}
+
+/* The worker has reported and waits at its barrier: judge it while it is alive. */
+static void proof_ready(void *vctx, group *g)
+{
+    proof_ctx *c = vctx;
+    char errl[256];
+    if (*last_err_line(&g->t[0], errl, sizeof errl))
+        gvb_kv_set_text(c->proof, "worker_stderr", "%s", errl);
+    if (!c->sys || !c->sys->ops->verify_active)
+        return;
+    if (c->rn->native_ref_state == 1)
+        gvb_kv_set_num(c->proof, "native_compute_rate_kps", c->rn->native_rate_kps);
+    c->judged = 1;
+    c->verdict = c->sys->ops->verify_active(c->sys, c->proof, c->why, sizeof c->why);
+}
+
+/* Runs one proof worker; returns its outcome (OK when it reported and exited cleanly). */
+static gvb_status run_proof_worker(proof_ctx *c, char *why, size_t len)
+{
+    tenant t;
+    memset(&t, 0, sizeof t);
+    group g = {.n = 1, .t = &t, .deadline_s = 120, .on_msg = proof_msg, .on_ready = proof_ready,
+               .ctx = c, .rn = c->rn, .system = c->sys ? c->sys->name : "native-reference",
+               .metric = "proof"};
+    if (run_group(&g, build_proof, c) != 0) {
+        snprintf(why, len, "cannot start the activation proof worker");
+        return GVB_FAIL;
+    }
+    gvb_kv_set_num(c->proof, "pid", t.pid);
+    return tenant_outcome(&g, &t, 0, why, len, 0);
+}
+
+/* The unconstrained compute rate that a compute limit is compared with: one proof worker
+ * without any layer, once per run. */
+static void native_reference(gvb_runner *rn)
+{
+    if (rn->native_ref_state != 0)
+        return;
+    gvb_kv ref = {0};
+    proof_ctx c = {.rn = rn, .proof = &ref, .gpu = 1, .compute_s = PROOF_COMPUTE_S};
+    char why[512];
+    const gvb_kv_item *rate = NULL;
+    if (run_proof_worker(&c, why, sizeof why) == GVB_OK &&
+        (rate = gvb_kv_get(&ref, "compute_rate_kps")) && !rate->is_text && rate->num > 0) {
+        rn->native_rate_kps = rate->num;
+        rn->native_ref_state = 1;
+    } else {
+        rn->native_ref_state = -1;
+    }
+    gvb_kv_free(&ref);
+}
+
+/* Proves the system active. Returns OK, INERT (the proof failed: why) or FAIL (the proof
+ * worker itself failed: why). */
+static gvb_status prove(gvb_runner *rn, gvb_system *sys, gvb_kv *proof, char *why, size_t len)
+{
+    int compute = sys->proof_gpu && rn->opts->compute_limit > 0 && rn->opts->compute_limit < 100;
+    int is_native = strcmp(sys->ops->name, "native") == 0;
+    if (compute && !is_native)
+        native_reference(rn);
+    proof_ctx c = {.rn = rn, .sys = sys, .proof = proof, .gpu = sys->proof_gpu,
+                   .compute_s = compute ? PROOF_COMPUTE_S : 0};
+    char wwhy[512];
+    gvb_status s = run_proof_worker(&c, wwhy, sizeof wwhy);
+    if (compute && is_native && s == GVB_OK && rn->native_ref_state == 0) {
+        const gvb_kv_item *rate = gvb_kv_get(proof, "compute_rate_kps");
+        if (rate && !rate->is_text && rate->num > 0) {
+            rn->native_rate_kps = rate->num;
+            rn->native_ref_state = 1;
+        }
+    }
+    if (!c.judged) {
+        snprintf(why, len, "the activation proof worker failed: %s",
+                 s != GVB_OK ? wwhy : "it ended before its barrier");
+        return GVB_FAIL;
+    }
+    if (c.verdict != 0) {
+        snprintf(why, len, "%s", c.why[0] ? c.why : "the activation proof failed");
+        return GVB_INERT;
+    }
+    if (s != GVB_OK) {
+        snprintf(why, len, "the activation proof worker failed after its proof: %s", wwhy);
+        return GVB_FAIL;
+    }
+    return GVB_OK;
+}
+
+/* ---- systems --------------------------------------------------------------------------- */
+
+static int any_gpu_metric(const gvb_metric_def *const *metrics, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (metrics[i]->requires & GVB_REQ_GPU)
+            return 1;
+    return 0;
+}
+
+/* Probe, set up, prove, measure every metric, tear down (always, also after an interrupt
+ * or a failure). Returns 0, or -1 when out of memory. */
+static int run_system(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *const *metrics,
+                      size_t n_metrics, gvb_run *run, int *idx, int total, double t0)
+{
+    const gvb_system_ops *ops = sys->ops;
+    sys->gpu = &run->gpu;
+    sys->proof_gpu = ops->needs_gpu && run->gpu.n > 0 && any_gpu_metric(metrics, n_metrics);
+    gvb_system_record *rec = gvb_run_add_system(run, sys->name, ops->kind ? ops->kind : ops->name);
+    if (!rec)
+        return -1;
+    char sys_why[512] = "";
+    gvb_status sys_status = GVB_OK;
+    if (ops->probe && ops->probe(sys, sys_why, sizeof sys_why) != 0) {
+        sys_status = GVB_SKIP;
+    } else if (ops->setup) {
+        int rc = ops->setup(sys, sys_why, sizeof sys_why);
+        if (rc != 0)
+            sys_status = rc == GVB_SKIP ? GVB_SKIP : GVB_FAIL;
+    }
+    if (ops->describe)
+        ops->describe(sys, &rec->config);
+    if (sys_status == GVB_OK && ops->verify_active && !gvb_stop_requested) {
+        sys_status = prove(rn, sys, &rec->activation, sys_why, sizeof sys_why);
+        if (sys_status == GVB_INERT && rn->opts->allow_inert)
+            sys_status = GVB_OK;
+    }
+    if (ops->derive)
+        gvb_kv_set_text(&rec->activation, "status", "MODEL");
+    else
+        gvb_kv_set_text(&rec->activation, "status", "%s",
+                        sys_status == GVB_OK && sys_why[0] ? "INERT (allowed)"
+                                                           : gvb_status_name(sys_status));
+    if (sys_why[0])
+        gvb_kv_set_text(&rec->activation, "reason", "%s", sys_why);
+    else if (ops->derive)
+        gvb_kv_set_text(&rec->activation, "reason",
+                        "a model computed from the native results of this run; not a measurement");
+
+    int rc = 0;
+    for (size_t mi = 0; mi < n_metrics; mi++) {
+        const gvb_metric_def *m = metrics[mi];
+        ++*idx;
+        if (rn->hooks.on_progress)
+            rn->hooks.on_progress(rn->hooks.ctx, *idx, total, sys->name, m->code,
+                                  mono_now() - t0);
+        gvb_result *r = gvb_run_add_result(run);
+        if (!r) {
+            rc = -1;
+            break;
+        }
+        fill_identity(r, m, sys, gvb_metric_tenants(m, rn->opts->processes));
+        char why[512];
+        const char *skip = precheck(sys, m, why, sizeof why);
+        if (gvb_stop_requested)
+            set_status(r, GVB_FAIL, "interrupted");
+        else if (sys_status != GVB_OK)
+            set_status(r, sys_status, sys_why);
+        else if (skip)
+            set_status(r, GVB_SKIP, skip);
+        else if (ops->derive)
+            ops->derive(sys, m, run, r);
+        else
+            measure(rn, sys, m, run, r);
+        gvb_result_finish(r, rn->opts->seed);
+        if (rn->hooks.on_result)
+            rn->hooks.on_result(rn->hooks.ctx, run);
+    }
+    if (ops->teardown)
+        ops->teardown(sys, &run->systems[run->n_systems - 1].config);
+    return rc;
 }
 
 /* Metrics defined against another system of the same invocation (OH-010 vs native) get
@@ -676,55 +935,14 @@ int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
 {
     double t0 = mono_now();
     int total = n_systems * (int)n_metrics, idx = 0;
-    for (int si = 0; si < n_systems && !gvb_stop_requested; si++) {
-        gvb_system *sys = &systems[si];
-        gvb_system_record *rec = gvb_run_add_system(run, sys->name, sys->ops->name);
-        if (!rec)
-            return -1;
-        if (sys->ops->describe)
-            sys->ops->describe(sys, &rec->config);
-
-        char sys_why[512] = "";
-        gvb_status sys_status = GVB_OK;
-        if (sys->ops->probe && sys->ops->probe(sys, sys_why, sizeof sys_why) != 0)
-            sys_status = GVB_SKIP;
-        else if (sys->ops->setup && sys->ops->setup(sys, sys_why, sizeof sys_why) != 0)
-            sys_status = GVB_FAIL;
-        else if (sys->ops->verify_active &&
-                 sys->ops->verify_active(sys, &rec->activation, sys_why, sizeof sys_why) != 0)
-            sys_status = rn->opts->allow_inert ? GVB_OK : GVB_INERT;
-        gvb_kv_set_text(&rec->activation, "status", "%s",
-                        sys_status == GVB_OK && sys_why[0] ? "INERT (allowed)"
-                                                           : gvb_status_name(sys_status));
-        if (sys_why[0])
-            gvb_kv_set_text(&rec->activation, "reason", "%s", sys_why);
-
-        for (size_t mi = 0; mi < n_metrics; mi++) {
-            const gvb_metric_def *m = metrics[mi];
-            idx++;
-            if (rn->hooks.on_progress)
-                rn->hooks.on_progress(rn->hooks.ctx, idx, total, sys->name, m->code,
-                                      mono_now() - t0);
-            gvb_result *r = gvb_run_add_result(run);
-            if (!r)
+    /* measured systems first: a model (mig-ideal) is derived from their results */
+    for (int pass = 0; pass < 2; pass++) {
+        for (int si = 0; si < n_systems && !gvb_stop_requested; si++) {
+            if ((systems[si].ops->derive != NULL) != pass)
+                continue;
+            if (run_system(rn, &systems[si], metrics, n_metrics, run, &idx, total, t0) != 0)
                 return -1;
-            fill_identity(r, m, sys, gvb_metric_tenants(m, rn->opts->processes));
-            char why[512];
-            const char *skip = precheck(sys, m, why, sizeof why);
-            if (gvb_stop_requested)
-                set_status(r, GVB_FAIL, "interrupted");
-            else if (sys_status != GVB_OK)
-                set_status(r, sys_status, sys_why);
-            else if (skip)
-                set_status(r, GVB_SKIP, skip);
-            else
-                measure(rn, sys, m, r);
-            gvb_result_finish(r, rn->opts->seed);
-            if (rn->hooks.on_result)
-                rn->hooks.on_result(rn->hooks.ctx, run);
         }
-        if (sys->ops->teardown)
-            sys->ops->teardown(sys);
     }
     cross_system_pass(rn, run);
     return gvb_stop_requested ? -1 : 0;
@@ -748,11 +966,7 @@ static int build_probe(void *vctx, int i, char ***argv, gvb_env *env)
 static void probe_msg(void *vctx, int t, const gvb_msg *m)
 {
     (void)t;
-    probe_ctx *c = vctx;
-    if (m->type == GVB_MSG_EXTRA)
-        gvb_kv_set_num(c->gpu, m->name, m->value);
-    else if (m->type == GVB_MSG_TEXT)
-        gvb_kv_set_text(c->gpu, m->name, "%s", m->text);
+    msg_into_kv(((probe_ctx *)vctx)->gpu, m);
 }
 
 int gvb_runner_probe(gvb_runner *rn, gvb_kv *gpu, char *err, size_t errlen)

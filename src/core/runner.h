@@ -30,6 +30,10 @@ typedef struct gvb_runner {
     const char *self_exe; /* path this binary is exec'd from for workers */
     char *const *base_env;
     gvb_runner_hooks hooks;
+    /* the unconstrained compute rate a compute limit is checked against (activation proof):
+     * 0 not measured yet, 1 measured, -1 could not be measured */
+    int native_ref_state;
+    double native_rate_kps;
 } gvb_runner;
 
 /* Set from a SIGINT/SIGTERM handler: running tenants are killed, systems torn down, and the

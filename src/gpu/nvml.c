@@ -16,6 +16,9 @@ typedef int (*fn_putil)(gvb_nvml_dev, gvb_nvml_proc_util *, unsigned *, unsigned
 typedef int (*fn_uint)(gvb_nvml_dev, unsigned *);
 typedef int (*fn_uint2)(gvb_nvml_dev, unsigned *, unsigned *);
 typedef const char *(*fn_errstr)(int);
+typedef int (*fn_by_uuid)(const char *, gvb_nvml_dev *);
+typedef int (*fn_uuid)(gvb_nvml_dev, char *, unsigned);
+typedef int (*fn_mig_handle)(gvb_nvml_dev, unsigned, gvb_nvml_dev *);
 
 static struct {
     void *lib;
@@ -31,6 +34,10 @@ static struct {
     fn_uint link_gen, link_width, max_gen, max_width;
     fn_uint2 mig_mode;
     fn_errstr errstr;
+    fn_by_uuid by_uuid;
+    fn_uuid uuid;
+    fn_uint max_mig;
+    fn_mig_handle mig_handle;
 } nv;
 
 #define NVML_ERROR_UNINITIALIZED 1
@@ -62,6 +69,10 @@ int gvb_nvml_open(char *why, size_t len)
     nv.max_width = (fn_uint)sym("nvmlDeviceGetMaxPcieLinkWidth");
     nv.mig_mode = (fn_uint2)sym("nvmlDeviceGetMigMode");
     nv.errstr = (fn_errstr)sym("nvmlErrorString");
+    nv.by_uuid = (fn_by_uuid)sym("nvmlDeviceGetHandleByUUID");
+    nv.uuid = (fn_uuid)sym("nvmlDeviceGetUUID");
+    nv.max_mig = (fn_uint)sym("nvmlDeviceGetMaxMigDeviceCount");
+    nv.mig_handle = (fn_mig_handle)sym("nvmlDeviceGetMigDeviceHandleByIndex");
     int rc = nv.init ? nv.init() : NVML_ERROR_FUNCTION_NOT_FOUND;
     if (rc != 0) {
         snprintf(why, len, "nvmlInit failed: %s", gvb_nvml_error(rc));
@@ -120,4 +131,11 @@ int gvb_nvml_pcie_link(gvb_nvml_dev dev, unsigned *gen, unsigned *width, unsigne
 int gvb_nvml_mig_mode(gvb_nvml_dev dev, unsigned *current, unsigned *pending)
 {
     return CALL(nv.mig_mode, dev, current, pending);
+}
+int gvb_nvml_device_by_uuid(const char *uuid, gvb_nvml_dev *dev) { return CALL(nv.by_uuid, uuid, dev); }
+int gvb_nvml_uuid(gvb_nvml_dev dev, char *buf, size_t len) { return CALL(nv.uuid, dev, buf, (unsigned)len); }
+int gvb_nvml_max_mig_devices(gvb_nvml_dev dev, unsigned *count) { return CALL(nv.max_mig, dev, count); }
+int gvb_nvml_mig_device(gvb_nvml_dev dev, unsigned index, gvb_nvml_dev *mig)
+{
+    return CALL(nv.mig_handle, dev, index, mig);
 }

@@ -41,5 +41,15 @@ int gvb_nvml_pcie_link(gvb_nvml_dev dev, unsigned *gen, unsigned *width, unsigne
                        unsigned *max_width);
 int gvb_nvml_mig_mode(gvb_nvml_dev dev, unsigned *current, unsigned *pending);
 const char *gvb_nvml_error(int rc);
+/* By UUID ("GPU-..." or "MIG-..."); the device's UUID; MIG instances of a physical GPU. */
+int gvb_nvml_device_by_uuid(const char *uuid, gvb_nvml_dev *dev);
+int gvb_nvml_uuid(gvb_nvml_dev dev, char *buf, size_t len);
+int gvb_nvml_max_mig_devices(gvb_nvml_dev dev, unsigned *count);
+int gvb_nvml_mig_device(gvb_nvml_dev dev, unsigned index, gvb_nvml_dev *mig);
+
+/* NVML return codes the callers act on */
+#define GVB_NVML_ERROR_NOT_SUPPORTED 3
+#define GVB_NVML_ERROR_NOT_FOUND 6
+#define GVB_NVML_ERROR_INSUFFICIENT_SIZE 7
 
 #endif

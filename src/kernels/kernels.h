@@ -108,4 +108,7 @@ int gvb_long_kernel_wave(int sms, int *blocks);
 int gvb_launch_long(int blocks, int iters, int *started, float *sink, cudaStream_t stream);
 /* ---- end bandwidth, cache, scheduling ---- */
 
+/* activation proof (proof.cu): blocks x 256 threads, each iters x 4 dependent FMAs */
+int gvb_launch_proof_work(cudaStream_t stream, int blocks, int iters, float *out);
+
 #endif

@@ -280,8 +280,9 @@ static void calib_describe(gvb_system *s, gvb_kv *config)
         gvb_kv_set_text(config, "library", "%s", lib);
 }
 
-static void calib_teardown(gvb_system *s)
+static void calib_teardown(gvb_system *s, gvb_kv *notes)
 {
+    (void)notes;
     free(s->priv);
     s->priv = NULL;
 }

@@ -19,5 +19,6 @@ int main(void)
     failed += run_isolation_tests();
     failed += run_calib_tests();
     failed += run_validate_tests();
+    failed += run_systems_tests();
     return failed > 125 ? 125 : failed;
 }

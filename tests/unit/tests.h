@@ -35,5 +35,6 @@ int run_extended_tests(void);
 int run_isolation_tests(void);
 int run_calib_tests(void);
 int run_validate_tests(void);
+int run_systems_tests(void);
 
 #endif
