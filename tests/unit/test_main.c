@@ -17,5 +17,6 @@ int main(void)
     failed += run_llm_tests();
     failed += run_extended_tests();
     failed += run_isolation_tests();
+    failed += run_cublas_dl_tests();
     return failed > 125 ? 125 : failed;
 }

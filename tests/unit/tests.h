@@ -33,5 +33,6 @@ int run_child_tests(void);
 int run_llm_tests(void);
 int run_extended_tests(void);
 int run_isolation_tests(void);
+int run_cublas_dl_tests(void);
 
 #endif
