@@ -1,15 +1,12 @@
 /* cuBLAS / cuBLASLt wrapper (see blas.h). Row-major Y = X op(W) is the column-major
- * Y^T = op(W)^T X^T, so W is cuBLAS's A and X its B. */
+ * Y^T = op(W)^T X^T, so W is cuBLAS's A and X its B. The libraries are reached only through
+ * the dlopen loader (gpu/cublas_dl.h): b->api once a handle exists, gvb_cublas_get() else. */
 #include "gpu/blas.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include <cublas_v2.h>
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wstrict-prototypes" /* cublasLt.h declares f() */
-#include <cublasLt.h>
-#pragma GCC diagnostic pop
+#include "gpu/cublas_dl.h"
 
 #define LT_WORKSPACE_BYTES (32u << 20)
 
@@ -20,16 +17,19 @@ int gvb_blas_create(gvb_blas *b, cudaStream_t s)
 {
     memset(b, 0, sizeof *b);
     b->stream = s;
+    b->api = gvb_cublas_get(NULL, 0);
+    if (!b->api)
+        return GVB_BLAS_UNAVAILABLE;
     cublasHandle_t h;
-    cublasStatus_t st = cublasCreate(&h);
+    cublasStatus_t st = b->api->create(&h);
     if (st != CUBLAS_STATUS_SUCCESS)
         return (int)st;
     b->handle = h;
-    st = cublasSetStream(h, s);
+    st = b->api->set_stream(h, s);
     if (st != CUBLAS_STATUS_SUCCESS)
         return (int)st;
     cublasLtHandle_t lt;
-    st = cublasLtCreate(&lt);
+    st = b->api->lt_create(&lt);
     if (st != CUBLAS_STATUS_SUCCESS)
         return (int)st;
     b->lt = lt;
@@ -38,18 +38,31 @@ int gvb_blas_create(gvb_blas *b, cudaStream_t s)
 
 void gvb_blas_destroy(gvb_blas *b)
 {
+    if (!b->api) /* the library was never loaded: nothing was created */
+        return;
     if (b->handle)
-        cublasDestroy((cublasHandle_t)b->handle);
+        b->api->destroy((cublasHandle_t)b->handle);
     if (b->lt)
-        cublasLtDestroy((cublasLtHandle_t)b->lt);
+        b->api->lt_destroy((cublasLtHandle_t)b->lt);
     if (b->lt_ws)
         cudaFree(b->lt_ws);
     memset(b, 0, sizeof *b);
 }
 
+int gvb_blas_available(char *why, size_t len)
+{
+    return gvb_cublas_get(why, len) ? 0 : -1;
+}
+
 const char *gvb_blas_error(int status)
 {
-    return cublasGetStatusString((cublasStatus_t)status);
+    static _Thread_local char reason[512];
+    const gvb_cublas *api = gvb_cublas_get(reason, sizeof reason);
+    if (!api)
+        return reason; /* the only status there can be without the library */
+    if (status == GVB_BLAS_UNAVAILABLE)
+        return "cuBLAS not available";
+    return api->status_string((cublasStatus_t)status);
 }
 
 size_t gvb_prec_in_bytes(gvb_precision p)
@@ -86,9 +99,9 @@ int gvb_gemm(gvb_blas *b, gvb_precision prec, int w_nk, int m, int n, int k, con
     cublasHandle_t h = (cublasHandle_t)b->handle;
     cublasOperation_t opw = w_nk ? CUBLAS_OP_T : CUBLAS_OP_N;
     if (batch <= 1)
-        return (int)cublasGemmEx(h, opw, CUBLAS_OP_N, n, m, k, &alpha, w, t, (int)ldw, x, t,
+        return (int)b->api->gemm_ex(h, opw, CUBLAS_OP_N, n, m, k, &alpha, w, t, (int)ldw, x, t,
                                  (int)ldx, &beta, y, t, (int)ldy, ct, CUBLAS_GEMM_DEFAULT);
-    return (int)cublasGemmStridedBatchedEx(h, opw, CUBLAS_OP_N, n, m, k, &alpha, w, t, (int)ldw,
+    return (int)b->api->gemm_strided_batched_ex(h, opw, CUBLAS_OP_N, n, m, k, &alpha, w, t, (int)ldw,
                                            sw, x, t, (int)ldx, sx, &beta, y, t, (int)ldy, sy,
                                            batch, ct, CUBLAS_GEMM_DEFAULT);
 }
@@ -97,7 +110,7 @@ int gvb_gemm(gvb_blas *b, gvb_precision prec, int w_nk, int m, int n, int k, con
     do {                                                                                       \
         cublasStatus_t s_ = (call);                                                            \
         if (s_ != CUBLAS_STATUS_SUCCESS) {                                                     \
-            snprintf(why, len, "%s: %s", what, cublasGetStatusString(s_));                     \
+            snprintf(why, len, "%s: %s", what, b->api->status_string(s_));                     \
             gvb_fp8_gemm_destroy(g);                                                           \
             return (int)s_;                                                                    \
         }                                                                                      \
@@ -141,47 +154,47 @@ int gvb_fp8_gemm_plan(gvb_blas *b, gvb_fp8_gemm *g, int m, int n, int k, int var
         return -1;
     }
     cublasLtMatmulDesc_t desc;
-    LT_TRY(cublasLtMatmulDescCreate(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "MatmulDescCreate");
+    LT_TRY(b->api->lt_matmul_desc_create(&desc, CUBLAS_COMPUTE_32F, CUDA_R_32F), "MatmulDescCreate");
     g->desc = desc;
     cublasOperation_t ta = CUBLAS_OP_T, tb = CUBLAS_OP_N;
     const float *sa = g->scales, *sb = g->scales + 64;
-    LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta),
+    LT_TRY(b->api->lt_matmul_desc_set_attribute(desc, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof ta),
            "TRANSA");
-    LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb),
+    LT_TRY(b->api->lt_matmul_desc_set_attribute(desc, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof tb),
            "TRANSB");
     if (variant & GVB_FP8_SCALES) {
-        LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa,
+        LT_TRY(b->api->lt_matmul_desc_set_attribute(desc, CUBLASLT_MATMUL_DESC_A_SCALE_POINTER, &sa,
                                               sizeof sa),
                "A_SCALE_POINTER");
-        LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb,
+        LT_TRY(b->api->lt_matmul_desc_set_attribute(desc, CUBLASLT_MATMUL_DESC_B_SCALE_POINTER, &sb,
                                               sizeof sb),
                "B_SCALE_POINTER");
     }
     if (variant & GVB_FP8_FAST_ACCUM) {
         int8_t fast = 1;
-        LT_TRY(cublasLtMatmulDescSetAttribute(desc, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast,
+        LT_TRY(b->api->lt_matmul_desc_set_attribute(desc, CUBLASLT_MATMUL_DESC_FAST_ACCUM, &fast,
                                               sizeof fast),
                "FAST_ACCUM");
     }
     /* column-major: A = W (k x n, op T), B = X (k x m), C = D = Y^T (n x m) */
     cublasLtMatrixLayout_t la, lb, lc;
-    LT_TRY(cublasLtMatrixLayoutCreate(&la, CUDA_R_8F_E4M3, k, n, k), "layout A");
+    LT_TRY(b->api->lt_matrix_layout_create(&la, CUDA_R_8F_E4M3, k, n, k), "layout A");
     g->a = la;
-    LT_TRY(cublasLtMatrixLayoutCreate(&lb, CUDA_R_8F_E4M3, k, m, k), "layout B");
+    LT_TRY(b->api->lt_matrix_layout_create(&lb, CUDA_R_8F_E4M3, k, m, k), "layout B");
     g->b = lb;
-    LT_TRY(cublasLtMatrixLayoutCreate(&lc, CUDA_R_16BF, n, m, n), "layout C/D");
+    LT_TRY(b->api->lt_matrix_layout_create(&lc, CUDA_R_16BF, n, m, n), "layout C/D");
     g->c = lc;
     cublasLtMatmulPreference_t pref;
-    LT_TRY(cublasLtMatmulPreferenceCreate(&pref), "PreferenceCreate");
+    LT_TRY(b->api->lt_preference_create(&pref), "PreferenceCreate");
     size_t ws = b->lt_ws_bytes;
-    cublasStatus_t st = cublasLtMatmulPreferenceSetAttribute(
+    cublasStatus_t st = b->api->lt_preference_set_attribute(
         pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws, sizeof ws);
     cublasLtMatmulHeuristicResult_t res[GVB_FP8_ALGOS];
     int found = 0;
     if (st == CUBLAS_STATUS_SUCCESS)
-        st = cublasLtMatmulAlgoGetHeuristic((cublasLtHandle_t)b->lt, desc, la, lb, lc, lc, pref,
+        st = b->api->lt_algo_get_heuristic((cublasLtHandle_t)b->lt, desc, la, lb, lc, lc, pref,
                                             GVB_FP8_ALGOS, res, &found);
-    cublasLtMatmulPreferenceDestroy(pref);
+    b->api->lt_preference_destroy(pref);
     LT_TRY(st, "AlgoGetHeuristic");
     for (int i = 0; i < found; i++)
         if (res[i].state == CUBLAS_STATUS_SUCCESS)
@@ -202,7 +215,7 @@ int gvb_fp8_gemm_select(gvb_blas *b, gvb_fp8_gemm *g, const void *x, const void 
     }
     g->chosen = 0;
     snprintf(why, len, "cublasLtMatmul: %s with each of the %d algorithms the heuristic offered",
-             cublasGetStatusString((cublasStatus_t)st), g->n_algos);
+             b->api->status_string((cublasStatus_t)st), g->n_algos);
     return st;
 }
 
@@ -212,7 +225,7 @@ int gvb_fp8_gemm_run(gvb_blas *b, const gvb_fp8_gemm *g, const void *x, const vo
     const float alpha = 1.0f, beta = 0.0f;
     cublasLtMatmulAlgo_t algo;
     memcpy(&algo, g->algo[g->chosen], sizeof algo);
-    return (int)cublasLtMatmul((cublasLtHandle_t)b->lt, (cublasLtMatmulDesc_t)g->desc, &alpha, w,
+    return (int)b->api->lt_matmul((cublasLtHandle_t)b->lt, (cublasLtMatmulDesc_t)g->desc, &alpha, w,
                                (cublasLtMatrixLayout_t)g->a, x, (cublasLtMatrixLayout_t)g->b,
                                &beta, c, (cublasLtMatrixLayout_t)g->c, y,
                                (cublasLtMatrixLayout_t)g->c, &algo, b->lt_ws, b->lt_ws_bytes,
@@ -221,14 +234,15 @@ int gvb_fp8_gemm_run(gvb_blas *b, const gvb_fp8_gemm *g, const void *x, const vo
 
 void gvb_fp8_gemm_destroy(gvb_fp8_gemm *g)
 {
+    const gvb_cublas *api = gvb_cublas_get(NULL, 0); /* loaded if a descriptor exists */
     if (g->desc)
-        cublasLtMatmulDescDestroy((cublasLtMatmulDesc_t)g->desc);
+        api->lt_matmul_desc_destroy((cublasLtMatmulDesc_t)g->desc);
     if (g->a)
-        cublasLtMatrixLayoutDestroy((cublasLtMatrixLayout_t)g->a);
+        api->lt_matrix_layout_destroy((cublasLtMatrixLayout_t)g->a);
     if (g->b)
-        cublasLtMatrixLayoutDestroy((cublasLtMatrixLayout_t)g->b);
+        api->lt_matrix_layout_destroy((cublasLtMatrixLayout_t)g->b);
     if (g->c)
-        cublasLtMatrixLayoutDestroy((cublasLtMatrixLayout_t)g->c);
+        api->lt_matrix_layout_destroy((cublasLtMatrixLayout_t)g->c);
     if (g->scales)
         cudaFree(g->scales);
     memset(g, 0, sizeof *g);

@@ -10,7 +10,10 @@
 
 #include "stats/peak.h"
 
+struct gvb_cublas;
+
 typedef struct gvb_blas {
+    const struct gvb_cublas *api; /* the dlopen'ed entry points (gpu/cublas_dl.h) */
     void *handle;    /* cublasHandle_t */
     void *lt;        /* cublasLtHandle_t */
     void *lt_ws;     /* cuBLASLt workspace (device) */
@@ -18,9 +21,16 @@ typedef struct gvb_blas {
     cudaStream_t stream;
 } gvb_blas;
 
-/* Creates the handles on stream s. */
+/* 0 when cuBLAS and cuBLASLt can be loaded (gpu/cublas_dl.h), else -1 with why
+ * ("cuBLAS not available: ..."): the metrics that need them SKIP with it. */
+int gvb_blas_available(char *why, size_t len);
+
+/* gvb_blas_create's status when the libraries cannot be loaded (not a cublasStatus_t). */
+#define GVB_BLAS_UNAVAILABLE (-1)
+/* Creates the handles on stream s (loading the libraries on first use). */
 int gvb_blas_create(gvb_blas *b, cudaStream_t s);
 void gvb_blas_destroy(gvb_blas *b);
+/* The status's name; for GVB_BLAS_UNAVAILABLE, why the libraries could not be loaded. */
 const char *gvb_blas_error(int status);
 
 /* Bytes per element of a precision's inputs and outputs (fp8: inputs 1, output bf16 2). */

@@ -22,6 +22,8 @@ int llm_setup_on(gvb_worker *w, llm_ctx *c, int need_blas, int device)
 {
     memset(c, 0, sizeof *c);
     c->w = w;
+    if (need_blas && gvb_blas_available(c->err, sizeof c->err) != 0)
+        return gvb_report_status(w, GVB_SKIP, "%s", c->err);
     cudaError_t e = cudaSetDevice(device);
     if (e == cudaSuccess)
         e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);

@@ -311,7 +311,7 @@ static int llm_010(gvb_worker *w)
     if (gpus < 2 && !same)
         return gvb_report_status(w, GVB_SKIP, "needs >= 2 GPUs; this machine has %d", gpus);
     char why[256];
-    if (!gvb_nccl_open(why, sizeof why))
+    if (!gvb_nccl_open(why, sizeof why) || gvb_blas_available(why, sizeof why) != 0)
         return gvb_report_status(w, GVB_SKIP, "%s", why);
     tp_shape s = {
         .tokens = llm_env_int("GVB_LLM_TP_TOKENS", w->quick ? 1024 : 4096, 16, 1 << 20),

@@ -617,7 +617,7 @@ const gvb_metric_impl gvb_impl_oh_009 = {.run = oh_009, .deadline_s = 120};
 #define HOST_COPY_BYTES (16ull << 20)
 
 typedef struct mixed_ctx {
-    gvb_cublas blas;
+    const gvb_cublas *blas;
     cublasHandle_t h;
     cudaStream_t s;
     void *a, *b, *c;
@@ -632,10 +632,10 @@ static int mixed_body(void *arg, double *sample_s)
     mixed_ctx *m = arg;
     (void)sample_s;
     const float one = 1.0f, zero = 0.0f;
-    cublasStatus_t st = m->blas.gemm_ex(m->h, CUBLAS_OP_N, CUBLAS_OP_N, GEMM_N, GEMM_N, GEMM_N, &one,
-                                     m->a, CUDA_R_16BF, GEMM_N, m->b, CUDA_R_16BF, GEMM_N, &zero,
-                                     m->c, CUDA_R_16BF, GEMM_N, CUBLAS_COMPUTE_32F,
-                                     CUBLAS_GEMM_DEFAULT);
+    cublasStatus_t st = m->blas->gemm_ex(m->h, CUBLAS_OP_N, CUBLAS_OP_N, GEMM_N, GEMM_N, GEMM_N,
+                                         &one, m->a, CUDA_R_16BF, GEMM_N, m->b, CUDA_R_16BF,
+                                         GEMM_N, &zero, m->c, CUDA_R_16BF, GEMM_N,
+                                         CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
     if (st != CUBLAS_STATUS_SUCCESS)
         return m->err = 10000 + (int)st;
     int e = gvb_launch_axpy(m->s, 1.0001f, m->x, m->y, EW_FLOATS);
@@ -653,7 +653,7 @@ static int mixed_body(void *arg, double *sample_s)
 static const char *mixed_error(const mixed_ctx *m)
 {
     int err = m->err;
-    return err >= 10000 ? m->blas.status_string((cublasStatus_t)(err - 10000))
+    return err >= 10000 ? m->blas->status_string((cublasStatus_t)(err - 10000))
                         : cudaGetErrorString((cudaError_t)err);
 }
 
@@ -662,7 +662,7 @@ static int oh_010(gvb_worker *w)
     mixed_ctx m = {0};
     size_t gemm_bytes = (size_t)GEMM_N * GEMM_N * 2;
     char why[256];
-    if (gvb_cublas_load(&m.blas, why, sizeof why) != 0)
+    if (!(m.blas = gvb_cublas_get(why, sizeof why)))
         return gvb_report_status(w, GVB_SKIP, "%s", why);
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, cudaStreamCreateWithFlags(&m.s, cudaStreamNonBlocking));
@@ -680,10 +680,10 @@ static int oh_010(gvb_worker *w)
     GVB_CUDA_TRY(w, cudaMemset(m.x, 0, EW_FLOATS * sizeof(float)));
     GVB_CUDA_TRY(w, cudaMemset(m.y, 0, EW_FLOATS * sizeof(float)));
     memset(m.host, 1, HOST_COPY_BYTES);
-    cublasStatus_t st = m.blas.create(&m.h);
+    cublasStatus_t st = m.blas->create(&m.h);
     if (st != CUBLAS_STATUS_SUCCESS)
-        return gvb_report_status(w, GVB_FAIL, "cublasCreate: %s", m.blas.status_string(st));
-    m.blas.set_stream(m.h, m.s);
+        return gvb_report_status(w, GVB_FAIL, "cublasCreate: %s", m.blas->status_string(st));
+    m.blas->set_stream(m.h, m.s);
     if (mixed_body(&m, NULL) != 0) /* cuBLAS picks its kernel and loads it here */
         return gvb_report_status(w, GVB_FAIL, "mixed workload: %s", mixed_error(&m));
     gvb_barrier(w);
@@ -701,7 +701,7 @@ static int oh_010(gvb_worker *w)
                   GEMM_N, GEMM_N, GEMM_N, EW_FLOATS, (EW_FLOATS * 4) >> 20, HOST_COPY_BYTES >> 20);
     gvb_emit_extra(w, "gemm_flop_per_iter", 2.0 * GEMM_N * (double)GEMM_N * GEMM_N);
     gvb_emit_text(w, "degradation", "pending: computed against native once every system has run");
-    m.blas.destroy(m.h);
+    m.blas->destroy(m.h);
     return 0;
 }
 

@@ -20,5 +20,6 @@ int main(void)
     failed += run_calib_tests();
     failed += run_validate_tests();
     failed += run_systems_tests();
+    failed += run_cublas_dl_tests();
     return failed > 125 ? 125 : failed;
 }

@@ -36,5 +36,6 @@ int run_isolation_tests(void);
 int run_calib_tests(void);
 int run_validate_tests(void);
 int run_systems_tests(void);
+int run_cublas_dl_tests(void);
 
 #endif
