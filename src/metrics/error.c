@@ -488,7 +488,8 @@ static int err_002_bystander(gvb_worker *w)
     pthread_t th;
     if (pthread_create(&th, NULL, sync_main, &st) != 0)
         return gvb_report_status(w, GVB_FAIL, "cannot start the phase thread");
-    int stopping = 0;
+    int stopping = 0, hung = 0;
+    double stop_at = 0;
     while (b.running || !stopping) {
         if (!b.running && !stopping) { /* it died: restart it, as a supervisor would */
             b.restarts++;
@@ -496,17 +497,30 @@ static int err_002_bystander(gvb_worker *w)
             if (bystander_start(&b) != 0)
                 break;
         }
+        if (stopping && gvb_now() - stop_at > EXIT_TIMEOUT_S) {
+            /* told to stop, yet silent: stuck inside the driver (seen under MPS after another
+             * client's fatal fault, when the server refuses clients until all have exited) */
+            gvb_child_finish(&b.c, 0);
+            b.running = 0;
+            b.errors++;
+            hung = 1;
+            break;
+        }
         struct pollfd p[2] = {{.fd = b.c.fd, .events = POLLIN}, {.fd = wake[0], .events = POLLIN}};
         if (poll(p, 2, 200) <= 0)
             continue;
         if (p[1].revents && !stopping) {
             stopping = 1;
+            stop_at = gvb_now();
             close(b.ctl_w); /* tells the bystander to stop and report */
             b.ctl_w = -1;
         }
         if (p[0].revents)
             bystander_read(&b);
     }
+    if (hung)
+        gvb_emit_text(w, "hung", "the bystander process did not report within %.0f s of being told "
+                      "to stop and was killed", EXIT_TIMEOUT_S);
     pthread_join(th, NULL);
     close(wake[0]);
     gvb_emit_extra(w, "kernels", (double)b.kernels);
