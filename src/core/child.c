@@ -132,9 +132,17 @@ gvb_child_end gvb_child_finish(gvb_child *c, double timeout_s)
             if (now_s() >= deadline) {
                 kill(c->pid, SIGKILL); /* by its own pid, never a group */
                 c->killed = 1;
-                while (waitpid(c->pid, &c->wstatus, 0) < 0 && errno == EINTR)
-                    ;
-                c->reaped = 1;
+                /* A process blocked inside the driver dies only when the driver lets go
+                 * (seen under MPS after a fatal fault): wait a bounded time, then abandon
+                 * it unreaped rather than hang the tenant with it. */
+                for (double give_up = now_s() + GVB_CHILD_KILL_WAIT_S; now_s() < give_up;) {
+                    pid_t k = waitpid(c->pid, &c->wstatus, WNOHANG);
+                    if (k == c->pid || (k < 0 && errno != EINTR)) {
+                        c->reaped = 1;
+                        break;
+                    }
+                    usleep(1000);
+                }
                 break;
             }
             usleep(1000);

@@ -36,6 +36,8 @@ int gvb_child_read(gvb_child *c, void *buf, size_t len, double timeout_s);
 
 /* Waits up to timeout_s for the child to exit, then SIGKILLs it (by pid) and reaps it. Closes
  * the pipe. Always reaps. Returns how it ended. Idempotent. */
+/* Seconds to wait for a child to die after SIGKILL before abandoning it unreaped. */
+#define GVB_CHILD_KILL_WAIT_S 5.0
 gvb_child_end gvb_child_finish(gvb_child *c, double timeout_s);
 
 /* "exited with status 0", "killed by signal 11 (Segmentation fault)", "hung: killed". */

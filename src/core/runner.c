@@ -56,6 +56,7 @@ typedef struct group {
     tenant *t;
     int go_w[GVB_MAX_PHASES]; /* write ends of the phase barriers; closing one releases it */
     int timed_out, interrupted;
+    double kill_time; /* when kill_all first ran (0: never) */
     double deadline_s;
     msg_fn on_msg;
     ready_fn on_ready; /* optional: once every tenant waits at the start barrier */
@@ -172,6 +173,8 @@ static void reap(group *g, int block);
 
 static void kill_all(group *g)
 {
+    if (g->kill_time == 0)
+        g->kill_time = mono_now();
     reap(g, 0); /* a tenant that already exited is not marked as killed */
     for (int i = 0; i < g->n; i++) {
         if (g->t[i].pid > 0 && !g->t[i].exited) {
@@ -214,11 +217,17 @@ static void release_phases(group *g)
     }
 }
 
+/* Seconds a SIGKILLed tenant may take to die before the group stops waiting for it (a
+ * process blocked inside the driver dies only when the driver lets go). */
+#define KILL_WAIT_S 10.0
+
 static int all_done(group *g, double now)
 {
     for (int i = 0; i < g->n; i++) {
         tenant *t = &g->t[i];
         int fds_open = t->out_fd >= 0 || t->err_fd >= 0;
+        if (!t->exited && t->killed && g->kill_time > 0 && now - g->kill_time > KILL_WAIT_S)
+            continue; /* abandoned: tenant_outcome says so */
         /* a grandchild may hold the pipes open after the tenant exits: stop waiting */
         if (!t->exited || (fds_open && now - t->exit_time < 1.0))
             return 0;
@@ -426,7 +435,8 @@ static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason,
         return GVB_FAIL;
     }
     if (!t->exited) {
-        snprintf(reason, len, "tenant %d could not be reaped", i);
+        snprintf(reason, len, "tenant %d (pid %d) did not exit within %.0f s of SIGKILL "
+                 "(blocked inside the driver?)", i, (int)t->pid, KILL_WAIT_S);
         return GVB_FAIL;
     }
     if (WIFSIGNALED(t->wstatus)) {
