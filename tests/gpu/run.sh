@@ -154,9 +154,9 @@ PY
 # ---- bandwidth, cache, pcie, scheduling on native (issue 9): every metric OK, and the
 # numbers physically plausible (docs/metrics/{bandwidth,cache,pcie,scheduling}.md).
 t0=$(date +%s.%N)
-"$GVB" run --systems native --category bandwidth,cache,pcie,scheduling --output "$TMP/ext" >"$DEST/gpu-extended.txt" 2>&1; rc=$?
+"$GVB" run --systems native --category bandwidth,cache,pcie,scheduling --output "$TMP/bwx" >"$DEST/gpu-extended.txt" 2>&1; rc=$?
 wall=$(python3 -c "import time; print(round(time.time() - $t0, 1))")
-JX=$(ls "$TMP"/ext/*/results.json 2>/dev/null | head -1)
+JX=$(ls "$TMP"/bwx/*/results.json 2>/dev/null | head -1)
 [ -n "$JX" ] && cp "$JX" "$DEST/gpu-extended.json"
 check "native bandwidth,cache,pcie,scheduling exits 0 (${wall} s)" [ $rc -eq 0 ]
 for m in BW-001 BW-002 BW-003 BW-004 CACHE-001 CACHE-002 CACHE-003 CACHE-004 \
