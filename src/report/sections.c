@@ -699,8 +699,9 @@ static void baseline(gvb_doc *d, const gvb_model *m)
                  "Each metric measured in both this report and %s (started %s), labelled from the "
                  "bootstrap 95 %% CI of the ratio of medians (current / baseline): SAME when the CI "
                  "lies within 1 +- %.0f %%, otherwise BETTER or WORSE when it excludes 1 (by the "
-                 "metric's direction), UNSURE when it is too wide to call or missing. %d SAME, %d "
-                 "BETTER, %d WORSE, %d UNSURE.",
+                 "metric's direction) and both runs measured it in >= 2 replicates, UNSURE when "
+                 "it is too wide to call or missing, or a run has one replicate (its process to "
+                 "process variation is unknown). %d SAME, %d BETTER, %d WORSE, %d UNSURE.",
                  m->baseline_path, m->baseline->started_at, GVB_CMP_TOLERANCE * 100,
                  count[GVB_CMP_SAME], count[GVB_CMP_BETTER], count[GVB_CMP_WORSE],
                  count[GVB_CMP_UNSURE]);
@@ -732,8 +733,9 @@ static void baseline(gvb_doc *d, const gvb_model *m)
             gvb_doc_cell(d, 0, "%s (%s to %s)", num(c->e.ratio, x), num(c->e.lo, y),
                          num(c->e.hi, z));
         }
-        gvb_doc_cell(d, c->e.label == GVB_CMP_WORSE ? GVB_CELL_STRONG : 0, "%s",
-                     gvb_cmp_label_name(c->e.label));
+        gvb_doc_cell(d, c->e.label == GVB_CMP_WORSE ? GVB_CELL_STRONG : 0, "%s%s%s",
+                     gvb_cmp_label_name(c->e.label), c->e.why ? ": " : "",
+                     c->e.why ? c->e.why : "");
     }
 }
 
