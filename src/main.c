@@ -73,8 +73,13 @@ static void usage(FILE *f)
           "  --metrics LIST        metric IDs, globs allowed: OH-001,IS-*\n"
           "  --category LIST       overhead,isolation,llm,bandwidth,cache,pcie,nccl,\n"
           "                        scheduling,fragmentation,error (union with --metrics)\n"
-          "  --iterations N        timed iterations per metric (default 100; --quick 30)\n"
-          "  --warmup N            untimed warm-up iterations (default 10; --quick 3)\n"
+          "  --iterations N        timed iterations per metric, all replicates together\n"
+          "                        (default 100; --quick 30)\n"
+          "  --replicates R        measure each metric R times, each in fresh processes\n"
+          "                        (1..64, default 2; --quick 1); a difference between\n"
+          "                        systems is claimed only with >= 2 on both sides\n"
+          "  --warmup N            untimed warm-up iterations per replicate (default 10;\n"
+          "                        --quick 3)\n"
           "  --min-time SEC        keep sampling until this much time was measured\n"
           "  --processes N         tenants for multi-tenant metrics (default 4)\n"
           "  --memory-limit SIZE   per-tenant memory limit: 4g, 4096m; a bare number is MiB\n"
@@ -248,6 +253,8 @@ static void fill_config(gvb_kv *c, const gvb_options *o)
     gvb_kv_set_num(c, "warmup", o->warmup);
     gvb_kv_set_num(c, "min_time_s", o->min_time_s);
     gvb_kv_set_num(c, "processes", o->processes);
+    gvb_kv_set_num(c, "replicates", o->replicates);
+    gvb_kv_set_num(c, "iterations_per_replicate", gvb_replicate_iterations(o));
     gvb_kv_set_num(c, "memory_limit_bytes", (double)o->memory_limit);
     gvb_kv_set_num(c, "compute_limit_pct", o->compute_limit);
     gvb_kv_set_text(c, "seed", "%llu", (unsigned long long)o->seed);

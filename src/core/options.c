@@ -20,6 +20,7 @@ void gvb_options_defaults(gvb_options *o)
     o->iterations = GVB_DEFAULT_ITERATIONS;
     o->warmup = GVB_DEFAULT_WARMUP;
     o->processes = GVB_DEFAULT_PROCESSES;
+    o->replicates = GVB_DEFAULT_REPLICATES;
     o->seed = GVB_DEFAULT_SEED;
     snprintf(o->output, sizeof o->output, "%s", GVB_DEFAULT_OUTPUT);
 }
@@ -174,7 +175,7 @@ enum {
     OPT_SYSTEMS = 256, OPT_SYSTEM, OPT_METRICS, OPT_CATEGORY, OPT_ITER, OPT_WARMUP, OPT_PROCS,
     OPT_MEM, OPT_COMPUTE, OPT_OUTPUT, OPT_SEED, OPT_QUICK, OPT_VERBOSE, OPT_JSON_ONLY,
     OPT_COMPARE, OPT_DEADLINE, OPT_MIN_TIME, OPT_ALLOW_INERT, OPT_HAMI_LIB, OPT_PRELOAD,
-    OPT_ENV, OPT_MIG_PROFILE, OPT_CALIB,
+    OPT_ENV, OPT_MIG_PROFILE, OPT_CALIB, OPT_REPLICATES,
 };
 
 int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen)
@@ -203,6 +204,7 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
         {"env", required_argument, 0, OPT_ENV},
         {"mig-profile", required_argument, 0, OPT_MIG_PROFILE},
         {"calib", required_argument, 0, OPT_CALIB},
+        {"replicates", required_argument, 0, OPT_REPLICATES},
         {0, 0, 0, 0},
     };
     long v;
@@ -241,6 +243,13 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
             if (parse_long(optarg, 1, 64, &v))
                 return fail(err, errlen, "--processes must be 1..64, got '%s'", optarg);
             o->processes = (int)v;
+            break;
+        case OPT_REPLICATES:
+            if (parse_long(optarg, 1, GVB_MAX_REPLICATES, &v))
+                return fail(err, errlen, "--replicates must be 1..%d, got '%s'",
+                            GVB_MAX_REPLICATES, optarg);
+            o->replicates = (int)v;
+            o->replicates_set = 1;
             break;
         case OPT_MEM:
             if (gvb_parse_size(optarg, &o->memory_limit))
@@ -319,12 +328,20 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
             o->iterations = GVB_QUICK_ITERATIONS;
         if (!o->warmup_set)
             o->warmup = GVB_QUICK_WARMUP;
+        if (!o->replicates_set)
+            o->replicates = GVB_QUICK_REPLICATES;
     }
     if (o->n_systems == 0)
         add_system(o, "native", err, errlen);
     if (o->calib[0] && !has_system(o, "calib"))
         return fail(err, errlen, "--calib configures the calib system: add --systems calib");
     return 0;
+}
+
+int gvb_replicate_iterations(const gvb_options *o)
+{
+    int r = o->replicates > 0 ? o->replicates : 1;
+    return (o->iterations + r - 1) / r;
 }
 
 int gvb_select_metrics(const gvb_options *o, const gvb_metric_def **out, size_t max, char *err,

@@ -33,6 +33,9 @@ typedef struct gvb_options {
     unsigned categories; /* bit per gvb_category from --category; 0 = none given */
     int iterations, warmup, processes;
     int iterations_set, warmup_set;
+    /* times each (system, metric) is measured, each time in fresh tenant processes; the
+     * --iterations are split over them (ceil(iterations / replicates) each) */
+    int replicates, replicates_set;
     uint64_t memory_limit; /* bytes; 0 = not configured */
     int compute_limit;     /* percent; 0 = not configured */
     char output[1024];
@@ -56,10 +59,15 @@ typedef struct gvb_options {
 #define GVB_QUICK_ITERATIONS 30
 #define GVB_QUICK_WARMUP 3
 #define GVB_DEFAULT_PROCESSES 4
+#define GVB_DEFAULT_REPLICATES 2
+#define GVB_QUICK_REPLICATES 1
+#define GVB_MAX_REPLICATES 64
 #define GVB_DEFAULT_OUTPUT "results"
 #define GVB_DEFAULT_SEED 20261124ull
 
 void gvb_options_defaults(gvb_options *o);
+/* Timed iterations of one replicate's worker: ceil(iterations / replicates). */
+int gvb_replicate_iterations(const gvb_options *o);
 
 /* Parses run options (argv[0] is the subcommand or program name). Returns 0, or -1 with a
  * one-line message in err. */

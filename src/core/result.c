@@ -141,9 +141,32 @@ gvb_series *gvb_result_series(gvb_result *r, const char *name)
     return s;
 }
 
+size_t gvb_result_groups(const gvb_result *r, size_t *sizes, size_t max)
+{
+    const gvb_series *g = &r->replicate_sizes;
+    size_t sum = 0;
+    if (g->n == 0 || g->n > max)
+        return 0;
+    for (size_t i = 0; i < g->n; i++) {
+        if (!(g->v[i] >= 0) || g->v[i] != floor(g->v[i]))
+            return 0;
+        sizes[i] = (size_t)g->v[i];
+        sum += sizes[i];
+    }
+    return sum == r->samples.n ? g->n : 0;
+}
+
+size_t gvb_result_replicates(const gvb_result *r)
+{
+    size_t sizes[GVB_RESULT_MAX_GROUPS];
+    size_t g = gvb_result_groups(r, sizes, GVB_RESULT_MAX_GROUPS);
+    return r->samples.n == 0 ? 0 : gvb_group_count(r->samples.n, g ? sizes : NULL, g);
+}
+
 void gvb_result_free(gvb_result *r)
 {
     gvb_series_free(&r->samples);
+    gvb_series_free(&r->replicate_sizes);
     for (size_t i = 0; i < r->n_series; i++)
         gvb_series_free(&r->series[i]);
     free(r->series);
@@ -212,7 +235,13 @@ void gvb_run_free(gvb_run *run)
 void gvb_result_finish(gvb_result *r, unsigned long long seed)
 {
     uint64_t s = gvb_seed_mix(gvb_seed_mix(seed, r->system), r->metric);
-    if (r->samples.n > 0 && gvb_stats_compute(r->samples.v, r->samples.n, s, &r->stats) == 0) {
+    size_t sizes[GVB_RESULT_MAX_GROUPS];
+    size_t g = gvb_result_groups(r, sizes, GVB_RESULT_MAX_GROUPS);
+    /* with >= 2 replicates the CI of the median is the two-stage bootstrap's: it includes
+     * the process-to-process variation */
+    if (r->samples.n > 0 &&
+        gvb_stats_compute_grouped(r->samples.v, r->samples.n, g ? sizes : NULL, g, s,
+                                  &r->stats) == 0) {
         if (!r->has_value && r->status == GVB_OK) {
             r->value = r->stats.median;
             r->has_value = 1;

@@ -39,6 +39,14 @@ const gvb_kv_item *gvb_kv_get(const gvb_kv *kv, const char *key);
 const char *gvb_kv_text(const gvb_kv *kv, const char *key); /* NULL if absent or numeric */
 void gvb_kv_free(gvb_kv *kv);
 
+/* Why two results cannot be said to differ when either comes from a single replicate. */
+#define GVB_ONE_REPLICATE_WHY                                                                   \
+    "one process per system (between-process variation unknown; run with --replicates >= 2)"
+
+/* The most replicates a result may have (the runner's limit is 64; files read back with more
+ * are treated as one group). */
+#define GVB_RESULT_MAX_GROUPS 256
+
 typedef struct gvb_result {
     /* identity, copied so that results read back from a file stand alone */
     char metric[16];
@@ -54,7 +62,11 @@ typedef struct gvb_result {
 
     int has_value;         /* primary value present */
     double value;          /* primary value (the samples' median unless the metric says) */
-    gvb_series samples;    /* the primary samples, real ones */
+    gvb_series samples;    /* the primary samples, real ones, replicate after replicate */
+    /* primary samples per replicate, in order (their sum is samples.n); empty: one group of
+     * all samples (results from before replicates). Statistics and comparisons treat each
+     * replicate (one run of the tenant processes) as a group: docs/results-format.md */
+    gvb_series replicate_sizes;
     gvb_stats stats;       /* computed from samples */
     gvb_kv extras;         /* named scalar or text extras */
     gvb_series *series;    /* named extra sample series */
@@ -63,6 +75,12 @@ typedef struct gvb_result {
 } gvb_result;
 
 gvb_series *gvb_result_series(gvb_result *r, const char *name); /* find or add */
+/* The replicate sizes as counts for the grouped bootstrap (stats.h), in sizes[0..max).
+ * Returns the number of groups written: 0 when none are recorded (one group of all samples)
+ * or they do not add up to samples.n. */
+size_t gvb_result_groups(const gvb_result *r, size_t *sizes, size_t max);
+/* Replicates that produced samples (>= 1 when there are samples). */
+size_t gvb_result_replicates(const gvb_result *r);
 void gvb_result_free(gvb_result *r);
 
 /* One system under test as it was configured and proven in this run. */

@@ -538,7 +538,7 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
     rc |= push_arg(argv, &n, "--system=%s", c->sys->name);
     rc |= push_arg(argv, &n, "--tenant=%d", i);
     rc |= push_arg(argv, &n, "--tenants=%d", c->tenants);
-    rc |= push_arg(argv, &n, "--iterations=%d", o->iterations);
+    rc |= push_arg(argv, &n, "--iterations=%d", gvb_replicate_iterations(o));
     rc |= push_arg(argv, &n, "--warmup=%d", o->warmup);
     rc |= push_arg(argv, &n, "--min-time=%.9g", o->min_time_s);
     rc |= push_arg(argv, &n, "--seed=%llu", (unsigned long long)(c->seed + (uint64_t)i));
@@ -618,8 +618,10 @@ static int wants_monitor(const gvb_system *sys, const gvb_metric_def *m, int ten
            (tenants > 1 || m->impl->monitor);
 }
 
-static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
-                    const gvb_run *run, gvb_result *r)
+/* One replicate: one complete run of the tenant group in fresh processes (with its own
+ * monitor when monitored), into r, which holds only this replicate. */
+static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
+                         const gvb_run *run, gvb_result *r)
 {
     const gvb_options *o = rn->opts;
     int n = r->tenants;
@@ -692,6 +694,110 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
     free(c.per_tenant);
     free(ts);
     free(pids);
+}
+
+/* ---- replicates ------------------------------------------------------------------------ */
+
+/* A fresh result for one replicate, with r's identity. */
+static void replicate_init(gvb_result *rr, const gvb_result *r)
+{
+    memset(rr, 0, sizeof *rr);
+    snprintf(rr->metric, sizeof rr->metric, "%s", r->metric);
+    snprintf(rr->name, sizeof rr->name, "%s", r->name);
+    snprintf(rr->unit, sizeof rr->unit, "%s", r->unit);
+    snprintf(rr->category, sizeof rr->category, "%s", r->category);
+    snprintf(rr->system, sizeof rr->system, "%s", r->system);
+    rr->direction = r->direction;
+    rr->tenants = r->tenants;
+    rr->value = NAN;
+}
+
+/* Adds replicate k (0-based) of `total` to r: its samples are appended and their count
+ * recorded in replicate_sizes; its extra series are appended to r's of the same name; its
+ * extras overwrite r's (so r keeps the last replicate's pids and texts); its value (the one
+ * the metric set, else its samples' median) goes into `values`; its status counts when it is
+ * worse than r's, a FAIL naming the replicate. */
+static void replicate_merge(gvb_result *r, const gvb_result *rr, int k, int total,
+                            gvb_series *values, int *metric_set_value)
+{
+    for (size_t i = 0; i < rr->samples.n; i++)
+        gvb_series_push(&r->samples, rr->samples.v[i]);
+    gvb_series_push(&r->replicate_sizes, (double)rr->samples.n);
+    for (size_t i = 0; i < rr->n_series; i++) {
+        gvb_series *s = gvb_result_series(r, rr->series[i].name);
+        for (size_t j = 0; s && j < rr->series[i].n; j++)
+            gvb_series_push(s, rr->series[i].v[j]);
+    }
+    for (size_t i = 0; i < rr->extras.n; i++) {
+        const gvb_kv_item *it = &rr->extras.items[i];
+        if (it->is_text)
+            gvb_kv_set_text(&r->extras, it->key, "%s", it->text ? it->text : "");
+        else
+            gvb_kv_set_num(&r->extras, it->key, it->num);
+    }
+    r->wall_s += rr->wall_s;
+    if (rr->status == GVB_OK) {
+        if (rr->has_value) {
+            *metric_set_value = 1;
+            gvb_series_push(values, rr->value);
+        } else if (rr->samples.n > 0) {
+            gvb_series_push(values, gvb_median(rr->samples.v, rr->samples.n));
+        }
+    }
+    if (severity(rr->status) > severity(r->status)) {
+        if (rr->status == GVB_FAIL && total > 1 && !gvb_stop_requested) {
+            char why[sizeof r->reason];
+            snprintf(why, sizeof why, "replicate %d: %s", k + 1, rr->reason);
+            set_status(r, rr->status, why);
+        } else {
+            set_status(r, rr->status, rr->reason);
+        }
+    }
+}
+
+/* The primary value over replicates, for metrics that set one themselves: the median of the
+ * replicates' values (pass/fail metrics: the lowest, so one failing replicate fails). */
+static void replicate_value(gvb_result *r, const gvb_series *values)
+{
+    gvb_series *rv = gvb_result_series(r, "replicate_values");
+    for (size_t i = 0; rv && i < values->n; i++)
+        gvb_series_push(rv, values->v[i]);
+    if (values->n == 0)
+        return;
+    double v = gvb_median(values->v, values->n);
+    if (r->direction == GVB_PASS)
+        for (size_t i = 0; i < values->n; i++)
+            v = i == 0 || values->v[i] < v ? values->v[i] : v;
+    r->value = v;
+    r->has_value = 1;
+}
+
+/* Runs the metric's tenant group --replicates times, one after another, each in fresh
+ * processes, and combines them (replicate_merge). Stops at the first replicate that does not
+ * end OK: a SKIP or FAIL will not change by trying again, and a hang would cost its deadline
+ * each time. */
+static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
+                    const gvb_run *run, gvb_result *r)
+{
+    int total = rn->opts->replicates > 0 ? rn->opts->replicates : 1;
+    gvb_series values = {0};
+    int metric_set_value = 0;
+    for (int k = 0; k < total && r->status == GVB_OK; k++) {
+        if (k > 0 && gvb_stop_requested) {
+            set_status(r, GVB_FAIL, "interrupted");
+            break;
+        }
+        gvb_result rr;
+        replicate_init(&rr, r);
+        measure_once(rn, sys, m, run, &rr);
+        replicate_merge(r, &rr, k, total, &values, &metric_set_value);
+        gvb_result_free(&rr);
+    }
+    if (r->status == GVB_OK && metric_set_value)
+        replicate_value(r, &values);
+    if (r->status != GVB_OK)
+        r->has_value = 0;
+    gvb_series_free(&values);
 }
 
 /* Why a metric cannot run on this system here, or NULL. */

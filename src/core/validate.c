@@ -105,6 +105,9 @@ static gvb_validate_case *new_case(gvb_validate_case *cases, int *n, int max, gv
     snprintf(c->name, sizeof c->name, "%s", name);
     add_arg(c, "--seed=%llu", (unsigned long long)seed);
     add_arg(c, "--json-only");
+    /* validate replicates processes itself (SYSTEM@k, interleaved); each of those systems is
+     * one process group, as its one-process A/A row describes */
+    add_arg(c, "--replicates=1");
     return c;
 }
 

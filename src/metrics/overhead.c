@@ -711,6 +711,20 @@ static unsigned long long run_seed(const gvb_run *run)
     return s ? strtoull(s, NULL, 10) : 1;
 }
 
+/* Replicates of a result's throughput series (n points): the runner appends the replicates'
+ * series one after another and every replicate times the same number of iterations, so the
+ * series splits into replicate_sizes.n equal parts. Returns the number of groups written to
+ * sizes (0: treat as one group). */
+static size_t throughput_groups(const gvb_result *r, size_t n, size_t *sizes, size_t max)
+{
+    size_t g = r->replicate_sizes.n;
+    if (g < 2 || g > max || n % g != 0)
+        return 0;
+    for (size_t i = 0; i < g; i++)
+        sizes[i] = n / g;
+    return g;
+}
+
 /* The degradation needs native's throughput from the same invocation: computed here, once
  * every system has run. Samples become per-iteration degradation vs native's median
  * throughput, so their median is the primary value. */
@@ -738,10 +752,16 @@ static void oh_010_cross_system(gvb_result *r, const gvb_run *run)
         gvb_kv_set_text(&r->extras, "degradation", "not computed: no native baseline");
         return;
     }
+    size_t gm_sizes[GVB_RESULT_MAX_GROUPS], gn_sizes[GVB_RESULT_MAX_GROUPS];
+    size_t gm = throughput_groups(r, mine->n, gm_sizes, GVB_RESULT_MAX_GROUPS);
+    size_t gn = throughput_groups(nat, ns->n, gn_sizes, GVB_RESULT_MAX_GROUPS);
     double nmed = gvb_median(ns->v, ns->n);
     gvb_series_free(&r->samples);
     for (size_t k = 0; k < mine->n; k++)
         gvb_series_push(&r->samples, gvb_degradation_pct(nmed, mine->v[k]));
+    gvb_series_free(&r->replicate_sizes); /* the samples follow the series' replicates */
+    for (size_t k = 0; k < gm; k++)
+        gvb_series_push(&r->replicate_sizes, (double)gm_sizes[k]);
     gvb_kv_set_num(&r->extras, "throughput_median_iter_s", gvb_median(mine->v, mine->n));
     gvb_kv_set_num(&r->extras, "native_throughput_median_iter_s", nmed);
     gvb_kv_set_text(&r->extras, "baseline_system", "%s", nat->system);
@@ -749,16 +769,18 @@ static void oh_010_cross_system(gvb_result *r, const gvb_run *run)
     if (nat == r) {
         /* native vs itself: 0 by definition; its run-to-run spread is the CI of its median */
         r->value = 0;
-        if (gvb_bootstrap_median_ci(mine->v, mine->n, run_seed(run), GVB_BOOTSTRAP_RESAMPLES,
-                                    GVB_CI_LEVEL, &lo, &hi) == 0) {
+        if (gvb_bootstrap_median_ci_grouped(mine->v, mine->n, gm_sizes, gm, run_seed(run),
+                                            GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &lo,
+                                            &hi) == 0) {
             gvb_kv_set_num(&r->extras, "run_to_run_ci95_lo_pct", gvb_degradation_pct(nmed, hi));
             gvb_kv_set_num(&r->extras, "run_to_run_ci95_hi_pct", gvb_degradation_pct(nmed, lo));
         }
         gvb_kv_set_text(&r->extras, "degradation", "0 by definition (native is the baseline)");
     } else {
         r->value = gvb_degradation_pct(nmed, gvb_median(mine->v, mine->n));
-        if (gvb_bootstrap_ratio_ci(mine->v, mine->n, ns->v, ns->n, run_seed(run),
-                                   GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &ratio, &lo, &hi) == 0) {
+        if (gvb_bootstrap_ratio_ci_grouped(mine->v, mine->n, gm_sizes, gm, ns->v, ns->n,
+                                           gn_sizes, gn, run_seed(run), GVB_BOOTSTRAP_RESAMPLES,
+                                           GVB_CI_LEVEL, &ratio, &lo, &hi) == 0) {
             gvb_kv_set_num(&r->extras, "degradation_ci95_lo_pct", (1.0 - hi) * 100.0);
             gvb_kv_set_num(&r->extras, "degradation_ci95_hi_pct", (1.0 - lo) * 100.0);
         }

@@ -1,5 +1,6 @@
 /* Comparison of a run against a baseline run (--compare): for every metric measured OK in
- * both, the ratio of medians with its bootstrap 95 % CI and a label. */
+ * both, the ratio of medians with its bootstrap 95 % CI (two-stage: replicates, then samples
+ * within them) and a label. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -51,12 +52,24 @@ void gvb_compare_one(const gvb_result *r, const gvb_result *b, unsigned long lon
     e->both_ok = r->status == GVB_OK && b->status == GVB_OK;
     e->ratio = e->lo = e->hi = NAN;
     e->label = GVB_CMP_UNSURE;
+    e->why = NULL;
     if (!e->both_ok)
         return;
-    gvb_bootstrap_ratio_ci(r->samples.v, r->samples.n, b->samples.v, b->samples.n,
-                           gvb_seed_mix(seed, r->metric), GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL,
-                           &e->ratio, &e->lo, &e->hi);
+    size_t sr[GVB_RESULT_MAX_GROUPS], sb[GVB_RESULT_MAX_GROUPS];
+    size_t gr = gvb_result_groups(r, sr, GVB_RESULT_MAX_GROUPS);
+    size_t gb = gvb_result_groups(b, sb, GVB_RESULT_MAX_GROUPS);
+    gvb_bootstrap_ratio_ci_grouped(r->samples.v, r->samples.n, sr, gr, b->samples.v,
+                                   b->samples.n, sb, gb, gvb_seed_mix(seed, r->metric),
+                                   GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &e->ratio, &e->lo,
+                                   &e->hi);
     e->label = gvb_cmp_classify(e->lo, e->hi, r->direction, GVB_CMP_TOLERANCE);
+    /* a difference between two runs with one process group each may be nothing but the
+     * processes' own variation: no claim */
+    if ((e->label == GVB_CMP_BETTER || e->label == GVB_CMP_WORSE) &&
+        (gvb_result_replicates(r) < 2 || gvb_result_replicates(b) < 2)) {
+        e->label = GVB_CMP_UNSURE;
+        e->why = "one process per run (run-to-run variation unknown; run with --replicates >= 2)";
+    }
 }
 
 int gvb_compare_write(FILE *f, const gvb_run *cur, const gvb_run *base, unsigned long long seed)
@@ -80,9 +93,11 @@ int gvb_compare_write(FILE *f, const gvb_run *cur, const gvb_run *base, unsigned
         char ci[64];
         snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(e.lo, lo, sizeof lo),
                  gvb_fmt_num(e.hi, hi, sizeof hi));
-        fprintf(f, "%-10s %-10s %-10s %12s %12s %8s %-20s %s\n", r->metric, r->system, b->system,
-                gvb_fmt_num(r->value, m1, sizeof m1), gvb_fmt_num(b->value, m2, sizeof m2),
-                gvb_fmt_num(e.ratio, rt, sizeof rt), ci, gvb_cmp_label_name(e.label));
+        fprintf(f, "%-10s %-10s %-10s %12s %12s %8s %-20s %s%s%s%s\n", r->metric, r->system,
+                b->system, gvb_fmt_num(r->value, m1, sizeof m1),
+                gvb_fmt_num(b->value, m2, sizeof m2), gvb_fmt_num(e.ratio, rt, sizeof rt), ci,
+                gvb_cmp_label_name(e.label), e.why ? " (not testable: " : "", e.why ? e.why : "",
+                e.why ? ")" : "");
     }
     return ferror(f) ? -1 : 0;
 }

@@ -95,13 +95,17 @@ static json_t *result_to_json(const gvb_result *r)
                             json_pack("{s:o, s:o}", "stats", stats_to_json(&st), "samples",
                                       samples_to_json(&r->series[i])));
     }
+    json_t *reps = json_array();
+    for (size_t i = 0; i < r->replicate_sizes.n; i++)
+        json_array_append_new(reps, kv_num(r->replicate_sizes.v[i]));
     return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:o, s:o, s:o, s:o, s:o, "
-                     "s:o}",
+                     "s:o, s:o}",
                      "system", r->system, "metric", r->metric, "name", r->name, "category",
                      r->category, "unit", r->unit, "direction", gvb_direction_name(r->direction),
                      "tenants", r->tenants, "status", gvb_status_name(r->status), "reason",
                      r->reason, "value", r->has_value ? num(r->value) : json_null(), "stats",
-                     stats_to_json(&r->stats), "samples", samples_to_json(&r->samples), "extras",
+                     stats_to_json(&r->stats), "samples", samples_to_json(&r->samples),
+                     "replicates", reps, "extras",
                      kv_to_json(&r->extras), "series", series, "wall_s", num(r->wall_s));
 }
 
@@ -186,6 +190,8 @@ static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
     r->has_value = json_is_number(v);
     r->value = jnum(v);
     json_to_series(json_object_get(jr, "samples"), &r->samples);
+    /* absent (files from before replicates): one group of all samples */
+    json_to_series(json_object_get(jr, "replicates"), &r->replicate_sizes);
     json_to_kv(json_object_get(jr, "extras"), &r->extras);
     const char *key;
     json_t *js;

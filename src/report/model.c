@@ -1,5 +1,5 @@
 /* The comparison model (see model.h): merges results files, labels systems, tests every
- * difference with a bootstrap CI, and applies the documented rules for "best", the summaries
+ * difference with a two-stage bootstrap CI over the replicates, and applies the documented rules for "best", the summaries
  * and the recommendations. Numbers only; the writers word them. Rules: docs/report.md. */
 #include "report/model.h"
 
@@ -45,14 +45,23 @@ void gvb_effect_compute(const gvb_result *a, const gvb_result *b, uint64_t seed,
         return untested(e, "fewer than 2 samples");
     if (!value_is_median(a) || !value_is_median(b))
         return untested(e, "the primary value is not the median of its samples");
+    /* Process-to-process variation is often far larger than a process's own spread; with
+     * one process group per system it is unknown, and any difference may be nothing else */
+    if (gvb_result_replicates(a) < 2 || gvb_result_replicates(b) < 2)
+        return untested(e, GVB_ONE_REPLICATE_WHY);
+    size_t sa[GVB_RESULT_MAX_GROUPS], sb[GVB_RESULT_MAX_GROUPS];
+    size_t ga = gvb_result_groups(a, sa, GVB_RESULT_MAX_GROUPS);
+    size_t gb = gvb_result_groups(b, sb, GVB_RESULT_MAX_GROUPS);
     e->is_ratio = all_positive(&a->samples) && all_positive(&b->samples);
     int rc = e->is_ratio
-                 ? gvb_bootstrap_ratio_ci(a->samples.v, a->samples.n, b->samples.v, b->samples.n,
-                                          seed, GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &e->est,
-                                          &e->lo, &e->hi)
-                 : gvb_bootstrap_diff_ci(a->samples.v, a->samples.n, b->samples.v, b->samples.n,
-                                         seed, GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &e->est,
-                                         &e->lo, &e->hi);
+                 ? gvb_bootstrap_ratio_ci_grouped(a->samples.v, a->samples.n, sa, ga,
+                                                  b->samples.v, b->samples.n, sb, gb, seed,
+                                                  GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &e->est,
+                                                  &e->lo, &e->hi)
+                 : gvb_bootstrap_diff_ci_grouped(a->samples.v, a->samples.n, sa, ga,
+                                                 b->samples.v, b->samples.n, sb, gb, seed,
+                                                 GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &e->est,
+                                                 &e->lo, &e->hi);
     if (rc != 0 || !isfinite(e->lo) || !isfinite(e->hi))
         return untested(e, "no confidence interval could be computed");
     double null = e->is_ratio ? 1.0 : 0.0;

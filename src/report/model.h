@@ -33,7 +33,9 @@ typedef struct gvb_effect {
     const char *why; /* static text, set when UNTESTED */
 } gvb_effect;
 
-/* Effect of result a against reference b (same metric), seeded bootstrap, 95 %. */
+/* Effect of result a against reference b (same metric), seeded two-stage bootstrap over the
+ * replicates, 95 %. UNTESTED when either has fewer than 2 replicates: one process group per
+ * system says nothing about the variation between processes (docs/report.md). */
 void gvb_effect_compute(const gvb_result *a, const gvb_result *b, uint64_t seed, gvb_effect *e);
 /* Outcome of a pass/fail metric: 1 pass (value 1), 0 fails a check, -1 not measured. */
 int gvb_pass_outcome(const gvb_result *r);

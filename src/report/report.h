@@ -23,7 +23,9 @@ int gvb_csv_write(FILE *f, const gvb_run *run);
 int gvb_text_write(FILE *f, const gvb_run *run);
 
 /* Comparison of a run against a baseline run (--compare): each metric measured in both is
- * labelled SAME / BETTER / WORSE / UNSURE from the bootstrap CI of the ratio of medians. */
+ * labelled SAME / BETTER / WORSE / UNSURE from the bootstrap CI of the ratio of medians
+ * (two-stage over the replicates). BETTER or WORSE needs >= 2 replicates on both sides: with
+ * one process group per run, run-to-run variation is unknown and the label is UNSURE. */
 typedef enum { GVB_CMP_SAME, GVB_CMP_BETTER, GVB_CMP_WORSE, GVB_CMP_UNSURE } gvb_cmp_label;
 const char *gvb_cmp_label_name(gvb_cmp_label l);
 /* Ratio CI [lo, hi] of current/baseline medians -> label. SAME when the CI lies within
@@ -36,6 +38,8 @@ typedef struct gvb_cmp_entry {
     int both_ok;          /* both OK; otherwise the label is UNSURE and the ratio NAN */
     double ratio, lo, hi; /* current/baseline medians and the 95 % CI */
     gvb_cmp_label label;
+    /* set (static text) when a BETTER/WORSE was withheld because a side has one replicate */
+    const char *why;
 } gvb_cmp_entry;
 void gvb_compare_one(const gvb_result *cur, const gvb_result *base, unsigned long long seed,
                      gvb_cmp_entry *e);

@@ -1,4 +1,4 @@
-/* Summary statistics and bootstrap confidence intervals (see stats.h). */
+/* Summary statistics and bootstrap confidence intervals, one-stage and grouped (see stats.h). */
 #include "stats/stats.h"
 
 #include <math.h>
@@ -133,20 +133,83 @@ double gvb_median(const double *x, size_t n)
     return m;
 }
 
-/* Medians of b bootstrap resamples of x. */
-static double *bootstrap_medians(const double *x, size_t n, gvb_rng *rng, int b)
+/* How the samples are grouped: offsets and sizes of the non-empty groups. One group of all
+ * samples when the sizes are absent or do not describe the n samples. */
+typedef struct groups {
+    size_t g, max_pool; /* max_pool: the largest pooled resample (g times the largest group) */
+    size_t *off, *size;
+    size_t one_off, one_size; /* storage for the single-group case */
+} groups;
+
+size_t gvb_group_count(size_t n, const size_t *sizes, size_t ngroups)
+{
+    size_t sum = 0, g = 0;
+    for (size_t i = 0; sizes && i < ngroups; i++) {
+        sum += sizes[i];
+        g += sizes[i] > 0;
+    }
+    return sizes && ngroups > 0 && sum == n && g > 0 ? g : 1;
+}
+
+static int groups_init(groups *gr, size_t n, const size_t *sizes, size_t ngroups)
+{
+    memset(gr, 0, sizeof *gr);
+    size_t g = gvb_group_count(n, sizes, ngroups);
+    if (g == 1) {
+        gr->g = 1;
+        gr->one_size = gr->max_pool = n;
+        gr->off = &gr->one_off;
+        gr->size = &gr->one_size;
+        return 0;
+    }
+    gr->off = malloc(g * sizeof *gr->off);
+    gr->size = malloc(g * sizeof *gr->size);
+    if (!gr->off || !gr->size) {
+        free(gr->off);
+        free(gr->size);
+        return -1;
+    }
+    size_t off = 0, largest = 0;
+    for (size_t i = 0; i < ngroups; i++) {
+        if (sizes[i] > 0) {
+            gr->off[gr->g] = off;
+            gr->size[gr->g++] = sizes[i];
+            largest = sizes[i] > largest ? sizes[i] : largest;
+        }
+        off += sizes[i];
+    }
+    gr->max_pool = g * largest;
+    return 0;
+}
+
+static void groups_free(groups *gr)
+{
+    if (gr->g > 1) {
+        free(gr->off);
+        free(gr->size);
+    }
+}
+
+/* Medians of b bootstrap resamples of x: with one group, n draws from all samples; with
+ * several, g draws of a group and then that group's size draws within it (two stages). */
+static double *bootstrap_medians(const double *x, const groups *gr, gvb_rng *rng, int b)
 {
     double *meds = malloc((size_t)b * sizeof *meds);
-    double *res = malloc(n * sizeof *res);
+    double *res = malloc(gr->max_pool * sizeof *res);
     if (!meds || !res) {
         free(meds);
         free(res);
         return NULL;
     }
     for (int i = 0; i < b; i++) {
-        for (size_t j = 0; j < n; j++)
-            res[j] = x[gvb_rng_below(rng, n)];
-        meds[i] = median_inplace(res, n);
+        size_t m = 0;
+        for (size_t k = 0; k < gr->g; k++) {
+            size_t c = gr->g > 1 ? (size_t)gvb_rng_below(rng, gr->g) : 0;
+            const double *grp = x + gr->off[c];
+            for (size_t j = 0; j < gr->size[c]; j++)
+                res[m++] = grp[gvb_rng_below(rng, gr->size[c])];
+        }
+        meds[i] = median_inplace(res, m);
     }
     free(res);
     return meds;
@@ -160,15 +223,20 @@ static void percentile_interval(double *v, size_t n, double level, double *lo, d
     *hi = gvb_percentile_sorted(v, n, 100.0 - tail);
 }
 
-int gvb_bootstrap_median_ci(const double *x, size_t n, uint64_t seed, int b, double level,
-                            double *lo, double *hi)
+int gvb_bootstrap_median_ci_grouped(const double *x, size_t n, const size_t *sizes,
+                                    size_t ngroups, uint64_t seed, int b, double level,
+                                    double *lo, double *hi)
 {
     *lo = *hi = NAN;
     if (n < 2 || b < 10)
         return -1;
+    groups gr;
+    if (groups_init(&gr, n, sizes, ngroups) != 0)
+        return -1;
     gvb_rng rng;
     gvb_rng_seed(&rng, seed);
-    double *meds = bootstrap_medians(x, n, &rng, b);
+    double *meds = bootstrap_medians(x, &gr, &rng, b);
+    groups_free(&gr);
     if (!meds)
         return -1;
     percentile_interval(meds, (size_t)b, level, lo, hi);
@@ -176,14 +244,32 @@ int gvb_bootstrap_median_ci(const double *x, size_t n, uint64_t seed, int b, dou
     return 0;
 }
 
-/* Medians of `resamples` bootstrap resamples of a and of b (a's first, from one stream). */
-static int paired_bootstrap(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
-                            int resamples, double **ma, double **mb)
+int gvb_bootstrap_median_ci(const double *x, size_t n, uint64_t seed, int b, double level,
+                            double *lo, double *hi)
 {
+    return gvb_bootstrap_median_ci_grouped(x, n, NULL, 0, seed, b, level, lo, hi);
+}
+
+/* Medians of `resamples` bootstrap resamples of a and of b (a's first, from one stream). */
+static int paired_bootstrap(const double *a, size_t na, const size_t *sa, size_t ga,
+                            const double *b, size_t nb, const size_t *sb, size_t gb,
+                            uint64_t seed, int resamples, double **ma, double **mb)
+{
+    groups gra, grb;
+    *ma = *mb = NULL;
+    if (groups_init(&gra, na, sa, ga) != 0)
+        return -1;
+    if (groups_init(&grb, nb, sb, gb) != 0) {
+        groups_free(&gra);
+        return -1;
+    }
     gvb_rng rng;
     gvb_rng_seed(&rng, seed);
-    *ma = bootstrap_medians(a, na, &rng, resamples);
-    *mb = bootstrap_medians(b, nb, &rng, resamples);
+    *ma = bootstrap_medians(a, &gra, &rng, resamples);
+    if (*ma)
+        *mb = bootstrap_medians(b, &grb, &rng, resamples);
+    groups_free(&gra);
+    groups_free(&grb);
     if (*ma && *mb)
         return 0;
     free(*ma);
@@ -191,8 +277,10 @@ static int paired_bootstrap(const double *a, size_t na, const double *b, size_t 
     return -1;
 }
 
-int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
-                           int resamples, double level, double *ratio, double *lo, double *hi)
+int gvb_bootstrap_ratio_ci_grouped(const double *a, size_t na, const size_t *sizes_a, size_t ga,
+                                   const double *b, size_t nb, const size_t *sizes_b, size_t gb,
+                                   uint64_t seed, int resamples, double level, double *ratio,
+                                   double *lo, double *hi)
 {
     *ratio = *lo = *hi = NAN;
     if (na < 2 || nb < 2 || resamples < 10)
@@ -202,7 +290,8 @@ int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t n
         return -1;
     *ratio = gvb_median(a, na) / mb;
     double *ma, *mbs;
-    if (paired_bootstrap(a, na, b, nb, seed, resamples, &ma, &mbs) != 0)
+    if (paired_bootstrap(a, na, sizes_a, ga, b, nb, sizes_b, gb, seed, resamples, &ma, &mbs) !=
+        0)
         return -1;
     size_t k = 0;
     for (int i = 0; i < resamples; i++)
@@ -218,15 +307,25 @@ int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t n
     return rc;
 }
 
-int gvb_bootstrap_diff_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
-                          int resamples, double level, double *diff, double *lo, double *hi)
+int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                           int resamples, double level, double *ratio, double *lo, double *hi)
+{
+    return gvb_bootstrap_ratio_ci_grouped(a, na, NULL, 0, b, nb, NULL, 0, seed, resamples, level,
+                                          ratio, lo, hi);
+}
+
+int gvb_bootstrap_diff_ci_grouped(const double *a, size_t na, const size_t *sizes_a, size_t ga,
+                                  const double *b, size_t nb, const size_t *sizes_b, size_t gb,
+                                  uint64_t seed, int resamples, double level, double *diff,
+                                  double *lo, double *hi)
 {
     *diff = *lo = *hi = NAN;
     if (na < 2 || nb < 2 || resamples < 10)
         return -1;
     *diff = gvb_median(a, na) - gvb_median(b, nb);
     double *ma, *mbs;
-    if (paired_bootstrap(a, na, b, nb, seed, resamples, &ma, &mbs) != 0)
+    if (paired_bootstrap(a, na, sizes_a, ga, b, nb, sizes_b, gb, seed, resamples, &ma, &mbs) !=
+        0)
         return -1;
     for (int i = 0; i < resamples; i++)
         ma[i] -= mbs[i];
@@ -234,6 +333,13 @@ int gvb_bootstrap_diff_ci(const double *a, size_t na, const double *b, size_t nb
     free(ma);
     free(mbs);
     return 0;
+}
+
+int gvb_bootstrap_diff_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
+                          int resamples, double level, double *diff, double *lo, double *hi)
+{
+    return gvb_bootstrap_diff_ci_grouped(a, na, NULL, 0, b, nb, NULL, 0, seed, resamples, level,
+                                         diff, lo, hi);
 }
 
 double gvb_jain_index(const double *x, size_t n)
@@ -249,6 +355,12 @@ double gvb_jain_index(const double *x, size_t n)
 }
 
 int gvb_stats_compute(const double *x, size_t n, uint64_t seed, gvb_stats *out)
+{
+    return gvb_stats_compute_grouped(x, n, NULL, 0, seed, out);
+}
+
+int gvb_stats_compute_grouped(const double *x, size_t n, const size_t *sizes, size_t ngroups,
+                              uint64_t seed, gvb_stats *out)
 {
     memset(out, 0, sizeof *out);
     out->ci_lo = out->ci_hi = NAN;
@@ -280,7 +392,7 @@ int gvb_stats_compute(const double *x, size_t n, uint64_t seed, gvb_stats *out)
     out->p95 = gvb_percentile_sorted(s, n, 95);
     out->p99 = gvb_percentile_sorted(s, n, 99);
     free(s);
-    gvb_bootstrap_median_ci(x, n, seed, GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &out->ci_lo,
-                            &out->ci_hi);
+    gvb_bootstrap_median_ci_grouped(x, n, sizes, ngroups, seed, GVB_BOOTSTRAP_RESAMPLES,
+                                    GVB_CI_LEVEL, &out->ci_lo, &out->ci_hi);
     return 0;
 }

@@ -1,5 +1,6 @@
 /* Summary statistics from real samples: moments, percentiles, seeded bootstrap confidence
- * intervals of the median and of the ratio of two medians, Jain's fairness index.
+ * intervals of the median and of the ratio of two medians (one-stage, and two-stage for samples
+ * that come in groups such as replicate processes), Jain's fairness index.
  * Pure C: no I/O, no globals; every random choice comes from the caller's seed. */
 #ifndef GVB_STATS_H
 #define GVB_STATS_H
@@ -35,6 +36,10 @@ double gvb_median(const double *x, size_t n);
 
 /* Fills *out from n samples. Returns 0, or -1 when n == 0 or a sample is not finite. */
 int gvb_stats_compute(const double *x, size_t n, uint64_t seed, gvb_stats *out);
+/* The same for samples in groups (see the grouped bootstrap below): ci_lo/ci_hi come from the
+ * two-stage bootstrap when there are >= 2 groups. */
+int gvb_stats_compute_grouped(const double *x, size_t n, const size_t *sizes, size_t ngroups,
+                              uint64_t seed, gvb_stats *out);
 
 /* Percentile-bootstrap CI of the median, b resamples. Returns 0 or -1 (n < 2). */
 int gvb_bootstrap_median_ci(const double *x, size_t n, uint64_t seed, int b, double level,
@@ -50,6 +55,32 @@ int gvb_bootstrap_ratio_ci(const double *a, size_t na, const double *b, size_t n
  * samples. */
 int gvb_bootstrap_diff_ci(const double *a, size_t na, const double *b, size_t nb, uint64_t seed,
                           int resamples, double level, double *diff, double *lo, double *hi);
+
+/* ---- grouped (hierarchical) bootstrap ----
+ * Samples that come in groups (one group = the samples of one process, or one process group):
+ * x holds the groups one after another, sizes[g] samples each (sum = n; empty groups are
+ * ignored). The two-stage percentile bootstrap resamples the groups with replacement, then the
+ * samples within each chosen group with replacement, pools them and takes the median. The
+ * process-to-process variation thus enters the interval, which a one-stage bootstrap of the
+ * pooled samples leaves out. With one group (or sizes NULL / ngroups 0) each function is
+ * exactly its one-stage counterpart above. Same return values as those. */
+int gvb_bootstrap_median_ci_grouped(const double *x, size_t n, const size_t *sizes,
+                                    size_t ngroups, uint64_t seed, int b, double level,
+                                    double *lo, double *hi);
+/* Ratio of the pooled medians median(a) / median(b), with a's and b's medians bootstrapped
+ * independently (a's first, from one stream), each in two stages. */
+int gvb_bootstrap_ratio_ci_grouped(const double *a, size_t na, const size_t *sizes_a, size_t ga,
+                                   const double *b, size_t nb, const size_t *sizes_b, size_t gb,
+                                   uint64_t seed, int resamples, double level, double *ratio,
+                                   double *lo, double *hi);
+/* Difference of the pooled medians, as the ratio. */
+int gvb_bootstrap_diff_ci_grouped(const double *a, size_t na, const size_t *sizes_a, size_t ga,
+                                  const double *b, size_t nb, const size_t *sizes_b, size_t gb,
+                                  uint64_t seed, int resamples, double level, double *diff,
+                                  double *lo, double *hi);
+/* Number of non-empty groups that sizes describe for n samples: 1 when sizes is NULL, empty,
+ * or does not add up to n (data from before replicates: one group of everything). */
+size_t gvb_group_count(size_t n, const size_t *sizes, size_t ngroups);
 
 /* Jain's fairness index (sum x)^2 / (n sum x^2), in (0, 1]; NAN for n == 0 or all zero. */
 double gvb_jain_index(const double *x, size_t n);

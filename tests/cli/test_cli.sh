@@ -14,8 +14,8 @@ n=$("$GVB" list --format json | python3 -c 'import json,sys; d=json.load(sys.std
 check "list --format json: 56 unique entries with all fields" [ "$n" = "56 56 ['category', 'direction', 'id', 'implemented', 'name', 'requires', 'tenants', 'unit']" ]
 check "list --all adds the self-tests" [ "$("$GVB" list --all --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq 63 ]
 
-# ---- a fake run through every self-test
-"$GVB" run --systems fake --metrics 'SELF-*' --processes 4 --output "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err"; rc=$?
+# ---- a fake run through every self-test (one replicate: the closed forms below are per process)
+"$GVB" run --systems fake --metrics 'SELF-*' --processes 4 --replicates 1 --output "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err"; rc=$?
 check "self-test run exits 4 (two metrics fail on purpose)" [ $rc -eq 4 ]
 J=$(ls "$TMP"/a/*/results.json 2>/dev/null | head -1)
 check "results.json written" [ -f "$J" ]
@@ -39,6 +39,26 @@ check "SELF-007: phase 1 releases tenants together (spread ${spread} ms < 40; ar
 check "SELF-007: a tenant that exits does not hold phase 2" [ "$(result "$J" fake SELF-007 extras.t0.phase2_released)" = 1 ]
 check "the run went on after the crash and the hang" [ "$(json_get "$J" 'len(d["results"])')" = 7 ]
 check "no worker left running" [ -z "$(leftover_workers)" ]
+
+# ---- replicates: each one is a fresh process group; --iterations is the total
+"$GVB" run --systems fake --metrics SELF-001 --replicates 3 --iterations 90 --json-only --output "$TMP/rep" >/dev/null 2>&1; rc=$?
+JR=$(ls "$TMP"/rep/*/results.json 2>/dev/null | head -1)
+check "--replicates 3 --iterations 90: exit 0" [ $rc -eq 0 ]
+check "--replicates 3 --iterations 90: replicates [30, 30, 30]" [ "$(result "$JR" fake SELF-001 replicates)" = "[30, 30, 30]" ]
+check "--replicates 3: samples are 1..30 three times (three processes)" python3 -c "
+import json, sys
+r = [r for r in json.load(open('$JR'))['results'] if r['metric'] == 'SELF-001'][0]
+sys.exit(0 if r['samples'] == [float(k) for k in range(1, 31)] * 3 else 1)"
+check "--replicates 3: recorded in the run config" [ "$(json_get "$JR" 'd["config"]["replicates"]')" = 3 ]
+check "--replicates 3: the CI of the median comes from the replicates" python3 -c "
+import json, sys
+r = [r for r in json.load(open('$JR'))['results'] if r['metric'] == 'SELF-001'][0]
+sys.exit(0 if r['extras']['pid'] > 0 and r['stats']['ci95_median'][0] is not None else 1)"
+"$GVB" run --systems fake --metrics SELF-001,SELF-003 --processes 2 --json-only --output "$TMP/rep2" >/dev/null 2>&1
+JR2=$(ls "$TMP"/rep2/*/results.json 2>/dev/null | head -1)
+check "default 2 replicates: SELF-001 replicates [50, 50]" [ "$(result "$JR2" fake SELF-001 replicates)" = "[50, 50]" ]
+check "a crash in a replicate FAILs the metric naming the replicate" bash -c "grep -q '^replicate 1: tenant 1 .*signal 11' <<<'$(result "$JR2" fake SELF-003 reason)'"
+check "a failed replicate ends the metric (no second replicate)" [ "$(result "$JR2" fake SELF-003 replicates)" = "[10]" ]
 
 # ---- clean run, old flags, json-only, never overwrite
 "$GVB" --system fake --metrics SELF-001,SELF-006 --json-only --output "$TMP/b" >/dev/null 2>&1; rc=$?
@@ -64,9 +84,13 @@ check "report FILE exits 0 and summarises" bash -c "[ $rc -eq 0 ] && grep -q '4 
 check "report --format csv" bash -c "'$GVB' report --format csv '$J' | head -1 | grep -q '^system,metric,'"
 "$GVB" report /etc/hostname >/dev/null 2>"$TMP/r.err"; rc=$?
 check "report of a non-results file: exit 2 and one line" bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/r.err') -eq 1 ]"
-out=$("$GVB" run --systems fake --metrics SELF-001,SELF-006 --output "$TMP/c" --compare "$J" 2>&1); rc=$?
+out=$("$GVB" run --systems fake --metrics SELF-001,SELF-006 --replicates 1 --output "$TMP/c" --compare "$J" 2>&1); rc=$?
 check "--compare: a tight, unchanged timing is SAME" bash -c "[ $rc -eq 0 ] && grep -E 'SELF-006 +fake +fake .* SAME\$' <<<\"\$1\" >/dev/null" _ "$out"
 check "--compare: identical but widely spread samples are UNSURE, not a claim" bash -c "grep -E 'SELF-001 +fake +fake .* UNSURE\$' <<<\"\$1\" >/dev/null" _ "$out"
+out=$("$GVB" run --systems fake --metrics SELF-001 --output "$TMP/c2" --compare "$J" 2>&1)
+check "--compare: a real shift against a one-replicate baseline is UNSURE, not testable" bash -c "grep -E 'SELF-001 +fake +fake .* UNSURE \(not testable: one process per run' <<<\"\$1\" >/dev/null" _ "$out"
+out=$("$GVB" run --systems fake --metrics SELF-001 --replicates 2 --iterations 50 --output "$TMP/c3" --compare "$JR2" 2>&1)
+check "--compare: two replicates each, 1..25 twice against 1..50 twice: BETTER (lower is better)" bash -c "grep -E 'SELF-001 +fake +fake .* BETTER\$' <<<\"\$1\" >/dev/null" _ "$out"
 
 # ---- bad input: one line on stderr, exit 2, no result files
 expect_usage() { # description, args...
@@ -86,6 +110,8 @@ expect_usage "malformed size '4x'" run --systems fake --metrics SELF-001 --memor
 expect_usage "malformed size '-1g'" run --systems fake --metrics SELF-001 --memory-limit -1g
 expect_usage "--iterations must be" run --systems fake --metrics SELF-001 --iterations 0
 expect_usage "--iterations must be" run --systems fake --metrics SELF-001 --iterations -3
+expect_usage "--replicates must be 1..64" run --systems fake --metrics SELF-001 --replicates 0
+expect_usage "--replicates must be 1..64" run --systems fake --metrics SELF-001 --replicates 65
 expect_usage "unknown category" run --category bogus
 expect_usage "unknown option '--frobnicate'" run --frobnicate
 touch "$TMP/afile"

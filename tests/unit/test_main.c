@@ -21,5 +21,6 @@ int main(void)
     failed += run_validate_tests();
     failed += run_systems_tests();
     failed += run_cublas_dl_tests();
+    failed += run_grouped_tests();
     return failed > 125 ? 125 : failed;
 }

@@ -83,6 +83,31 @@ static void test_systems_list_and_quick(void **state)
     assert_int_equal(o.n_systems, 1);
 }
 
+static void test_replicates(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, (const char *[]){NULL}), 0);
+    assert_int_equal(o.replicates, 2);
+    assert_int_equal(gvb_replicate_iterations(&o), 50); /* 100 total over 2 */
+    assert_int_equal(parse(&o, err, (const char *[]){"--quick", NULL}), 0);
+    assert_int_equal(o.replicates, 1);
+    assert_int_equal(gvb_replicate_iterations(&o), 30);
+    /* explicit replicates win over --quick; iterations are the total, rounded up per replicate */
+    assert_int_equal(parse(&o, err, (const char *[]){"--quick", "--replicates", "4", NULL}), 0);
+    assert_int_equal(o.replicates, 4);
+    assert_int_equal(gvb_replicate_iterations(&o), 8); /* ceil(30 / 4) */
+    assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "3", "--iterations", "90",
+                                                     NULL}),
+                     0);
+    assert_int_equal(gvb_replicate_iterations(&o), 30);
+    assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "0", NULL}), -1);
+    assert_non_null(strstr(err, "--replicates"));
+    assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "65", NULL}), -1);
+    assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "2x", NULL}), -1);
+}
+
 static void test_bad_values(void **state)
 {
     (void)state;
@@ -166,6 +191,7 @@ int run_options_tests(void)
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_defaults_and_old_flags),
         cmocka_unit_test(test_systems_list_and_quick),
+        cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_preload_env_specs),
         cmocka_unit_test(test_selection),

@@ -38,8 +38,20 @@ static gvb_result *add(gvb_run *run, const char *sys, const char *metric, gvb_di
     r->tenants = 1;
     r->status = GVB_OK;
     fill_normal(&r->samples, seed, mean, sd, n);
+    /* two replicates, as a default run records them: claims need >= 2 on both sides */
+    gvb_series_push(&r->replicate_sizes, n / 2);
+    gvb_series_push(&r->replicate_sizes, n - n / 2);
     gvb_result_finish(r, 7);
     return r;
+}
+
+/* Sets r's replicates to `sizes` (count k) and recomputes its statistics. */
+static void set_replicates(gvb_result *r, const double *sizes, size_t k)
+{
+    gvb_series_free(&r->replicate_sizes);
+    for (size_t i = 0; i < k; i++)
+        gvb_series_push(&r->replicate_sizes, sizes[i]);
+    gvb_result_finish(r, 7);
 }
 
 static void new_run(gvb_run *run, const char *gpu)
@@ -87,8 +99,9 @@ static void test_identical_distributions_no_claim(void **state)
     assert_true(e.lo < 1 && e.hi > 1);
     gvb_result_free(&a);
     gvb_result_free(&b);
-    /* 200 pairs drawn from one distribution: a 95 % CI excludes 1 by chance in about 5 % of
-     * them (here: 9 of 200 for n = 10, 7 of 200 for n = 100); never in more than 10 % */
+    /* 200 pairs drawn from one distribution, 2 replicates each: a 95 % CI excludes 1 by chance
+     * in about 5 % of them or fewer, the two-stage bootstrap being conservative (here: 3 of 200
+     * for n = 10, 2 of 200 for n = 100); never in more than 10 % */
     for (int n = 10; n <= 100; n *= 10) {
         int claims = 0;
         for (int i = 0; i < 200; i++) {
@@ -104,6 +117,61 @@ static void test_identical_distributions_no_claim(void **state)
         print_message("identical distributions, n = %d: %d of 200 pairs claimed\n", n, claims);
         assert_true(claims <= 20);
     }
+}
+
+/* One replicate on either side: the difference is real in these samples, but with one
+ * process per system nothing says it is not the processes' own variation: not testable. Old
+ * files without replicates read as one group, so the same holds for them. */
+static void test_one_replicate_not_testable(void **state)
+{
+    (void)state;
+    gvb_result slow = one("OH-001", GVB_LOWER, 1, 12.0, 0.5, 100);
+    gvb_result fast = one("OH-001", GVB_LOWER, 2, 10.0, 0.5, 100);
+    const double all[] = {100};
+    set_replicates(&slow, all, 1);
+    gvb_effect e;
+    gvb_effect_compute(&slow, &fast, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_UNTESTED);
+    assert_non_null(strstr(e.why, "one process per system"));
+    assert_non_null(strstr(e.why, "--replicates >= 2"));
+    gvb_effect_compute(&fast, &slow, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_UNTESTED);
+    set_replicates(&slow, NULL, 0); /* a file from before replicates */
+    gvb_effect_compute(&slow, &fast, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_UNTESTED);
+    const double two[] = {40, 60};
+    set_replicates(&slow, two, 2); /* and with two it is claimed */
+    gvb_effect_compute(&slow, &fast, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_WORSE);
+    gvb_result_free(&slow);
+    gvb_result_free(&fast);
+}
+
+/* The bug replicates fix: two systems of the same population of processes whose medians
+ * differ +-15 % between processes. Pooled, a one-stage bootstrap calls the 5 % gap between
+ * them significant; the model, resampling the replicates, does not. */
+static void test_process_effect_no_claim(void **state)
+{
+    (void)state;
+    const double ca[] = {8.5, 10.0, 11.5}, cb[] = {8.7, 10.5, 11.3};
+    gvb_result a = one("OH-001", GVB_LOWER, 1, 0, 0, 0), b = one("OH-001", GVB_LOWER, 1, 0, 0, 0);
+    for (int k = 0; k < 3; k++) {
+        fill_normal(&a.samples, 10 + (uint64_t)k, ca[k], 0.1, 100);
+        fill_normal(&b.samples, 20 + (uint64_t)k, cb[k], 0.1, 100);
+    }
+    const double three[] = {100, 100, 100};
+    set_replicates(&a, three, 3);
+    set_replicates(&b, three, 3);
+    double ratio, lo, hi;
+    gvb_bootstrap_ratio_ci(a.samples.v, a.samples.n, b.samples.v, b.samples.n, 5, 2000, 0.95,
+                           &ratio, &lo, &hi);
+    assert_true(hi < 1); /* the one-stage test would claim it */
+    gvb_effect e;
+    gvb_effect_compute(&a, &b, 5, &e);
+    assert_int_equal(e.verdict, GVB_EFF_SAME);
+    assert_true(e.lo < 1 && e.hi > 1);
+    gvb_result_free(&a);
+    gvb_result_free(&b);
 }
 
 static void test_shift_lower_is_better(void **state)
@@ -489,6 +557,8 @@ int run_report_model_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_identical_distributions_no_claim),
+        cmocka_unit_test(test_one_replicate_not_testable),
+        cmocka_unit_test(test_process_effect_no_claim),
         cmocka_unit_test(test_shift_lower_is_better),
         cmocka_unit_test(test_shift_higher_is_better),
         cmocka_unit_test(test_values_around_zero_use_difference),

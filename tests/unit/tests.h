@@ -37,5 +37,6 @@ int run_calib_tests(void);
 int run_validate_tests(void);
 int run_systems_tests(void);
 int run_cublas_dl_tests(void);
+int run_grouped_tests(void);
 
 #endif
