@@ -106,9 +106,10 @@ void gvb_check_delay(const gvb_run *run, const char *base, const char *layer, co
 void gvb_check_mem(const gvb_run *run, const char *system, uint64_t cap, gvb_check *c);
 /* IS-003 achieved share under calib duty=d: within 5 percentage points of d. */
 void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check *c);
-/* A/A as the suite compares two systems today, one process each: the share of metrics
- * measured on both whose bootstrap 95 % CI of the ratio of medians (gvb_bootstrap_ratio_ci)
- * includes 1 must be >= 95 %. */
+/* A/A by the report's rule: for each metric, the samples of a's processes (its replicates,
+ * or systems named a.<k>) against b's, grouped bootstrap 95 % CI of the ratio of medians
+ * (gvb_bootstrap_ratio_ci_grouped); the share of metrics whose CI includes 1 must be >= 95 %.
+ * A metric with fewer than 2 processes on a side is not compared. */
 #define GVB_AA_MIN_SAME_PCT 95.0
 void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c);
 /* A/A over process replicates (groups a and b): the 95 % CI of the ratio of per-process
