@@ -35,7 +35,7 @@ static int fail(char *err, size_t len, const char *fmt, ...)
     return -1;
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
+int gvb_parse_long(const char *s, long lo, long hi, long *out)
 {
     char *end;
     errno = 0;
@@ -227,25 +227,25 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
                 return -1;
             break;
         case OPT_ITER:
-            if (parse_long(optarg, 1, 10000000, &v))
+            if (gvb_parse_long(optarg, 1, 10000000, &v))
                 return fail(err, errlen, "--iterations must be a whole number >= 1, got '%s'",
                             optarg);
             o->iterations = (int)v;
             o->iterations_set = 1;
             break;
         case OPT_WARMUP:
-            if (parse_long(optarg, 0, 10000000, &v))
+            if (gvb_parse_long(optarg, 0, 10000000, &v))
                 return fail(err, errlen, "--warmup must be a whole number >= 0, got '%s'", optarg);
             o->warmup = (int)v;
             o->warmup_set = 1;
             break;
         case OPT_PROCS:
-            if (parse_long(optarg, 1, 64, &v))
+            if (gvb_parse_long(optarg, 1, 64, &v))
                 return fail(err, errlen, "--processes must be 1..64, got '%s'", optarg);
             o->processes = (int)v;
             break;
         case OPT_REPLICATES:
-            if (parse_long(optarg, 1, GVB_MAX_REPLICATES, &v))
+            if (gvb_parse_long(optarg, 1, GVB_MAX_REPLICATES, &v))
                 return fail(err, errlen, "--replicates must be 1..%d, got '%s'",
                             GVB_MAX_REPLICATES, optarg);
             o->replicates = (int)v;
@@ -258,7 +258,7 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
                             optarg);
             break;
         case OPT_COMPUTE:
-            if (parse_long(optarg, 1, 100, &v))
+            if (gvb_parse_long(optarg, 1, 100, &v))
                 return fail(err, errlen, "--compute-limit must be a percentage 1..100, got '%s'",
                             optarg);
             o->compute_limit = (int)v;

@@ -74,6 +74,9 @@ int gvb_replicate_iterations(const gvb_options *o);
 int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen);
 
 
+/* A whole decimal number in [lo, hi], nothing else on the string. Returns 0 or -1. */
+int gvb_parse_long(const char *s, long lo, long hi, long *out);
+
 /* Metrics selected by --metrics (globs) and --category (union); neither: every metric not
  * hidden, in catalog order. Returns the count, or -1 with err naming an unknown entry. */
 int gvb_select_metrics(const gvb_options *o, const gvb_metric_def **out, size_t max, char *err,

@@ -460,7 +460,14 @@ static size_t pooled_groups(const gvb_run *run, const char *name, const char *me
     return g;
 }
 
-void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c)
+/* One way to compare a's and b's processes on one metric: the ratio b/a and its 95 % CI, or
+ * non-zero when the metric cannot be compared (fewer than 2 processes on a side). */
+typedef int (*aa_ratio_fn)(const gvb_run *run, const char *a, const char *b, const char *metric,
+                           uint64_t seed, double *ratio, double *lo, double *hi);
+
+/* The A/A tally shared by both rules: the share of distinct metrics whose CI holds 1. */
+static void aa_tally(const gvb_run *run, const char *a, const char *b, uint64_t seed,
+                     aa_ratio_fn ratio_of, const char *what, gvb_check *c)
 {
     c->expected = GVB_AA_MIN_SAME_PCT;
     int compared = 0, same = 0;
@@ -475,27 +482,16 @@ void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t see
         if (dup || n_seen >= (int)(sizeof seen / sizeof seen[0]))
             continue;
         snprintf(seen[n_seen++], sizeof seen[0], "%s", metric);
-        gvb_series pa = {0}, pb = {0};
-        size_t sa[MAX_REPLICATES], sb[MAX_REPLICATES];
-        size_t ga = pooled_groups(run, a, metric, &pa, sa, MAX_REPLICATES);
-        size_t gb = ga >= 2 ? pooled_groups(run, b, metric, &pb, sb, MAX_REPLICATES) : 0;
         double ratio, lo, hi;
-        int ok = ga >= 2 && gb >= 2 &&
-                 gvb_bootstrap_ratio_ci_grouped(pb.v, pb.n, sb, gb, pa.v, pa.n, sa, ga,
-                                                gvb_seed_mix(seed, metric),
-                                                GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &ratio,
-                                                &lo, &hi) == 0;
-        gvb_series_free(&pa);
-        gvb_series_free(&pb);
-        if (!ok)
+        if (ratio_of(run, a, b, metric, seed, &ratio, &lo, &hi) != 0)
             continue;
         compared++;
-        if (lo <= 1.0 && hi >= 1.0) {
+        if (lo <= 1.0 && hi >= 1.0)
             same++;
-        } else if (off < sizeof sig) {
-            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.4f [%.4f, %.4f]",
-                                    off ? "; " : "", metric, ratio, lo, hi);
-        }
+        if (off < sizeof sig)
+            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.3f [%.3f, %.3f]%s",
+                                    off ? "; " : "", metric, ratio, lo, hi,
+                                    lo <= 1.0 && hi >= 1.0 ? "" : " SIGNIFICANT");
     }
     if (compared == 0) {
         verdict(c, GVB_CHECK_FAIL, "no metric was measured OK on >= 2 processes of both %s and %s",
@@ -504,8 +500,31 @@ void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t see
     }
     c->measured = 100.0 * same / compared;
     verdict(c, c->measured >= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
-            "%d of %d metrics without a significant difference%s%s", same, compared,
-            off ? "; significant (ratio b/a [95% CI]): " : "", sig);
+            "%d of %d metrics without a significant difference; %s [95%% CI]: %s", same,
+            compared, what, sig);
+}
+
+static int grouped_ratio(const gvb_run *run, const char *a, const char *b, const char *metric,
+                         uint64_t seed, double *ratio, double *lo, double *hi)
+{
+    gvb_series pa = {0}, pb = {0};
+    size_t sa[MAX_REPLICATES], sb[MAX_REPLICATES];
+    size_t ga = pooled_groups(run, a, metric, &pa, sa, MAX_REPLICATES);
+    size_t gb = ga >= 2 ? pooled_groups(run, b, metric, &pb, sb, MAX_REPLICATES) : 0;
+    int rc = ga >= 2 && gb >= 2
+                 ? gvb_bootstrap_ratio_ci_grouped(pb.v, pb.n, sb, gb, pa.v, pa.n, sa, ga,
+                                                  gvb_seed_mix(seed, metric),
+                                                  GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, ratio,
+                                                  lo, hi)
+                 : -1;
+    gvb_series_free(&pa);
+    gvb_series_free(&pb);
+    return rc;
+}
+
+void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c)
+{
+    aa_tally(run, a, b, seed, grouped_ratio, "ratio b/a of medians, grouped bootstrap", c);
 }
 
 /* Two-sided 95 % quantile of Student's t, interpolated in 1/df between tabulated values. */
@@ -558,46 +577,22 @@ int gvb_replicate_ratio_ci(const double *a, size_t na, const double *b, size_t n
     return 0;
 }
 
+static int replicate_ratio(const gvb_run *run, const char *a, const char *b, const char *metric,
+                           uint64_t seed, double *ratio, double *lo, double *hi)
+{
+    (void)seed;
+    gvb_check scratch;
+    double va[MAX_REPLICATES], vb[MAX_REPLICATES];
+    int na = group_medians(run, a, metric, NULL, va, MAX_REPLICATES, &scratch);
+    int nb = na > 0 ? group_medians(run, b, metric, NULL, vb, MAX_REPLICATES, &scratch) : -1;
+    if (na < 2 || nb < 2)
+        return -1;
+    return gvb_replicate_ratio_ci(va, (size_t)na, vb, (size_t)nb, ratio, lo, hi);
+}
+
 void gvb_check_aa_replicated(const gvb_run *run, const char *a, const char *b, gvb_check *c)
 {
-    c->expected = GVB_AA_MIN_SAME_PCT;
-    int compared = 0, same = 0;
-    size_t off = 0;
-    char sig[sizeof c->detail] = "", seen[GVB_METRIC_COUNT + 64][16];
-    int n_seen = 0;
-    for (size_t i = 0; run && i < run->n_results; i++) {
-        const char *metric = run->results[i].metric;
-        int dup = 0;
-        for (int k = 0; k < n_seen && !dup; k++)
-            dup = strcmp(seen[k], metric) == 0;
-        if (dup || n_seen >= (int)(sizeof seen / sizeof seen[0]))
-            continue;
-        snprintf(seen[n_seen++], sizeof seen[0], "%s", metric);
-        gvb_check scratch;
-        double va[MAX_REPLICATES], vb[MAX_REPLICATES], ratio, lo, hi;
-        int na = group_medians(run, a, metric, NULL, va, MAX_REPLICATES, &scratch);
-        int nb = na > 0 ? group_medians(run, b, metric, NULL, vb, MAX_REPLICATES, &scratch) : -1;
-        if (na < 2 || nb < 2 ||
-            gvb_replicate_ratio_ci(va, (size_t)na, vb, (size_t)nb, &ratio, &lo, &hi) != 0)
-            continue;
-        compared++;
-        if (lo <= 1.0 && hi >= 1.0)
-            same++;
-        if (off < sizeof sig)
-            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.3f [%.3f, %.3f]%s",
-                                    off ? "; " : "", metric, ratio, lo, hi,
-                                    lo <= 1.0 && hi >= 1.0 ? "" : " SIGNIFICANT");
-    }
-    if (compared == 0) {
-        verdict(c, GVB_CHECK_FAIL, "no metric was measured OK on >= 2 processes of %s and %s", a,
-                b);
-        return;
-    }
-    c->measured = 100.0 * same / compared;
-    verdict(c, c->measured >= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
-            "%d of %d metrics without a significant difference; ratio b/a of per-process "
-            "medians [95%% CI]: %s",
-            same, compared, sig);
+    aa_tally(run, a, b, 0, replicate_ratio, "ratio b/a of per-process medians, t interval", c);
 }
 
 void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c)

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/options.h"
 #include "core/protocol.h"
 
 static int send_msg(gvb_worker *w, const gvb_msg *m)
@@ -149,16 +150,6 @@ int gvb_measure(gvb_worker *w, const char *series, double scale, gvb_body_fn bod
     return 0;
 }
 
-static int parse_int_arg(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || *end || end == s || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
 
 int gvb_worker_main(int argc, char **argv)
 {
@@ -179,15 +170,15 @@ int gvb_worker_main(int argc, char **argv)
         switch (c) {
         case 'm': w.metric = gvb_metric_find(optarg); bad = !w.metric; break;
         case 's': snprintf(w.system, sizeof w.system, "%s", optarg); break;
-        case 't': bad = parse_int_arg(optarg, 0, 4096, &v); w.tenant = (int)v; break;
-        case 'n': bad = parse_int_arg(optarg, 1, 4096, &v); w.tenants = (int)v; break;
-        case 'i': bad = parse_int_arg(optarg, 1, 100000000, &v); w.iterations = (int)v; break;
-        case 'w': bad = parse_int_arg(optarg, 0, 100000000, &v); w.warmup = (int)v; break;
+        case 't': bad = gvb_parse_long(optarg, 0, 4096, &v); w.tenant = (int)v; break;
+        case 'n': bad = gvb_parse_long(optarg, 1, 4096, &v); w.tenants = (int)v; break;
+        case 'i': bad = gvb_parse_long(optarg, 1, 100000000, &v); w.iterations = (int)v; break;
+        case 'w': bad = gvb_parse_long(optarg, 0, 100000000, &v); w.warmup = (int)v; break;
         case 'T': w.min_time_s = strtod(optarg, NULL); break;
         case 'S': w.seed = strtoull(optarg, NULL, 10); break;
         case 'q': w.quick = atoi(optarg); break;
         case 'M': w.memory_limit = strtoull(optarg, NULL, 10); break;
-        case 'C': bad = parse_int_arg(optarg, 0, 100, &v); w.compute_limit = (int)v; break;
+        case 'C': bad = gvb_parse_long(optarg, 0, 100, &v); w.compute_limit = (int)v; break;
         default: bad = 1;
         }
         if (bad) {
