@@ -290,6 +290,8 @@ static int is_001(gvb_worker *w)
         gvb_alloc_release(&set);
     }
     gvb_emit_extra(w, "usable_bytes", usable);
+    gvb_emit_text(w, "deterministic", "a search to 2 MiB resolution: trials agree exactly unless "
+                  "the layer's accounting changes between them");
     gvb_emit_extra(w, "reported_total_bytes", (double)total0);
     gvb_emit_extra(w, "reported_free_bytes", (double)free0);
     /* what the tenant is charged before its first allocation: the context, as the layer

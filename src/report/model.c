@@ -633,7 +633,10 @@ static int check_result(gvb_model *m, int s, gvb_mcell *c)
         rc |= add_warn(m, GVB_WARN_NEGATIVE_TIME, s, r, "", r->stats.median);
         c->suspect = 1;
     }
-    if (r->samples.n >= 10 && r->stats.min == r->stats.max && !m->systems[s].is_model) {
+    /* a metric whose trials agree exactly by design (a search at a fixed resolution) says so
+     * in its extra "deterministic"; then identical samples are its answer, not a copy */
+    if (r->samples.n >= 10 && r->stats.min == r->stats.max && !m->systems[s].is_model &&
+        !gvb_kv_get(&r->extras, "deterministic")) {
         rc |= add_warn(m, GVB_WARN_IDENTICAL, s, r, "", r->stats.min);
         c->suspect = 1;
     }

@@ -501,6 +501,32 @@ static void test_suspect_results_not_claimed(void **state)
     gvb_run_free(&run);
 }
 
+/* Identical samples are suspect unless the metric declares them deterministic (IS-001's
+ * search at 2 MiB resolution gives the same answer every trial). */
+static void test_identical_samples_unless_deterministic(void **state)
+{
+    (void)state;
+    for (int declared = 0; declared < 2; declared++) {
+        gvb_run run;
+        new_run(&run, "gpu");
+        add_system(&run, "native", "native", "OK");
+        gvb_result *r = add(&run, "native", "IS-001", GVB_HIGHER, 2, 99.35, 0, 20);
+        if (declared)
+            gvb_kv_set_text(&r->extras, "deterministic", "search at 2 MiB resolution");
+        const gvb_run *runs[] = {&run};
+        const char *paths[] = {"a.json"};
+        gvb_model m;
+        char err[256];
+        assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+        int identical = 0;
+        for (size_t i = 0; i < m.n_warns; i++)
+            identical += m.warns[i].kind == GVB_WARN_IDENTICAL;
+        assert_int_equal(identical, declared ? 0 : 1);
+        gvb_model_free(&m);
+        gvb_run_free(&run);
+    }
+}
+
 static char *render(int (*fn)(FILE *, const gvb_doc *), const gvb_doc *d)
 {
     char *buf = NULL;
@@ -568,6 +594,7 @@ int run_report_model_tests(void)
         cmocka_unit_test(test_files_merge_with_own_baseline),
         cmocka_unit_test(test_recommendations),
         cmocka_unit_test(test_suspect_results_not_claimed),
+        cmocka_unit_test(test_identical_samples_unless_deterministic),
         cmocka_unit_test(test_renderers_escape),
         cmocka_unit_test(test_format_names),
     };
