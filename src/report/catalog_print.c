@@ -2,6 +2,7 @@
 #include <jansson.h>
 #include <stdio.h>
 
+#include "report/json_util.h"
 #include "report/report.h"
 
 static const char *tenants_str(const gvb_metric_def *m, char *buf, size_t len)
@@ -49,8 +50,5 @@ int gvb_catalog_write_json(FILE *f, int all)
                          "requires", gvb_requires_str(m->requires, req, sizeof req),
                          "implemented", gvb_metric_implemented(m)));
     }
-    int rc = json_dumpf(a, f, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
-    fputc('\n', f);
-    json_decref(a);
-    return rc;
+    return gvb_json_dump(f, a);
 }

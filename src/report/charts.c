@@ -217,12 +217,6 @@ static int chart_category(FILE *f, const gvb_model *m, int c)
 
 /* ---- distributions ------------------------------------------------------------------------ */
 
-static int cmp_d(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 typedef struct dist {
     int s;
     double *v;
@@ -247,7 +241,7 @@ static int chart_distribution(FILE *f, const gvb_model *m, int k)
         memcpy(x->v, r->samples.v, r->samples.n * sizeof *x->v);
         x->n = r->samples.n;
         x->s = s;
-        qsort(x->v, x->n, sizeof *x->v, cmp_d);
+        gvb_sort_doubles(x->v, x->n);
         x->p5 = gvb_percentile_sorted(x->v, x->n, 5);
         x->p25 = gvb_percentile_sorted(x->v, x->n, 25);
         x->p50 = gvb_percentile_sorted(x->v, x->n, 50);

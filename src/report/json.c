@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "report/json_util.h"
 #include "report/report.h"
 
 int gvb_write_file_atomic(const char *path, int (*write_fn)(FILE *f, const void *ctx),
@@ -46,14 +47,24 @@ int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *r
     return gvb_write_file_atomic(path, write_run, &w);
 }
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+json_t *gvb_json_num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+int gvb_json_dump(FILE *f, json_t *root)
+{
+    if (!root)
+        return -1;
+    int rc = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER);
+    fputc('\n', f);
+    json_decref(root);
+    return rc || ferror(f) ? -1 : 0;
+}
 
 /* Integral values (counts, bytes) are written as JSON integers. */
 static json_t *kv_num(double v)
 {
     if (isfinite(v) && v == floor(v) && fabs(v) < 9007199254740992.0)
         return json_integer((json_int_t)v);
-    return num(v);
+    return gvb_json_num(v);
 }
 
 static json_t *kv_to_json(const gvb_kv *kv)
@@ -70,7 +81,7 @@ static json_t *samples_to_json(const gvb_series *s)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < s->n; i++)
-        json_array_append_new(a, num(s->v[i]));
+        json_array_append_new(a, gvb_json_num(s->v[i]));
     return a;
 }
 
@@ -79,10 +90,10 @@ static json_t *stats_to_json(const gvb_stats *st)
     if (st->n == 0)
         return json_null();
     return json_pack("{s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:[o, o]}", "n",
-                     (json_int_t)st->n, "mean", num(st->mean), "median", num(st->median), "stdev",
-                     num(st->stdev), "cv", num(st->cv), "min", num(st->min), "max", num(st->max),
-                     "p50", num(st->p50), "p95", num(st->p95), "p99", num(st->p99),
-                     "ci95_median", num(st->ci_lo), num(st->ci_hi));
+                     (json_int_t)st->n, "mean", gvb_json_num(st->mean), "median", gvb_json_num(st->median), "stdev",
+                     gvb_json_num(st->stdev), "cv", gvb_json_num(st->cv), "min", gvb_json_num(st->min), "max", gvb_json_num(st->max),
+                     "p50", gvb_json_num(st->p50), "p95", gvb_json_num(st->p95), "p99", gvb_json_num(st->p99),
+                     "ci95_median", gvb_json_num(st->ci_lo), gvb_json_num(st->ci_hi));
 }
 
 static json_t *result_to_json(const gvb_result *r)
@@ -103,10 +114,10 @@ static json_t *result_to_json(const gvb_result *r)
                      "system", r->system, "metric", r->metric, "name", r->name, "category",
                      r->category, "unit", r->unit, "direction", gvb_direction_name(r->direction),
                      "tenants", r->tenants, "status", gvb_status_name(r->status), "reason",
-                     r->reason, "value", r->has_value ? num(r->value) : json_null(), "stats",
+                     r->reason, "value", r->has_value ? gvb_json_num(r->value) : json_null(), "stats",
                      stats_to_json(&r->stats), "samples", samples_to_json(&r->samples),
                      "replicates", reps, "extras",
-                     kv_to_json(&r->extras), "series", series, "wall_s", num(r->wall_s));
+                     kv_to_json(&r->extras), "series", series, "wall_s", gvb_json_num(r->wall_s));
 }
 
 int gvb_json_write(FILE *f, const gvb_run *run)
@@ -128,15 +139,10 @@ int gvb_json_write(FILE *f, const gvb_run *run)
         "{s:i, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "schema_version",
         run->schema_version, "tool", "gpu-virt-bench", "tool_version", run->tool_version,
         "started_at", run->started_at, "finished_at", run->finished_at, "duration_s",
-        num(run->duration_s), "argv", argv, "host", kv_to_json(&run->host), "gpu",
+        gvb_json_num(run->duration_s), "argv", argv, "host", kv_to_json(&run->host), "gpu",
         kv_to_json(&run->gpu), "config", kv_to_json(&run->config), "systems", systems, "results",
         results);
-    if (!root)
-        return -1;
-    int rc = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER);
-    fputc('\n', f);
-    json_decref(root);
-    return rc;
+    return gvb_json_dump(f, root);
 }
 
 /* ---- reader ----------------------------------------------------------------------------- */

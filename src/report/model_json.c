@@ -1,12 +1,13 @@
 /* The comparison model as JSON (`report --format json`), for tools and dashboards: the same
  * decisions the Markdown and HTML reports word, as data. Described in docs/report.md. */
 #include <jansson.h>
+
+#include "report/json_util.h"
 #include <math.h>
 #include <stdio.h>
 
 #include "report/model.h"
 
-static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 static json_t *sys_ref(const gvb_model *m, int s)
 {
@@ -19,7 +20,7 @@ static json_t *kv_json(const gvb_kv *kv)
     for (size_t i = 0; kv && i < kv->n; i++)
         json_object_set_new(o, kv->items[i].key,
                             kv->items[i].is_text ? json_string(kv->items[i].text)
-                                                 : num(kv->items[i].num));
+                                                 : gvb_json_num(kv->items[i].num));
     return o;
 }
 
@@ -29,8 +30,8 @@ static json_t *effect_json(const gvb_effect *e)
     if (e->verdict == GVB_EFF_UNTESTED)
         return json_pack("{s:s, s:s}", "verdict", v[0], "why", e->why ? e->why : "");
     return json_pack("{s:s, s:s, s:o, s:[o, o]}", "verdict", v[e->verdict], "method",
-                     e->is_ratio ? "ratio" : "difference", "estimate", num(e->est), "ci95",
-                     num(e->lo), num(e->hi));
+                     e->is_ratio ? "ratio" : "difference", "estimate", gvb_json_num(e->est), "ci95",
+                     gvb_json_num(e->lo), gvb_json_num(e->hi));
 }
 
 static json_t *pick_json(const gvb_model *m, const gvb_mpick *p)
@@ -92,9 +93,9 @@ static json_t *metrics_json(const gvb_model *m)
                 cells, json_pack("{s:s, s:s, s:s, s:o, s:I, s:[o, o], s:o}", "system",
                                  m->systems[s].label, "status", gvb_status_name(r->status),
                                  "reason", r->reason, "value",
-                                 r->has_value ? num(r->value) : json_null(), "n",
-                                 (json_int_t)r->samples.n, "ci95_median", num(r->stats.ci_lo),
-                                 num(r->stats.ci_hi), "vs_baseline",
+                                 r->has_value ? gvb_json_num(r->value) : json_null(), "n",
+                                 (json_int_t)r->samples.n, "ci95_median", gvb_json_num(r->stats.ci_lo),
+                                 gvb_json_num(r->stats.ci_hi), "vs_baseline",
                                  effect_json(&mm->cells[s].vs_base)));
         }
         json_array_append_new(
@@ -153,7 +154,7 @@ static json_t *warns_json(const gvb_model *m)
         json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:s, s:o}", "kind", k[w->kind],
                                            "system", sys_ref(m, w->sys), "metric",
                                            w->r ? json_string(w->r->metric) : json_null(), "key",
-                                           w->key, "value", num(w->value)));
+                                           w->key, "value", gvb_json_num(w->value)));
     }
     return a;
 }
@@ -168,8 +169,8 @@ static json_t *compare_json(const gvb_model *m)
         json_array_append_new(
             a, json_pack("{s:s, s:o, s:s, s:o, s:[o, o], s:s}", "metric",
                          m->metrics[c->metric].id, "system", sys_ref(m, c->sys),
-                         "baseline_system", c->base->system, "ratio", num(c->e.ratio), "ci95",
-                         num(c->e.lo), num(c->e.hi), "label", gvb_cmp_label_name(c->e.label)));
+                         "baseline_system", c->base->system, "ratio", gvb_json_num(c->e.ratio), "ci95",
+                         gvb_json_num(c->e.lo), gvb_json_num(c->e.hi), "label", gvb_cmp_label_name(c->e.label)));
     }
     return json_pack("{s:s, s:o}", "file", m->baseline_path, "metrics", a);
 }
@@ -193,10 +194,5 @@ int gvb_report_write_json(FILE *f, const gvb_model *m)
         m->metrics_ok, "catalog_metrics", m->catalog_visible, "systems", systems_json(m),
         "metrics", metrics_json(m), "categories", categories_json(m), "recommendations",
         recs_json(m), "warnings", warns_json(m), "compare", compare_json(m));
-    if (!root)
-        return -1;
-    int rc = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER);
-    fputc('\n', f);
-    json_decref(root);
-    return rc || ferror(f) ? -1 : 0;
+    return gvb_json_dump(f, root);
 }

@@ -1,6 +1,8 @@
 /* `validate` output: the pass/fail table with measured vs expected, and the JSON of the
  * checks (validate.json). Formatting only; the checks are computed in core/validate.c. */
 #include <jansson.h>
+
+#include "report/json_util.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,7 +44,6 @@ int gvb_validate_write_text(FILE *f, const gvb_validate_report *r)
     return ferror(f) ? -1 : 0;
 }
 
-static json_t *jnum(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 
 int gvb_validate_write_json(FILE *f, const gvb_validate_report *r)
 {
@@ -52,8 +53,8 @@ int gvb_validate_write_json(FILE *f, const gvb_validate_report *r)
         json_array_append_new(
             checks, json_pack("{s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:s, s:s}", "id", c->id,
                               "what", c->what, "unit", c->unit, "op", c->op, "expected",
-                              jnum(c->expected), "measured", jnum(c->measured), "tolerance",
-                              jnum(c->tolerance), "status", gvb_check_status_name(c->status),
+                              gvb_json_num(c->expected), "measured", gvb_json_num(c->measured), "tolerance",
+                              gvb_json_num(c->tolerance), "status", gvb_check_status_name(c->status),
                               "detail", c->detail));
     }
     for (int i = 0; i < r->n_cases; i++) {
@@ -69,19 +70,14 @@ int gvb_validate_write_json(FILE *f, const gvb_validate_report *r)
     }
     for (size_t i = 0; r->gpu && i < r->gpu->n; i++) {
         const gvb_kv_item *it = &r->gpu->items[i];
-        json_object_set_new(gpu, it->key, it->is_text ? json_string(it->text) : jnum(it->num));
+        json_object_set_new(gpu, it->key, it->is_text ? json_string(it->text) : gvb_json_num(it->num));
     }
     int failed = 0;
     for (int i = 0; i < r->n_checks; i++)
         failed += r->checks[i].status == GVB_CHECK_FAIL;
     json_t *root = json_pack("{s:s, s:s, s:s, s:o, s:o, s:b, s:o, s:o}", "tool", "gpu-virt-bench",
                              "command", "validate", "started_at", r->started_at ? r->started_at : "",
-                             "wall_s", jnum(r->wall_s), "gpu", gpu, "passed", failed == 0,
+                             "wall_s", gvb_json_num(r->wall_s), "gpu", gpu, "passed", failed == 0,
                              "checks", checks, "runs", runs);
-    if (!root)
-        return -1;
-    int rc = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10) | JSON_PRESERVE_ORDER);
-    fputc('\n', f);
-    json_decref(root);
-    return rc;
+    return gvb_json_dump(f, root);
 }

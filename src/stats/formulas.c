@@ -122,12 +122,6 @@ double gvb_overshoot_pp(const double *share, size_t n, double target)
     return m;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double gvb_oscillation_pp(const double *share, size_t n)
 {
     if (n == 0)
@@ -136,7 +130,7 @@ double gvb_oscillation_pp(const double *share, size_t n)
     if (!s)
         return NAN;
     memcpy(s, share, n * sizeof *s);
-    qsort(s, n, sizeof *s, cmp_double);
+    gvb_sort_doubles(s, n);
     double r = (gvb_percentile_sorted(s, n, 95) - gvb_percentile_sorted(s, n, 5)) / 2.0;
     free(s);
     return r;

@@ -63,6 +63,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+void gvb_sort_doubles(double *v, size_t n) { qsort(v, n, sizeof *v, cmp_double); }
+
 double gvb_percentile_sorted(const double *sorted, size_t n, double p)
 {
     if (n == 0)
@@ -217,7 +219,7 @@ static double *bootstrap_medians(const double *x, const groups *gr, gvb_rng *rng
 
 static void percentile_interval(double *v, size_t n, double level, double *lo, double *hi)
 {
-    qsort(v, n, sizeof *v, cmp_double);
+    gvb_sort_doubles(v, n);
     double tail = (1.0 - level) / 2.0 * 100.0;
     *lo = gvb_percentile_sorted(v, n, tail);
     *hi = gvb_percentile_sorted(v, n, 100.0 - tail);
@@ -378,7 +380,7 @@ int gvb_stats_compute_grouped(const double *x, size_t n, const size_t *sizes, si
         s[i] = x[i];
         sum += x[i];
     }
-    qsort(s, n, sizeof *s, cmp_double);
+    gvb_sort_doubles(s, n);
     out->n = n;
     out->mean = sum / (double)n;
     double ss = 0;

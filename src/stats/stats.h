@@ -31,6 +31,8 @@ uint64_t gvb_seed_mix(uint64_t seed, const char *s);
 /* Percentile p in [0,100] of sorted data, linear interpolation between closest ranks
  * (numpy's default, Hyndman-Fan type 7). */
 double gvb_percentile_sorted(const double *sorted, size_t n, double p);
+/* Sorts v ascending in place. */
+void gvb_sort_doubles(double *v, size_t n);
 /* Median of x (not modified). Returns NAN for n == 0. */
 double gvb_median(const double *x, size_t n);
 
