@@ -69,6 +69,14 @@ typedef struct gvb_metric_impl {
      * value is defined against another system of the same invocation (OH-010: degradation
      * vs native). It may rewrite r's samples, value and status; stats are recomputed. */
     void (*cross_system)(struct gvb_result *r, const struct gvb_run *run);
+    /* Cheap per-call latencies: the metric takes iterations_scale x --iterations samples
+     * (0 or 1: as given). A sample of OH-001/002/003/005 costs well under a millisecond, and
+     * 100 of them leave the median's 95 % CI wider than 2 % (docs/validation.md). A fixed
+     * multiple, not a time budget, so every system is measured after the same history. */
+    int iterations_scale;
+    /* 1: measured as one process group whatever --replicates says, for a metric whose result
+     * is a fixed set of scenarios (ERR-003); the report then claims no difference for it. */
+    int one_replicate;
 } gvb_metric_impl;
 
 typedef struct gvb_metric_def {

@@ -344,6 +344,21 @@ int gvb_replicate_iterations(const gvb_options *o)
     return (o->iterations + r - 1) / r;
 }
 
+int gvb_metric_replicates(const gvb_options *o, const gvb_metric_def *m)
+{
+    if (m && m->impl && m->impl->one_replicate)
+        return 1;
+    return o->replicates > 0 ? o->replicates : 1;
+}
+
+int gvb_metric_iterations(const gvb_options *o, const gvb_metric_def *m)
+{
+    long long scale = m && m->impl && m->impl->iterations_scale > 1 ? m->impl->iterations_scale : 1;
+    long long total = (long long)o->iterations * scale, r = gvb_metric_replicates(o, m);
+    long long per = (total + r - 1) / r;
+    return per > 100000000 ? 100000000 : (int)per; /* the worker's bound */
+}
+
 int gvb_select_metrics(const gvb_options *o, const gvb_metric_def **out, size_t max, char *err,
                        size_t errlen)
 {

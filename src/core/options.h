@@ -68,6 +68,12 @@ typedef struct gvb_options {
 void gvb_options_defaults(gvb_options *o);
 /* Timed iterations of one replicate's worker: ceil(iterations / replicates). */
 int gvb_replicate_iterations(const gvb_options *o);
+/* The process groups one metric is measured in: --replicates, or 1 for a one_replicate
+ * metric. */
+int gvb_metric_replicates(const gvb_options *o, const gvb_metric_def *m);
+/* Timed iterations of one replicate of m: ceil(--iterations x its iterations_scale /
+ * gvb_metric_replicates). */
+int gvb_metric_iterations(const gvb_options *o, const gvb_metric_def *m);
 
 /* Parses run options (argv[0] is the subcommand or program name). Returns 0, or -1 with a
  * one-line message in err. */

@@ -538,7 +538,8 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
     rc |= push_arg(argv, &n, "--system=%s", c->sys->name);
     rc |= push_arg(argv, &n, "--tenant=%d", i);
     rc |= push_arg(argv, &n, "--tenants=%d", c->tenants);
-    rc |= push_arg(argv, &n, "--iterations=%d", gvb_replicate_iterations(o));
+    rc |= push_arg(argv, &n, "--iterations=%d", gvb_metric_iterations(o, c->m));
+    rc |= push_arg(argv, &n, "--replicates=%d", gvb_metric_replicates(o, c->m));
     rc |= push_arg(argv, &n, "--warmup=%d", o->warmup);
     rc |= push_arg(argv, &n, "--min-time=%.9g", o->min_time_s);
     rc |= push_arg(argv, &n, "--seed=%llu", (unsigned long long)(c->seed + (uint64_t)i));
@@ -779,7 +780,7 @@ static void replicate_value(gvb_result *r, const gvb_series *values)
 static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
                     const gvb_run *run, gvb_result *r)
 {
-    int total = rn->opts->replicates > 0 ? rn->opts->replicates : 1;
+    int total = gvb_metric_replicates(rn->opts, m);
     gvb_series values = {0};
     int metric_set_value = 0;
     for (int k = 0; k < total && r->status == GVB_OK; k++) {

@@ -153,14 +153,16 @@ int gvb_measure(gvb_worker *w, const char *series, double scale, gvb_body_fn bod
 
 int gvb_worker_main(int argc, char **argv)
 {
-    gvb_worker w = {.out_fd = GVB_FD_OUT, .go_fd = GVB_FD_GO, .tenants = 1, .iterations = 1};
+    gvb_worker w = {.out_fd = GVB_FD_OUT, .go_fd = GVB_FD_GO, .tenants = 1, .iterations = 1,
+                    .replicates = 1};
     static const struct option opts[] = {
         {"metric", required_argument, 0, 'm'},     {"system", required_argument, 0, 's'},
         {"tenant", required_argument, 0, 't'},     {"tenants", required_argument, 0, 'n'},
         {"iterations", required_argument, 0, 'i'}, {"warmup", required_argument, 0, 'w'},
         {"min-time", required_argument, 0, 'T'},   {"seed", required_argument, 0, 'S'},
         {"quick", required_argument, 0, 'q'},      {"memory-limit", required_argument, 0, 'M'},
-        {"compute-limit", required_argument, 0, 'C'}, {0, 0, 0, 0},
+        {"compute-limit", required_argument, 0, 'C'}, {"replicates", required_argument, 0, 'R'},
+        {0, 0, 0, 0},
     };
     optind = 1;
     int c;
@@ -179,6 +181,7 @@ int gvb_worker_main(int argc, char **argv)
         case 'q': w.quick = atoi(optarg); break;
         case 'M': w.memory_limit = strtoull(optarg, NULL, 10); break;
         case 'C': bad = gvb_parse_long(optarg, 0, 100, &v); w.compute_limit = (int)v; break;
+        case 'R': bad = gvb_parse_long(optarg, 1, 64, &v); w.replicates = (int)v; break;
         default: bad = 1;
         }
         if (bad) {

@@ -17,6 +17,7 @@ typedef struct gvb_worker {
     char system[48];
     int tenant, tenants;
     int iterations, warmup;
+    int replicates; /* process groups this metric is measured in (this is one of them) */
     double min_time_s;
     uint64_t seed;
     int quick;

@@ -34,7 +34,14 @@ static void name_error(char *dst, cudaError_t e)
     snprintf(dst, NAME_LEN, "%s", cudaGetErrorName(e));
 }
 
-static int err_samples(const gvb_worker *w) { return w->quick ? 5 : 10; }
+/* Fault processes per replicate: 10 (--quick 5) in all, split over the replicates (each
+ * sample is a fresh process already), at least 3 per replicate. */
+static int err_samples(const gvb_worker *w)
+{
+    int total = w->quick ? 5 : 10, r = w->replicates > 0 ? w->replicates : 1;
+    int per = (total + r - 1) / r;
+    return per < 3 ? 3 : per;
+}
 
 /* ---- the fault child (ERR-001, ERR-002) ------------------------------------------------- */
 
@@ -821,4 +828,5 @@ static int err_003(gvb_worker *w)
     gvb_emit_extra(w, "scenarios_clean", clean);
     return 0;
 }
-const gvb_metric_impl gvb_impl_err_003 = {.run = err_003, .deadline_s = 240};
+/* a fixed set of scenarios, each judged clean or not: process replicates add nothing */
+const gvb_metric_impl gvb_impl_err_003 = {.run = err_003, .deadline_s = 240, .one_replicate = 1};

@@ -14,6 +14,7 @@
 #define SEARCH_STEP (2ull << 20) /* resolution of the largest-block search */
 #define FRAG_TRIALS_MAX 3
 #define FRAG_TRIAL_BUDGET_S 4.0 /* no trial starts that would end past this (the first always runs) */
+/* Both are for the whole metric: each of --replicates process groups gets its share. */
 
 typedef struct probe_ctx {
     int probes;
@@ -157,8 +158,10 @@ static int frag_next_trial(const gvb_worker *w, int t, double t0)
 {
     if (t == 0)
         return 1;
+    int r = w->replicates > 0 ? w->replicates : 1;
+    int max = w->quick ? 1 : (FRAG_TRIALS_MAX + r - 1) / r;
     double spent = gvb_now() - t0;
-    return t < (w->quick ? 1 : FRAG_TRIALS_MAX) && spent + spent / t <= FRAG_TRIAL_BUDGET_S;
+    return t < max && spent + spent / t <= FRAG_TRIAL_BUDGET_S / r;
 }
 static uint64_t trial_seed(const gvb_worker *w, int t) { return w->seed + 1000003ull * (uint64_t)t; }
 

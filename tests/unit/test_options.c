@@ -102,6 +102,21 @@ static void test_replicates(void **state)
                                                      NULL}),
                      0);
     assert_int_equal(gvb_replicate_iterations(&o), 30);
+    /* per metric: a cheap per-call latency takes 10 x the iterations, split the same way;
+     * a one-replicate metric runs once with all of them */
+    assert_int_equal(parse(&o, err, (const char *[]){NULL}), 0);
+    const gvb_metric_def *oh1 = gvb_metric_find("OH-001"), *err3 = gvb_metric_find("ERR-003"),
+                         *bw1 = gvb_metric_find("BW-001");
+    assert_int_equal(oh1->impl->iterations_scale, 10);
+    assert_int_equal(gvb_metric_replicates(&o, oh1), 2);
+    assert_int_equal(gvb_metric_iterations(&o, oh1), 500);
+    assert_int_equal(gvb_metric_replicates(&o, bw1), 2);
+    assert_int_equal(gvb_metric_iterations(&o, bw1), 50);
+    assert_int_equal(gvb_metric_replicates(&o, err3), 1);
+    assert_int_equal(gvb_metric_iterations(&o, err3), 100);
+    assert_int_equal(gvb_metric_replicates(&o, NULL), 2);
+    assert_int_equal(parse(&o, err, (const char *[]){"--quick", NULL}), 0);
+    assert_int_equal(gvb_metric_iterations(&o, oh1), 300);
     assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "0", NULL}), -1);
     assert_non_null(strstr(err, "--replicates"));
     assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "65", NULL}), -1);
