@@ -9,6 +9,7 @@
  * their record (err_name). CLOCK_MONOTONIC is one clock
  * for every process of the machine, so times taken in different children compare directly.
  * Methods in docs/metrics/error.md. */
+#include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -343,12 +344,17 @@ typedef struct by_rec {
 
 typedef struct by_arg {
     int ctl_r, ctl_w; /* EOF on ctl_r tells the bystander to stop */
+    int wake_r, wake_w; /* the tenant's phase pipe: a child must not hold it */
 } by_arg;
 
 static int bystander_child(void *arg, int fd)
 {
     by_arg *a = arg;
     close(a->ctl_w);
+    if (a->wake_r >= 0)
+        close(a->wake_r);
+    if (a->wake_w >= 0)
+        close(a->wake_w);
     by_rec r = {.type = BY_READY};
     cudaStream_t s;
     cudaError_t e;
@@ -389,6 +395,7 @@ static int bystander_child(void *arg, int fd)
 typedef struct bystander {
     gvb_child c;
     int ctl_w, running, ready;
+    int wake[2]; /* -1 until the phase thread's pipe exists */
     long long kernels;
     int errors, restarts, start_failures;
     double t_down, restart_ms_max;
@@ -400,7 +407,7 @@ static int bystander_start(bystander *b)
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
         return -1;
-    by_arg a = {.ctl_r = p[0], .ctl_w = p[1]};
+    by_arg a = {.ctl_r = p[0], .ctl_w = p[1], .wake_r = b->wake[0], .wake_w = b->wake[1]};
     int rc = gvb_child_start(&b->c, bystander_child, &a);
     close(p[0]);
     if (rc != 0) {
@@ -465,17 +472,23 @@ typedef struct sync_thread {
     int wake_w;
 } sync_thread;
 
+/* Waits for the faulter's end of the faults and says so with a byte, not by closing the pipe:
+ * a bystander restarted meanwhile is forked with a copy of the write end (fork keeps
+ * O_CLOEXEC descriptors), so a close alone would never reach the tenant as EOF. (Seen under
+ * MPS, where every fault kills the bystander: the tenant waited for EOF until its deadline.) */
 static void *sync_main(void *arg)
 {
     sync_thread *s = arg;
     gvb_sync(s->w);
-    close(s->wake_w);
+    char one = 1;
+    while (write(s->wake_w, &one, 1) < 0 && errno == EINTR)
+        ;
     return NULL;
 }
 
 static int err_002_bystander(gvb_worker *w)
 {
-    bystander b = {0};
+    bystander b = {.wake = {-1, -1}};
     if (bystander_start(&b) != 0)
         return gvb_report_status(w, GVB_FAIL, "cannot fork the bystander process");
     bystander_read(&b);
@@ -488,7 +501,7 @@ static int err_002_bystander(gvb_worker *w)
     }
     if (gvb_barrier(w) != 0)
         return gvb_report_status(w, GVB_FAIL, "start barrier failed");
-    int wake[2];
+    int *wake = b.wake;
     if (pipe2(wake, O_CLOEXEC) != 0)
         return gvb_report_status(w, GVB_FAIL, "pipe failed");
     sync_thread st = {.w = w, .wake_w = wake[1]};
@@ -530,6 +543,7 @@ static int err_002_bystander(gvb_worker *w)
                       "to stop and was killed", EXIT_TIMEOUT_S);
     pthread_join(th, NULL);
     close(wake[0]);
+    close(wake[1]);
     gvb_emit_extra(w, "kernels", (double)b.kernels);
     gvb_emit_extra(w, "errors_seen", b.errors);
     gvb_emit_extra(w, "restarted", b.restarts > 0);
