@@ -49,7 +49,7 @@ CU_OBJ   := $(CU_SRC:%.cu=$(BUILD)/%.o)
 # loads). Only the interposed functions and gvb_calib_stats are exported. Its pure part
 # (spec, accounting, duty bucket) is also linked into the binary and the unit tests.
 CALIB_LIB := $(BUILD)/libgvb-calib.so
-CALIB_SRC := src/calib/calib.c src/calib/calib_account.c src/core/size.c
+CALIB_SRC := src/calib/calib.c src/calib/calib_account.c src/core/size.c src/gpu/nvml.c
 PURE_SRC  += src/calib/calib_account.c
 PURE_OBJ  := $(PURE_SRC:%.c=$(BUILD)/%.o)
 # test doubles (no GPU): a fake libcuda.so.1 and a program that reaches it the way cudart does
@@ -88,7 +88,7 @@ test: $(BIN) $(TEST_BIN) $(CALIB_LIB) $(CALIB_TEST)
 	@BUILD=$(BUILD) tests/run.sh
 
 all: $(CALIB_LIB)
-$(CALIB_LIB): $(CALIB_SRC) $(wildcard src/calib/*.h) src/core/size.h
+$(CALIB_LIB): $(CALIB_SRC) $(wildcard src/calib/*.h) src/core/size.h src/gpu/nvml.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PURE_FLAGS) -I$(CUDA_HOME)/include -fPIC -fvisibility=hidden -shared \
 	    $(CFLAGS) -o $@ $(CALIB_SRC) -ldl -lpthread -lm

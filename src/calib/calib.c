@@ -37,9 +37,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "calib/calib_account.h"
 #include "calib/calib_stats.h"
+#include "gpu/nvml.h"
 
 #define EXPORT __attribute__((visibility("default")))
 
@@ -47,7 +49,7 @@ enum { BREAK_NONE, BREAK_HALF, BREAK_BYPASS };
 
 static gvb_calib_stats_t st = {.version = GVB_CALIB_STATS_VERSION};
 static gvb_calib_spec spec;
-static gvb_calib_acct acct;
+static gvb_calib_acct account;
 static gvb_calib_duty duty;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static double launch_s, alloc_s; /* delays as applied */
@@ -189,7 +191,7 @@ __attribute__((constructor)) static void calib_init(void)
     double scale = break_mode == BREAK_HALF ? 0.5 : 1.0;
     launch_s = spec.launch_us * 1e-6 * scale;
     alloc_s = spec.alloc_us * 1e-6 * scale;
-    gvb_calib_acct_init(&acct, spec.mem);
+    gvb_calib_acct_init(&account, spec.mem);
     gvb_calib_duty_init(&duty, spec.duty, GVB_CALIB_DUTY_WINDOW_S);
     st.launch_us = launch_s * 1e6;
     st.alloc_us = alloc_s * 1e6;
@@ -399,30 +401,78 @@ static CUresult launch_end(CUresult r, CUstream stream, int ptsz, double t0)
     return r;
 }
 
-/* The context charge is what the driver reports as used when the process first asks about
- * or allocates memory (the context exists by then). */
+/* This process's device memory as NVML reports it, summed over the devices that list it
+ * (a process with one context appears on one). Returns 0, or -1 if NVML is missing or does
+ * not list the process (e.g. a PID namespace NVML does not translate). */
+static int nvml_own_bytes(uint64_t *bytes)
+{
+    char why[128];
+    if (gvb_nvml_open(why, sizeof why) != 0)
+        return -1;
+    unsigned devices = 0;
+    int found = 0;
+    uint64_t sum = 0;
+    unsigned pid = (unsigned)getpid();
+    if (gvb_nvml_device_count(&devices) == 0) {
+        for (unsigned d = 0; d < devices; d++) {
+            gvb_nvml_dev dev;
+            gvb_nvml_process procs[256];
+            unsigned n = sizeof procs / sizeof procs[0];
+            if (gvb_nvml_device(d, &dev) != 0 || gvb_nvml_processes(dev, procs, &n) != 0)
+                continue;
+            for (unsigned i = 0; i < n; i++) {
+                if (procs[i].pid == pid && procs[i].used_gpu_memory != ~0ull) {
+                    sum += procs[i].used_gpu_memory;
+                    found = 1;
+                }
+            }
+        }
+    }
+    gvb_nvml_close();
+    *bytes = sum;
+    return found ? 0 : -1;
+}
+
+/* The context charge, taken when the process first asks about or allocates memory (its
+ * context exists by then). With a cap it is this process's own use as NVML reports it: the
+ * driver's total - free would also count every other process on the GPU (other tenants, the
+ * runner's own probes), which is not this tenant's context. Without NVML, or without a cap
+ * (where it is only reported), total - free. */
 static void ensure_charge_locked(void)
 {
-    if (acct.charge_known)
+    if (account.charge_known)
         return;
+    uint64_t own = 0;
+    if (spec.mem && nvml_own_bytes(&own) == 0) {
+        gvb_calib_acct_set_charge(&account, own, 0);
+        st.charge_method = GVB_CALIB_CHARGE_NVML_PROCESS;
+        st.context_charge_bytes = account.charge;
+        return;
+    }
     meminfo_fn real = (meminfo_fn)hooks[H_MEMINFO].real;
     size_t f = 0, t = 0;
     if (real && real(&f, &t) == CUDA_SUCCESS) {
-        gvb_calib_acct_set_charge(&acct, t, f);
-        st.context_charge_bytes = acct.charge;
+        gvb_calib_acct_set_charge(&account, t, f);
+        st.charge_method = GVB_CALIB_CHARGE_DRIVER_TOTAL_FREE;
+        st.context_charge_bytes = account.charge;
     }
 }
 
+/* The allocation delay is spent after the driver's call (alloc_end), not before it: the
+ * driver's own allocation cost depends on how long ago the previous call was (H200, a 200 us
+ * pause before each cudaMalloc of 64 MiB raised the driver's median from ~50 to ~70-95 us),
+ * so a delay in front of the driver would add more than itself and could not be recovered
+ * exactly. A refused allocation spends it too. */
 static CUresult alloc_begin(uint64_t bytes)
 {
     COUNT(allocs);
-    spin(alloc_s);
     pthread_mutex_lock(&lock);
     ensure_charge_locked();
-    int rc = gvb_calib_acct_reserve(&acct, bytes);
+    int rc = gvb_calib_acct_reserve(&account, bytes);
     pthread_mutex_unlock(&lock);
     if (rc != 0) {
         COUNT(oom_refusals);
+        spin(alloc_s);
         return CUDA_ERROR_OUT_OF_MEMORY;
     }
     return CUDA_SUCCESS;
@@ -432,11 +482,12 @@ static void alloc_end(CUresult r, const CUdeviceptr *dptr, uint64_t bytes)
 {
     pthread_mutex_lock(&lock);
     if (r == CUDA_SUCCESS && dptr)
-        gvb_calib_acct_track(&acct, (uint64_t)*dptr, bytes);
+        gvb_calib_acct_track(&account, (uint64_t)*dptr, bytes);
     else
-        gvb_calib_acct_unreserve(&acct, bytes);
-    st.live_bytes = acct.live;
+        gvb_calib_acct_unreserve(&account, bytes);
+    st.live_bytes = account.live;
     pthread_mutex_unlock(&lock);
+    spin(alloc_s);
 }
 
 static void freed(CUresult r, CUdeviceptr p)
@@ -445,8 +496,8 @@ static void freed(CUresult r, CUdeviceptr p)
     if (r != CUDA_SUCCESS)
         return;
     pthread_mutex_lock(&lock);
-    gvb_calib_acct_release(&acct, (uint64_t)p);
-    st.live_bytes = acct.live;
+    gvb_calib_acct_release(&account, (uint64_t)p);
+    st.live_bytes = account.live;
     pthread_mutex_unlock(&lock);
 }
 
@@ -528,7 +579,7 @@ EXPORT CUresult cuMemAllocPitch_v2(CUdeviceptr *dptr, size_t *pitch, size_t widt
     uint64_t got = r == CUDA_SUCCESS && pitch ? (uint64_t)*pitch * height : want;
     if (r == CUDA_SUCCESS && got > want) {
         pthread_mutex_lock(&lock);
-        int over = gvb_calib_acct_reserve(&acct, got - want);
+        int over = gvb_calib_acct_reserve(&account, got - want);
         pthread_mutex_unlock(&lock);
         if (over) {
             free_fn rf = (free_fn)real_of(H_FREE);
@@ -628,13 +679,10 @@ EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
     if (r != CUDA_SUCCESS || !free_bytes || !total)
         return r;
     pthread_mutex_lock(&lock);
-    if (!acct.charge_known) {
-        gvb_calib_acct_set_charge(&acct, *total, *free_bytes);
-        st.context_charge_bytes = acct.charge;
-    }
-    if (acct.cap) {
+    ensure_charge_locked(); /* the first memory call may be this one */
+    if (account.cap) {
         uint64_t f, t;
-        gvb_calib_acct_meminfo(&acct, &f, &t);
+        gvb_calib_acct_meminfo(&account, &f, &t);
         *free_bytes = (size_t)f;
         *total = (size_t)t;
     }

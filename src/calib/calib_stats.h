@@ -8,7 +8,12 @@
 #include <stdint.h>
 
 #define GVB_CALIB_STATS_SYMBOL "gvb_calib_stats"
-#define GVB_CALIB_STATS_VERSION 1
+#define GVB_CALIB_STATS_VERSION 2
+
+/* How the context charge was taken: NVML's used memory of this process (with mem=, when NVML
+ * lists the process), or the driver's total - free (which also holds other processes' memory
+ * on a shared GPU). */
+enum { GVB_CALIB_CHARGE_NONE, GVB_CALIB_CHARGE_NVML_PROCESS, GVB_CALIB_CHARGE_DRIVER_TOTAL_FREE };
 
 typedef struct gvb_calib_stats {
     uint32_t version;       /* GVB_CALIB_STATS_VERSION */
@@ -28,6 +33,7 @@ typedef struct gvb_calib_stats {
     double duty_busy_s;     /* total kernel busy time measured */
     uint64_t cap_bytes;     /* the configured cap, 0 = none */
     uint64_t context_charge_bytes; /* 0 until measured at the first memory call */
+    uint32_t charge_method; /* GVB_CALIB_CHARGE_*: where context_charge_bytes came from */
     uint64_t live_bytes;    /* live allocations now */
     double launch_us, alloc_us; /* the configured delays, as applied (GVB_CALIB_BREAK) */
     uint32_t duty_pct;

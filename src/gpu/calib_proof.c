@@ -25,6 +25,12 @@ static void emit_stats(gvb_worker *w, const gvb_calib_stats_t *s)
     gvb_emit_extra(w, "intercepted_frees", (double)s->frees);
     gvb_emit_extra(w, "intercepted_meminfo", (double)s->meminfo);
     gvb_emit_extra(w, "context_charge_bytes", (double)s->context_charge_bytes);
+    gvb_emit_text(w, "context_charge_method", "%s",
+                  s->charge_method == GVB_CALIB_CHARGE_NVML_PROCESS
+                      ? "NVML: this process's used memory"
+                  : s->charge_method == GVB_CALIB_CHARGE_DRIVER_TOTAL_FREE
+                      ? "driver: total - free (counts other processes' memory too)"
+                      : "not measured");
     gvb_emit_extra(w, "cap_bytes", (double)s->cap_bytes);
     gvb_emit_extra(w, "launch_us_applied", s->launch_us);
     gvb_emit_extra(w, "alloc_us_applied", s->alloc_us);
