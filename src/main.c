@@ -101,11 +101,13 @@ static void usage(FILE *f)
           "\n"
           "systems: native, hami, mps, mig, mig-ideal (a model, not a measurement), external\n"
           "(a layer the environment applies), and --preload names. See docs/systems.md.\n"
-          "  --verbose, -v         forward worker stderr\n",
+          "  --verbose, -v         forward worker stderr; one progress line per metric with its start time\n",
           f);
 }
 
 /* ---- run ------------------------------------------------------------------------------- */
+
+enum { PROGRESS_NONE, PROGRESS_TTY, PROGRESS_LINES };
 
 typedef struct run_out {
     char dir[PATH_MAX];
@@ -137,7 +139,9 @@ static void progress(void *vctx, int i, int total, const char *system, const cha
                      double elapsed)
 {
     run_out *o = vctx;
-    if (o->progress)
+    if (o->progress == PROGRESS_LINES) /* --verbose: one line each, so a log shows the times */
+        fprintf(stderr, "[%d/%d] %s %s  start %.1f s\n", i, total, system, metric, elapsed);
+    else if (o->progress == PROGRESS_TTY)
         fprintf(stderr, "\r\033[K[%d/%d] %s %s  %.0f s", i, total, system, metric, elapsed);
 }
 
@@ -308,7 +312,8 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
         return die(EXIT_INTERNAL, "cannot find this program's path: %s", strerror(errno));
     self[n] = '\0';
 
-    run_out out = {.json_only = o.json_only, .progress = isatty(2) && !o.verbose};
+    run_out out = {.json_only = o.json_only, .progress = o.verbose ? PROGRESS_LINES
+                                                       : isatty(2) ? PROGRESS_TTY : PROGRESS_NONE};
     gvb_runner rn = {.opts = &o, .self_exe = self, .base_env = environ,
                      .hooks = {.ctx = &out, .on_result = write_files, .on_progress = progress,
                                .on_worker_log = worker_log}};
@@ -339,8 +344,11 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     int rc = gvb_runner_run(&rn, systems, o.n_systems, metrics, (size_t)n_metrics, &run);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (out.progress)
+    if (out.progress == PROGRESS_TTY)
         fputc('\n', stderr);
+    else if (out.progress == PROGRESS_LINES)
+        fprintf(stderr, "[done] %.1f s\n", (double)(t1.tv_sec - t0.tv_sec) +
+                                             (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9);
     iso_now(run.finished_at, sizeof run.finished_at);
     run.duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
     write_files(&out, &run);

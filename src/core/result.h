@@ -17,6 +17,11 @@ typedef struct gvb_series {
     char *name;
     double *v;
     size_t n, cap;
+    /* A named series' statistics as gvb_result_finish computed them (valid while stats_n
+     * == n > 0): the results file is rewritten after every metric, and recomputing every
+     * series' bootstrap each time made those writes grow to 0.7 s per metric. */
+    gvb_stats stats;
+    size_t stats_n;
 } gvb_series;
 int gvb_series_push(gvb_series *s, double x);
 void gvb_series_free(gvb_series *s);

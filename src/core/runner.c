@@ -801,11 +801,33 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
     gvb_series_free(&values);
 }
 
-/* Why a metric cannot run on this system here, or NULL. */
-static const char *precheck(gvb_system *sys, const gvb_metric_def *m, char *why, size_t len)
+/* Test modes that run a multi-GPU metric's machinery on one GPU (docs/metrics/nccl.md,
+ * docs/metrics/llm.md): with one of them set, the metric decides itself. */
+static int single_gpu_test_mode(void)
+{
+    static const char *const vars[] = {"GVB_NCCL_ALLOW_SINGLE", "GVB_LLM_TP_SAME_GPU"};
+    for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+        const char *v = getenv(vars[i]);
+        if (v && strcmp(v, "1") == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Why a metric cannot run on this system here, or NULL. A multi-GPU metric on a machine
+ * whose probe saw fewer than 2 GPUs is decided here, without starting a tenant (a system's
+ * environment can hide GPUs from its tenants, never add any). */
+static const char *precheck(gvb_system *sys, const gvb_metric_def *m, const gvb_run *run,
+                            char *why, size_t len)
 {
     if (!gvb_metric_implemented(m))
         return "not implemented";
+    const gvb_kv_item *count = gvb_kv_get(&run->gpu, "gpu_count");
+    if ((m->requires & GVB_REQ_MULTI_GPU) && count && !count->is_text && count->num < 2 &&
+        !single_gpu_test_mode()) {
+        snprintf(why, len, "needs >= 2 GPUs; this machine has %.0f", count->num);
+        return why;
+    }
     if (sys->ops->supports && sys->ops->supports(sys, m, why, len) != 0)
         return why;
     return NULL;
@@ -1007,7 +1029,7 @@ static int run_system(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *con
         }
         fill_identity(r, m, sys, gvb_metric_tenants(m, rn->opts->processes));
         char why[512];
-        const char *skip = precheck(sys, m, why, sizeof why);
+        const char *skip = precheck(sys, m, run, why, sizeof why);
         if (gvb_stop_requested)
             set_status(r, GVB_FAIL, "interrupted");
         else if (sys_status != GVB_OK)

@@ -100,8 +100,9 @@ static json_t *result_to_json(const gvb_result *r)
 {
     json_t *series = json_object();
     for (size_t i = 0; i < r->n_series; i++) {
-        gvb_stats st;
-        gvb_stats_compute(r->series[i].v, r->series[i].n, 1, &st);
+        gvb_stats st = r->series[i].stats;
+        if (r->series[i].stats_n != r->series[i].n || r->series[i].n == 0)
+            gvb_stats_compute(r->series[i].v, r->series[i].n, 1, &st);
         json_object_set_new(series, r->series[i].name,
                             json_pack("{s:o, s:o}", "stats", stats_to_json(&st), "samples",
                                       samples_to_json(&r->series[i])));
