@@ -79,9 +79,12 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
 static const struct {
     double launch_us, alloc_us;
 } delay_settings[] = {{20, 200}, {100, 500}};
-#define MEM_CAP (3ull << 30)
-#define MEM_CAP_SPEC "3g"
-#define DUTY_PCT 50
+/* Caps and duty cycles: each effect at two settings too. */
+static const struct {
+    uint64_t bytes;
+    const char *spec;
+} mem_settings[] = {{3ull << 30, "3g"}, {6ull << 30, "6g"}};
+static const int duty_settings[] = {50, 25};
 
 static void add_arg(gvb_validate_case *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_arg(gvb_validate_case *c, const char *fmt, ...)
@@ -183,20 +186,31 @@ int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int 
         add_replicates(c, "native@%d", "calib@%d", GVB_VALIDATE_REPLICATES);
         add_arg(c, "--calib=launch_us=%g,alloc_us=%g", c->launch_us, c->alloc_us);
         add_arg(c, "--metrics=OH-001,OH-002");
+        /* 100 samples per process (OH-001/002 take 10 x --iterations): the effect is read
+         * from 12 processes' medians, and 1000 each would cost minutes */
+        add_arg(c, "--iterations=%d", GVB_VALIDATE_DELAY_ITERATIONS);
     }
-    if ((c = new_case(cases, &n, max, GVB_CASE_MEM, "mem-" MEM_CAP_SPEC, o->seed))) {
-        c->mem = MEM_CAP;
+    for (size_t i = 0; i < sizeof mem_settings / sizeof mem_settings[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "mem-%s", mem_settings[i].spec);
+        if (!(c = new_case(cases, &n, max, GVB_CASE_MEM, name, o->seed)))
+            return n;
+        c->mem = mem_settings[i].bytes;
         add_arg(c, "--systems=calib");
-        add_arg(c, "--calib=mem=" MEM_CAP_SPEC);
-        add_arg(c, "--memory-limit=" MEM_CAP_SPEC);
+        add_arg(c, "--calib=mem=%s", mem_settings[i].spec);
+        add_arg(c, "--memory-limit=%s", mem_settings[i].spec);
         add_arg(c, "--metrics=IS-001");
         skip_unless_implemented(c, "IS-001");
     }
-    if ((c = new_case(cases, &n, max, GVB_CASE_DUTY, "duty-50", o->seed))) {
-        c->duty = DUTY_PCT;
+    for (size_t i = 0; i < sizeof duty_settings / sizeof duty_settings[0]; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "duty-%d", duty_settings[i]);
+        if (!(c = new_case(cases, &n, max, GVB_CASE_DUTY, name, o->seed)))
+            return n;
+        c->duty = duty_settings[i];
         add_arg(c, "--systems=calib");
-        add_arg(c, "--calib=duty=%d", DUTY_PCT);
-        add_arg(c, "--compute-limit=%d", DUTY_PCT);
+        add_arg(c, "--calib=duty=%d", c->duty);
+        add_arg(c, "--compute-limit=%d", c->duty);
         add_arg(c, "--metrics=IS-003");
         skip_unless_implemented(c, "IS-003");
     }
@@ -209,6 +223,13 @@ int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int 
         char list[700];
         snprintf(list, sizeof list, "%s", o->aa_metrics[0] ? o->aa_metrics : GVB_VALIDATE_AA_METRICS);
         add_arg(c, "--metrics=%s", list);
+    }
+    /* throughput metrics that report a % of the device's peak, for the PEAK row (the other
+     * cases run none) */
+    if ((c = new_case(cases, &n, max, GVB_CASE_PEAK, "peak", o->seed))) {
+        add_arg(c, "--systems=native");
+        add_arg(c, "--metrics=" GVB_VALIDATE_PEAK_METRICS);
+        skip_unless_implemented(c, "LLM-001");
     }
     static const struct {
         const char *name, *brk, *how;
@@ -649,6 +670,52 @@ void gvb_check_inert(const gvb_run *run, int exit_code, const char *system, cons
             inert, n, *reason ? ": " : "", reason);
 }
 
+void gvb_check_ci_width(const gvb_run *run, const char *a, const char *b, const char *metric,
+                        gvb_check *c)
+{
+    c->expected = GVB_CI_MAX_HALF_PCT;
+    int n = 0, over = 0;
+    double worst = -1;
+    char at[48] = "";
+    for (size_t i = 0; run && i < run->n_results; i++) {
+        const gvb_result *r = &run->results[i];
+        if (strcmp(r->metric, metric) != 0 ||
+            !(gvb_system_in_group(r->system, a) || gvb_system_in_group(r->system, b)))
+            continue;
+        if (r->status != GVB_OK) {
+            verdict(c, GVB_CHECK_FAIL, "%s on %s: %s: %s", metric, r->system,
+                    gvb_status_name(r->status), r->reason);
+            return;
+        }
+        double half = gvb_ci_half_width_pct(&r->stats);
+        if (!isfinite(half)) {
+            verdict(c, GVB_CHECK_FAIL, "%s on %s has no CI of its median", metric, r->system);
+            return;
+        }
+        n++;
+        over += half > GVB_CI_MAX_HALF_PCT;
+        if (half > worst) {
+            worst = half;
+            snprintf(at, sizeof at, "%s", r->system);
+        }
+    }
+    if (n == 0) {
+        verdict(c, GVB_CHECK_SKIP, "%s not measured on %s or %s", metric, a, b);
+        return;
+    }
+    c->measured = worst;
+    verdict(c, over ? GVB_CHECK_FAIL : GVB_CHECK_PASS,
+            "widest of %d processes (%s); %d above %.0f %%", n, at, over, GVB_CI_MAX_HALF_PCT);
+}
+
+double gvb_ci_half_width_pct(const gvb_stats *s)
+{
+    if (!s || !isfinite(s->ci_lo) || !isfinite(s->ci_hi) || !isfinite(s->median) ||
+        s->median == 0)
+        return NAN;
+    return (s->ci_hi - s->ci_lo) / 2.0 / fabs(s->median) * 100.0;
+}
+
 /* ---- evaluation --------------------------------------------------------------------------- */
 
 static gvb_check *next(gvb_check *checks, int *n, int max)
@@ -687,7 +754,9 @@ static void eval_delay(const gvb_validate_case *vc, const gvb_case_outcome *o, g
                  what[i].alloc ? "alloc_us" : "launch_us", inj);
         snprintf(desc, sizeof desc, "%s, calib - native = injected", what[i].label);
         check_init(c, id, desc, "us", "~");
-        if (!no_run(c, o))
+        if (vc->skip)
+            verdict(c, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+        else if (!no_run(c, o))
             gvb_check_delay(o->run, "native", "calib", what[i].metric, what[i].series, inj, c);
     }
 }
@@ -722,6 +791,27 @@ static void eval_aa(const gvb_validate_case *vc, const gvb_case_outcome *o, uint
     gvb_check_aa_replicated(o->run, "native@a", "native@b", rep);
 }
 
+/* The default settings' precision, from the A/A's native processes (each one process group
+ * at the default iterations): the median's 95 % CI half-width of every per-call latency. */
+static void eval_ci(const gvb_validate_case *vc, const gvb_case_outcome *o, gvb_check *checks,
+                    int *n, int max)
+{
+    static const char *const metrics[] = GVB_VALIDATE_CI_METRICS;
+    for (size_t i = 0; i < sizeof metrics / sizeof metrics[0]; i++) {
+        gvb_check *c = next(checks, n, max);
+        if (!c)
+            return;
+        char id[48];
+        snprintf(id, sizeof id, "CI %s", metrics[i]);
+        check_init(c, id, "95 % CI half-width of the median, % of the median (default settings)",
+                   "%", "<=");
+        if (vc->skip)
+            verdict(c, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+        else if (!no_run(c, o))
+            gvb_check_ci_width(o->run, "native@a", "native@b", metrics[i], c);
+    }
+}
+
 int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome *out, int n,
                           uint64_t seed, gvb_check *checks, int max)
 {
@@ -739,8 +829,11 @@ int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome
         }
         if (vc->kind == GVB_CASE_AA) {
             eval_aa(vc, o, seed, checks, &k, max);
+            eval_ci(vc, o, checks, &k, max);
             continue;
         }
+        if (vc->kind == GVB_CASE_PEAK) /* its runs feed the PEAK row below */
+            continue;
         gvb_check *c = next(checks, &k, max);
         if (!c)
             break;

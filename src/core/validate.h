@@ -40,6 +40,7 @@ typedef enum {
     GVB_CASE_DUTY,  /* calib duty=: IS-003 */
     GVB_CASE_AA,    /* native@a.k vs native@b.k */
     GVB_CASE_INERT, /* calib that cannot be active: must be INERT, exit 5 */
+    GVB_CASE_PEAK,  /* native throughput metrics with a % of peak, for the PEAK row */
 } gvb_case_kind;
 
 /* Process replicates. A metric's median moves from one fresh process to the next far more
@@ -48,10 +49,14 @@ typedef enum {
  * difference of the medians of per-process medians over R processes per system, interleaved
  * in one run (native@1,calib@1,native@2,...). */
 #define GVB_VALIDATE_REPLICATES 6
+#define GVB_VALIDATE_DELAY_ITERATIONS 10
 #define GVB_VALIDATE_AA_REPLICATES 5
 /* The A/A run's default metrics: per-call latencies (OH-001 launch, OH-002 alloc, OH-003
  * free, OH-005 cheap driver calls). */
 #define GVB_VALIDATE_AA_METRICS "OH-001,OH-002,OH-003,OH-005"
+
+/* Throughput metrics that report *pct_of_peak* extras (LLM attention, GEMM precisions). */
+#define GVB_VALIDATE_PEAK_METRICS "LLM-001,LLM-008"
 
 #define GVB_VALIDATE_MAX_ARGS 24
 #define GVB_VALIDATE_MAX_CASES 16
@@ -120,6 +125,16 @@ void gvb_check_aa_replicated(const gvb_run *run, const char *a, const char *b, g
  * side has < 2 values or a value <= 0. */
 int gvb_replicate_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *ratio,
                            double *lo, double *hi);
+/* The precision the defaults must reach: the median's 95 % CI half-width, % of the median,
+ * on the H100 (issue 6), for the per-call latency metrics, checked on the A/A's processes. */
+#define GVB_CI_MAX_HALF_PCT 2.0
+#define GVB_VALIDATE_CI_METRICS {"OH-001", "OH-002", "OH-003", "OH-005"}
+/* (ci_hi - ci_lo) / 2 / |median| x 100, or NAN without a CI. */
+double gvb_ci_half_width_pct(const gvb_stats *s);
+/* Every result of metric in groups a and b has a CI half-width <= GVB_CI_MAX_HALF_PCT;
+ * measured = the widest. */
+void gvb_check_ci_width(const gvb_run *run, const char *a, const char *b, const char *metric,
+                        gvb_check *c);
 /* No extra named *pct_of_peak* above 100 in any of the runs (NULL entries are skipped). */
 void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c);
 /* The calib system could not be active: every result of it INERT and the run exited 5. */

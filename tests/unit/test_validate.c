@@ -297,6 +297,45 @@ static void test_mem_duty_inert(void **state)
     gvb_run_free(&run);
 }
 
+static void test_ci_width(void **state)
+{
+    (void)state;
+    gvb_run run = {0};
+    gvb_check c;
+    check(&c);
+    gvb_check_ci_width(&run, "native@a", "native@b", "OH-001", &c);
+    assert_int_equal(c.status, GVB_CHECK_SKIP); /* nothing measured */
+    /* 1000 tight samples around 10 and 50: CIs far below 2 % */
+    add(&run, "native@a.1", "OH-001", 10, 0.2, 1000);
+    add(&run, "native@b.1", "OH-001", 10.5, 0.2, 1000);
+    add(&run, "native@a.1", "OH-002", 50, 1, 1000);
+    add(&run, "other", "OH-001", 10, 8, 10); /* not in the groups: ignored */
+    check(&c);
+    gvb_check_ci_width(&run, "native@a", "native@b", "OH-001", &c);
+    assert_int_equal(c.status, GVB_CHECK_PASS);
+    assert_true(c.measured > 0 && c.measured < 2);
+    assert_double_equal(c.expected, 2.0, 0);
+    /* one process with 10 samples spread over +-40 %: its CI is wider than 2 % */
+    gvb_result *wide = add(&run, "native@b.2", "OH-001", 10, 8, 10);
+    check(&c);
+    gvb_check_ci_width(&run, "native@a", "native@b", "OH-001", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_true(c.measured > 2);
+    assert_non_null(strstr(c.detail, "native@b.2"));
+    assert_double_equal(c.measured, gvb_ci_half_width_pct(&wide->stats), 1e-12);
+    /* a process that did not end OK fails the row, whatever the others did */
+    wide->status = GVB_FAIL;
+    check(&c);
+    gvb_check_ci_width(&run, "native@a", "native@b", "OH-001", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_non_null(strstr(c.detail, "FAIL"));
+    gvb_stats none = {.median = 1, .ci_lo = NAN, .ci_hi = NAN};
+    assert_true(isnan(gvb_ci_half_width_pct(&none)));
+    gvb_stats s = {.median = 10, .ci_lo = 9.9, .ci_hi = 10.3};
+    assert_double_equal(gvb_ci_half_width_pct(&s), 2.0, 1e-9);
+    gvb_run_free(&run);
+}
+
 static int find_case(const gvb_validate_case *cases, int n, gvb_case_kind kind, int nth)
 {
     for (int i = 0; i < n; i++)
@@ -330,9 +369,17 @@ static void test_plan_and_evaluate(void **state)
     assert_true(has_arg(&cases[d0], "--systems=native@1,calib@1,native@2,calib@2,native@3,"
                                     "calib@3,native@4,calib@4,native@5,calib@5,native@6,calib@6"));
     assert_true(has_arg(&cases[d0], "--calib=launch_us=20,alloc_us=200"));
+    assert_true(has_arg(&cases[d0], "--iterations=10"));
     /* IS-001 / IS-003 are not implemented in this tree: planned but skipped with the reason */
     int mem = find_case(cases, n, GVB_CASE_MEM, 0), duty = find_case(cases, n, GVB_CASE_DUTY, 0);
     assert_true(mem >= 0 && duty >= 0);
+    /* each effect at two settings */
+    int mem1 = find_case(cases, n, GVB_CASE_MEM, 1), duty1 = find_case(cases, n, GVB_CASE_DUTY, 1);
+    assert_true(mem1 >= 0 && duty1 >= 0);
+    assert_true(cases[mem].mem != cases[mem1].mem);
+    assert_true(cases[duty].duty != cases[duty1].duty);
+    assert_true(has_arg(&cases[mem1], "--calib=mem=6g") && has_arg(&cases[mem1], "--memory-limit=6g"));
+    assert_true(has_arg(&cases[duty1], "--calib=duty=25") && has_arg(&cases[duty1], "--compute-limit=25"));
     if (!gvb_metric_implemented(gvb_metric_find("IS-001")))
         assert_string_equal(cases[mem].skip_reason, "IS-001 not implemented");
     int aa = find_case(cases, n, GVB_CASE_AA, 0);
@@ -342,6 +389,10 @@ static void test_plan_and_evaluate(void **state)
     assert_false(has_arg(&cases[aa], "--quick"));
     assert_true(has_arg(&cases[aa], "--metrics=" GVB_VALIDATE_AA_METRICS));
     assert_int_equal(cases[find_case(cases, n, GVB_CASE_INERT, 0)].bad_lib, 1);
+    int peak = find_case(cases, n, GVB_CASE_PEAK, 0);
+    assert_true(peak >= 0);
+    assert_true(has_arg(&cases[peak], "--systems=native"));
+    assert_true(has_arg(&cases[peak], "--metrics=" GVB_VALIDATE_PEAK_METRICS));
     assert_string_equal(cases[find_case(cases, n, GVB_CASE_INERT, 1)].calib_break, "bypass");
 
     /* evaluate with fake outcomes: delays recovered, A/A same, INERT runs INERT */
@@ -371,24 +422,33 @@ static void test_plan_and_evaluate(void **state)
             snprintf(nb, sizeof nb, "native@b.%d", p);
             add(r, na, "OH-001", 10 + 0.3 * (p % 3), 0.1, 30);
             add(r, nb, "OH-001", 10 + 0.3 * ((p + 1) % 3), 0.1, 30);
+            static const char *const tight[] = {"OH-002", "OH-003", "OH-005"};
+            for (int m = 0; m < 3; m++) { /* tight per-call latencies for the CI rows */
+                add(r, na, tight[m], 50, 0.5, 1000);
+                add(r, nb, tight[m], 50, 0.5, 1000);
+            }
         }
         if (vc->kind == GVB_CASE_INERT) {
             add(r, "calib", "OH-001", 1, 0, 2)->status = GVB_INERT;
             out[i].exit_code = 5;
         }
+        if (vc->kind == GVB_CASE_PEAK)
+            gvb_kv_set_num(&add(r, "native", "LLM-001", 160, 1, 10)->extras,
+                           "bf16_pct_of_peak", 16.5);
     }
     gvb_check checks[64];
     int k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
-    assert_int_equal(k, 2 * 3 + 2 + 2 + 2 + 1); /* delays, IS-001/003, A/A x2, INERT x2, PEAK */
+    /* delays, IS-001 x2, IS-003 x2, A/A x2, CI x4, INERT x2, PEAK */
+    assert_int_equal(k, 2 * 3 + 2 + 2 + 2 + 4 + 2 + 1);
     /* processes differ (10, 10.3, 10.6) the same way on both sides: comparing one process
      * of each would claim a false difference; the report's grouped rule and the replicated
      * t-interval do not, so nothing fails */
     for (int i = 0; i < k; i++)
         assert_int_not_equal(checks[i].status, GVB_CHECK_FAIL);
-    int skips = 0;
-    for (int i = 0; i < k; i++)
-        skips += checks[i].status == GVB_CHECK_SKIP;
-    assert_true(skips >= 1); /* PEAK at least: nothing reports a % of peak here */
+    /* the peak case's throughput is below peak: the PEAK row passes on it */
+    assert_string_equal(checks[k - 1].id, "PEAK");
+    assert_int_equal(checks[k - 1].status, GVB_CHECK_PASS);
+    assert_double_equal(checks[k - 1].measured, 16.5, 1e-9);
     /* break one delay by half in every process: that check fails, the rest still pass */
     for (int p = 1; p <= GVB_VALIDATE_REPLICATES; p++) {
         char nb[32];
@@ -401,11 +461,22 @@ static void test_plan_and_evaluate(void **state)
     }
     k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
     assert_int_equal(gvb_validate_failures(checks, k), 1);
-    /* a case whose run left nothing is a failure (both A/A rows), not a skip */
+    /* --cases: a case not selected SKIPs every one of its rows, it does not fail them */
+    cases[d1].skip = 1;
+    snprintf(cases[d1].skip_reason, sizeof cases[d1].skip_reason, "not selected (--cases)");
+    k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
+    assert_int_equal(gvb_validate_failures(checks, k), 0);
+    int skipped_delay = 0;
+    for (int i = 0; i < k; i++)
+        skipped_delay += strstr(checks[i].id, "=100") && checks[i].status == GVB_CHECK_SKIP &&
+                         strstr(checks[i].detail, "not selected");
+    assert_int_equal(skipped_delay, 2); /* OH-001 and its enqueue row at launch_us=100 */
+    cases[d1].skip = 0;
+    /* a case whose run left nothing is a failure (both A/A rows and the 4 CI rows), not a skip */
     out[aa].run = NULL;
     out[aa].exit_code = 1;
     k = gvb_validate_evaluate(cases, out, n, 1, checks, 64);
-    assert_int_equal(gvb_validate_failures(checks, k), 3);
+    assert_int_equal(gvb_validate_failures(checks, k), 7);
     for (int i = 0; i < n; i++)
         gvb_run_free(&runs[i]);
 }
@@ -450,7 +521,7 @@ int run_validate_tests(void)
         cmocka_unit_test(test_delay),          cmocka_unit_test(test_groups_and_replicates),
         cmocka_unit_test(test_aa),             cmocka_unit_test(test_peak),
         cmocka_unit_test(test_mem_duty_inert), cmocka_unit_test(test_plan_and_evaluate),
-        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_parse),          cmocka_unit_test(test_ci_width),
     };
     return cmocka_run_group_tests_name("validate", tests, NULL, NULL);
 }
