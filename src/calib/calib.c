@@ -437,8 +437,9 @@ static int nvml_own_bytes(uint64_t *bytes)
  * context exists by then). With a cap it is this process's own use as NVML reports it: the
  * driver's total - free would also count every other process on the GPU (other tenants, the
  * runner's own probes), which is not this tenant's context. Without NVML, or without a cap
- * (where it is only reported), total - free. */
-static void ensure_charge_locked(void)
+ * (where it is only reported), total - free: the caller's if it has them (from its own
+ * cuMemGetInfo), else the driver's now. */
+static void ensure_charge_locked(const size_t *total_in, const size_t *free_in)
 {
     if (account.charge_known)
         return;
@@ -450,8 +451,8 @@ static void ensure_charge_locked(void)
         return;
     }
     meminfo_fn real = (meminfo_fn)hooks[H_MEMINFO].real;
-    size_t f = 0, t = 0;
-    if (real && real(&f, &t) == CUDA_SUCCESS) {
+    size_t f = free_in ? *free_in : 0, t = total_in ? *total_in : 0;
+    if ((total_in && free_in) || (real && real(&f, &t) == CUDA_SUCCESS)) {
         gvb_calib_acct_set_charge(&account, t, f);
         st.charge_method = GVB_CALIB_CHARGE_DRIVER_TOTAL_FREE;
         st.context_charge_bytes = account.charge;
@@ -459,15 +460,16 @@ static void ensure_charge_locked(void)
 }
 
 /* The allocation delay is spent after the driver's call (alloc_end), not before it: the
- * driver's own allocation cost depends on how long ago the previous call was (H200, a 200 us
- * pause before each cudaMalloc of 64 MiB raised the driver's median from ~50 to ~70-95 us),
+ * driver's own allocation cost depends on how long ago the previous call was (H200, 3
+ * processes: cudaMalloc of 64 MiB, median 43-54 us right after the previous free, 67-96 us
+ * after a 200 us pause),
  * so a delay in front of the driver would add more than itself and could not be recovered
  * exactly. A refused allocation spends it too. */
 static CUresult alloc_begin(uint64_t bytes)
 {
     COUNT(allocs);
     pthread_mutex_lock(&lock);
-    ensure_charge_locked();
+    ensure_charge_locked(NULL, NULL);
     int rc = gvb_calib_acct_reserve(&account, bytes);
     pthread_mutex_unlock(&lock);
     if (rc != 0) {
@@ -679,7 +681,7 @@ EXPORT CUresult cuMemGetInfo_v2(size_t *free_bytes, size_t *total)
     if (r != CUDA_SUCCESS || !free_bytes || !total)
         return r;
     pthread_mutex_lock(&lock);
-    ensure_charge_locked(); /* the first memory call may be this one */
+    ensure_charge_locked(total, free_bytes); /* the first memory call may be this one */
     if (account.cap) {
         uint64_t f, t;
         gvb_calib_acct_meminfo(&account, &f, &t);

@@ -27,7 +27,7 @@ typedef enum { GVB_LOWER, GVB_HIGHER, GVB_PASS } gvb_direction;
 
 enum {
     GVB_REQ_GPU = 1u << 0,       /* a CUDA GPU */
-    GVB_REQ_MULTI_GPU = 1u << 1, /* two or more GPUs */
+    GVB_REQ_MULTI_GPU = 1u << 1, /* two or more GPUs (but see the test modes below) */
     GVB_REQ_NCCL = 1u << 2,      /* NCCL at run time */
     GVB_REQ_CUBLAS = 1u << 3,    /* cuBLAS / cuBLASLt */
     GVB_REQ_CUPTI = 1u << 4,     /* hardware counters (falls back to a proxy) */
@@ -47,6 +47,11 @@ struct gvb_series;
 struct gvb_run;
 
 /* How a metric is implemented. Only run is required. */
+/* Test modes that run a multi-GPU metric's machinery on one GPU when set to 1
+ * (docs/metrics/nccl.md, docs/metrics/llm.md); the runner then leaves the decision to it. */
+#define GVB_ENV_NCCL_ALLOW_SINGLE "GVB_NCCL_ALLOW_SINGLE"
+#define GVB_ENV_LLM_TP_SAME_GPU "GVB_LLM_TP_SAME_GPU"
+
 typedef struct gvb_metric_impl {
     /* Runs inside every tenant process (worker side). Returns 0 on success; on SKIP/FAIL it
      * reports the status with gvb_report_status() and returns non-zero. */
@@ -70,8 +75,8 @@ typedef struct gvb_metric_impl {
      * vs native). It may rewrite r's samples, value and status; stats are recomputed. */
     void (*cross_system)(struct gvb_result *r, const struct gvb_run *run);
     /* Cheap per-call latencies: the metric takes iterations_scale x --iterations samples
-     * (0 or 1: as given). A sample of OH-001/002/003/005 costs well under a millisecond, and
-     * 100 of them leave the median's 95 % CI wider than 2 % (docs/validation.md). A fixed
+     * (0 or 1: as given). A sample of OH-001/002/003 costs well under a millisecond, and 100
+     * of them left the median's 95 % CI wider than 2 % (docs/validation.md). A fixed
      * multiple, not a time budget, so every system is measured after the same history. */
     int iterations_scale;
     /* 1: measured as one process group whatever --replicates says, for a metric whose result

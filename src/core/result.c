@@ -237,14 +237,14 @@ void gvb_result_finish(gvb_result *r, unsigned long long seed)
     uint64_t s = gvb_seed_mix(gvb_seed_mix(seed, r->system), r->metric);
     size_t sizes[GVB_RESULT_MAX_GROUPS];
     size_t g = gvb_result_groups(r, sizes, GVB_RESULT_MAX_GROUPS);
-    /* with >= 2 replicates the CI of the median is the two-stage bootstrap's: it includes
-     * the process-to-process variation */
     for (size_t i = 0; i < r->n_series; i++) {
         gvb_series *x = &r->series[i];
         x->stats_n = 0;
         if (x->n > 0 && gvb_stats_compute(x->v, x->n, 1, &x->stats) == 0)
             x->stats_n = x->n;
     }
+    /* with >= 2 replicates the CI of the median is the two-stage bootstrap's: it includes
+     * the process-to-process variation */
     if (r->samples.n > 0 &&
         gvb_stats_compute_grouped(r->samples.v, r->samples.n, g ? sizes : NULL, g, s,
                                   &r->stats) == 0) {

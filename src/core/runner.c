@@ -801,11 +801,10 @@ static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
     gvb_series_free(&values);
 }
 
-/* Test modes that run a multi-GPU metric's machinery on one GPU (docs/metrics/nccl.md,
- * docs/metrics/llm.md): with one of them set, the metric decides itself. */
+/* A multi-GPU metric's 1-GPU test mode is on: the metric decides itself. */
 static int single_gpu_test_mode(void)
 {
-    static const char *const vars[] = {"GVB_NCCL_ALLOW_SINGLE", "GVB_LLM_TP_SAME_GPU"};
+    static const char *const vars[] = {GVB_ENV_NCCL_ALLOW_SINGLE, GVB_ENV_LLM_TP_SAME_GPU};
     for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
         const char *v = getenv(vars[i]);
         if (v && strcmp(v, "1") == 0)

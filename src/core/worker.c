@@ -120,6 +120,12 @@ double gvb_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+int gvb_replicate_share(const gvb_worker *w, int total)
+{
+    int r = w->replicates > 0 ? w->replicates : 1;
+    return (total + r - 1) / r;
+}
+
 /* Hard cap on samples per loop, so a min-time on a very fast body stays bounded. */
 #define GVB_MAX_SAMPLES 1000000
 

@@ -52,6 +52,10 @@ int gvb_sync(gvb_worker *w);
 /* Monotonic seconds. */
 double gvb_now(void);
 
+/* This process group's share of a count meant for the whole metric: ceil(total /
+ * w->replicates), for samples that are fresh processes already or budgets per metric. */
+int gvb_replicate_share(const gvb_worker *w, int total);
+
 /* The shared timing loop. Runs w->warmup untimed calls, then timed calls until both
  * w->iterations samples and w->min_time_s of measured time are reached. Each call is one
  * sample, emitted as `scale * seconds` into `series` (NULL: the primary samples). A body

@@ -39,8 +39,7 @@ static void name_error(char *dst, cudaError_t e)
  * sample is a fresh process already), at least 3 per replicate. */
 static int err_samples(const gvb_worker *w)
 {
-    int total = w->quick ? 5 : 10, r = w->replicates > 0 ? w->replicates : 1;
-    int per = (total + r - 1) / r;
+    int per = gvb_replicate_share(w, w->quick ? 5 : 10);
     return per < 3 ? 3 : per;
 }
 

@@ -158,10 +158,10 @@ static int frag_next_trial(const gvb_worker *w, int t, double t0)
 {
     if (t == 0)
         return 1;
-    int r = w->replicates > 0 ? w->replicates : 1;
-    int max = w->quick ? 1 : (FRAG_TRIALS_MAX + r - 1) / r;
+    int max = w->quick ? 1 : gvb_replicate_share(w, FRAG_TRIALS_MAX);
+    double budget = FRAG_TRIAL_BUDGET_S / (w->replicates > 1 ? w->replicates : 1);
     double spent = gvb_now() - t0;
-    return t < max && spent + spent / t <= FRAG_TRIAL_BUDGET_S / r;
+    return t < max && spent + spent / t <= budget;
 }
 static uint64_t trial_seed(const gvb_worker *w, int t) { return w->seed + 1000003ull * (uint64_t)t; }
 

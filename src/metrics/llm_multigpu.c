@@ -307,7 +307,7 @@ static int llm_010(gvb_worker *w)
         return gvb_report_status(w, GVB_FAIL, "cannot count the GPUs (cudaGetDeviceCount failed)");
     /* GVB_LLM_TP_SAME_GPU=1 on one GPU: two ranks on it, a test of the rank machinery (NCCL
      * refuses two ranks on one device, so this ends FAIL with NCCL's reason, never a number) */
-    int same = gpus == 1 && llm_env_int("GVB_LLM_TP_SAME_GPU", 0, 0, 1);
+    int same = gpus == 1 && llm_env_int(GVB_ENV_LLM_TP_SAME_GPU, 0, 0, 1);
     if (gpus < 2 && !same)
         return gvb_report_status(w, GVB_SKIP, "needs >= 2 GPUs; this machine has %d", gpus);
     char why[256];

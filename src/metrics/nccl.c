@@ -37,7 +37,7 @@
 
 extern char **environ;
 
-#define SINGLE_ENV "GVB_NCCL_ALLOW_SINGLE"
+#define SINGLE_ENV GVB_ENV_NCCL_ALLOW_SINGLE
 #define LARGE_MAX (512ull << 20) /* bandwidth message size (NCCL-002/004) */
 #define SWEEP_MAX (128ull << 20) /* NCCL-001's size sweep: 8 B .. this, x8 steps */
 #define SWEEP_BATCH 10

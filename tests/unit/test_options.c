@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "core/options.h"
+#include "core/worker.h"
 #include "tests.h"
 
 static int parse(gvb_options *o, char *err, const char **args)
@@ -117,6 +118,14 @@ static void test_replicates(void **state)
     assert_int_equal(gvb_metric_replicates(&o, NULL), 2);
     assert_int_equal(parse(&o, err, (const char *[]){"--quick", NULL}), 0);
     assert_int_equal(gvb_metric_iterations(&o, oh1), 300);
+    /* a worker's share of a count meant for the whole metric (fault processes, FRAG trials) */
+    gvb_worker w = {.replicates = 2};
+    assert_int_equal(gvb_replicate_share(&w, 10), 5);
+    assert_int_equal(gvb_replicate_share(&w, 3), 2);
+    w.replicates = 3;
+    assert_int_equal(gvb_replicate_share(&w, 10), 4);
+    w.replicates = 0; /* a worker started without --replicates is one group */
+    assert_int_equal(gvb_replicate_share(&w, 10), 10);
     assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "0", NULL}), -1);
     assert_non_null(strstr(err, "--replicates"));
     assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "65", NULL}), -1);
