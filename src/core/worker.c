@@ -131,31 +131,55 @@ int gvb_replicate_share(const gvb_worker *w, int total)
 
 int gvb_measure(gvb_worker *w, const char *series, double scale, gvb_body_fn body, void *arg)
 {
+    gvb_round_body one = {.series = series, .body = body, .arg = arg};
+    return gvb_measure_rounds(w, scale, &one, 1, NULL);
+}
+
+/* Calls every body once, in order; returns the first non-zero code and where it came from. */
+static int run_round(gvb_round_body *bodies, int n, double *samples, int *failed)
+{
+    for (int k = 0; k < n; k++) {
+        double own = NAN;
+        double t0 = gvb_now();
+        int rc = bodies[k].body(bodies[k].arg, &own);
+        double t = gvb_now() - t0;
+        if (rc) {
+            if (failed)
+                *failed = k;
+            return rc;
+        }
+        samples[k] = isnan(own) ? t : own;
+    }
+    return 0;
+}
+
+int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int n, int *failed)
+{
+    double samples[GVB_MAX_ROUND_BODIES];
+    if (n < 1 || n > GVB_MAX_ROUND_BODIES)
+        return -1;
     if (gvb_barrier(w) != 0)
         return -1;
     for (int i = 0; i < w->warmup; i++) {
-        double ignored = NAN;
-        int rc = body(arg, &ignored);
+        int rc = run_round(bodies, n, samples, failed);
         if (rc)
             return rc;
     }
     double measured = 0;
     for (int i = 0; i < GVB_MAX_SAMPLES && (i < w->iterations || measured < w->min_time_s); i++) {
-        double own = NAN;
-        double t0 = gvb_now();
-        int rc = body(arg, &own);
-        double t = gvb_now() - t0;
+        int rc = run_round(bodies, n, samples, failed);
         if (rc)
             return rc;
-        double s = isnan(own) ? t : own;
-        measured += s;
-        int erc = series ? gvb_emit_series(w, series, s * scale) : gvb_emit_sample(w, s * scale);
-        if (erc)
-            return -1;
+        for (int k = 0; k < n; k++) {
+            measured += samples[k];
+            double v = samples[k] * scale;
+            if (bodies[k].series ? gvb_emit_series(w, bodies[k].series, v)
+                                 : gvb_emit_sample(w, v))
+                return -1;
+        }
     }
     return 0;
 }
-
 
 int gvb_worker_main(int argc, char **argv)
 {

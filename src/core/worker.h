@@ -64,6 +64,20 @@ int gvb_replicate_share(const gvb_worker *w, int total);
 typedef int (*gvb_body_fn)(void *arg, double *sample_s);
 int gvb_measure(gvb_worker *w, const char *series, double scale, gvb_body_fn body, void *arg);
 
+/* Several bodies measured together in rounds: each round calls every body once, in the
+ * given order, so no body is measured only after the others have run (a driver's state
+ * drifts during a run; docs/validation.md). Warm-up and iterations count rounds; min-time
+ * counts the measured time of all bodies. Body k's samples go to bodies[k].series (NULL:
+ * the primary samples). A failing body stops the loop: its code is returned and *failed
+ * (if not NULL) is set to its index. gvb_measure is this with one body. */
+#define GVB_MAX_ROUND_BODIES 16
+typedef struct gvb_round_body {
+    const char *series;
+    gvb_body_fn body;
+    void *arg;
+} gvb_round_body;
+int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int n, int *failed);
+
 /* Worker entry: parses the worker's argv, runs the metric, reports its status. */
 int gvb_worker_main(int argc, char **argv);
 

@@ -119,32 +119,44 @@ static const struct {
 };
 #define PRIMARY_BYTES (64ull << 20)
 
-/* Runs body at every size: the primary size into the primary samples, the others into
+/* Runs body at every size that fits, the sizes interleaved round by round (4 KiB, 2 MiB,
+ * 64 MiB, 1 GiB, 4 KiB, ...): measured one size after the other, the 64 MiB samples came
+ * after hundreds of other allocations and switched between latency states within a process
+ * (docs/validation.md). The primary size goes into the primary samples, the others into
  * series "<op>_<size>_us". A size that does not fit twice into the free memory the tenant
  * sees is recorded as not measured, never as a number. */
+#define N_SIZES (sizeof mem_sizes / sizeof mem_sizes[0])
 static int measure_sizes(gvb_worker *w, const char *op, gvb_body_fn body)
 {
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, cudaFree(0)); /* create the context before timing */
     size_t free_b = 0, total_b = 0;
     GVB_CUDA_TRY(w, cudaMemGetInfo(&free_b, &total_b));
-    for (size_t i = 0; i < sizeof mem_sizes / sizeof mem_sizes[0]; i++) {
-        alloc_ctx c = {.bytes = mem_sizes[i].bytes};
-        char series[64];
-        snprintf(series, sizeof series, "%s_%s_us", op, mem_sizes[i].label);
-        int primary = c.bytes == PRIMARY_BYTES;
-        if (c.bytes * 2 > free_b) {
+    alloc_ctx ctx[N_SIZES];
+    char series[N_SIZES][64];
+    gvb_round_body bodies[N_SIZES];
+    int n = 0;
+    for (size_t i = 0; i < N_SIZES; i++) {
+        snprintf(series[i], sizeof series[i], "%s_%s_us", op, mem_sizes[i].label);
+        int primary = mem_sizes[i].bytes == PRIMARY_BYTES;
+        if (mem_sizes[i].bytes * 2 > free_b) {
             if (primary)
                 return gvb_report_status(w, GVB_SKIP, "64 MiB allocations do not fit: %zu MiB free",
                                          free_b >> 20);
-            gvb_emit_text(w, series, "not measured: %zu MiB free", free_b >> 20);
+            gvb_emit_text(w, series[i], "not measured: %zu MiB free", free_b >> 20);
             continue;
         }
-        if (gvb_measure(w, primary ? NULL : series, 1e6, body, &c) != 0)
-            return gvb_report_status(w, GVB_FAIL, "%s(%zu): %s", op, c.bytes,
-                                     cudaGetErrorString(c.err));
+        ctx[n] = (alloc_ctx){.bytes = mem_sizes[i].bytes};
+        bodies[n] = (gvb_round_body){.series = primary ? NULL : series[i], .body = body,
+                                     .arg = &ctx[n]};
+        n++;
     }
+    int failed = 0;
+    if (gvb_measure_rounds(w, 1e6, bodies, n, &failed) != 0)
+        return gvb_report_status(w, GVB_FAIL, "%s(%zu): %s", op, ctx[failed].bytes,
+                                 cudaGetErrorString(ctx[failed].err));
     gvb_emit_extra(w, "primary_bytes", (double)PRIMARY_BYTES);
+    gvb_emit_text(w, "order", "sizes interleaved, one of each per round");
     return 0;
 }
 

@@ -22,5 +22,6 @@ int main(void)
     failed += run_systems_tests();
     failed += run_cublas_dl_tests();
     failed += run_grouped_tests();
+    failed += run_worker_tests();
     return failed > 125 ? 125 : failed;
 }

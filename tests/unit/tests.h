@@ -38,5 +38,6 @@ int run_validate_tests(void);
 int run_systems_tests(void);
 int run_cublas_dl_tests(void);
 int run_grouped_tests(void);
+int run_worker_tests(void);
 
 #endif

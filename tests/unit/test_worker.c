@@ -1,0 +1,158 @@
+/* The shared timing loop (gvb_measure, gvb_measure_rounds): warm-up and sample counts, the
+ * round order, where each body's samples go, a body's own timing, and a failing body. The
+ * worker writes protocol lines to a pipe, read back and parsed here. */
+#include "tests.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/protocol.h"
+#include "core/worker.h"
+
+typedef struct fake_body {
+    int id;
+    int calls;
+    int fail_at;  /* call number (1-based) that fails, 0 = never */
+    double own_s; /* seconds the body reports as its own timing, NAN = let the loop time */
+    int *order;   /* shared log of body ids in call order */
+    int *n_order;
+} fake_body;
+
+static int fake_run(void *arg, double *sample_s)
+{
+    fake_body *b = arg;
+    b->calls++;
+    b->order[(*b->n_order)++] = b->id;
+    if (b->fail_at && b->calls == b->fail_at)
+        return 7;
+    if (!isnan(b->own_s))
+        *sample_s = b->own_s;
+    return 0;
+}
+
+/* A worker past its barrier, writing into a pipe. */
+static gvb_worker pipe_worker(int fds[2], int iterations, int warmup)
+{
+    assert_int_equal(pipe(fds), 0);
+    gvb_worker w = {.out_fd = fds[1], .go_fd = -1, .iterations = iterations, .warmup = warmup,
+                    .barrier_done = 1, .tenants = 1, .replicates = 1};
+    return w;
+}
+
+typedef struct emitted {
+    int primary, series_a, other;
+    double first_primary, first_a;
+} emitted;
+
+static emitted read_back(int fds[2])
+{
+    close(fds[1]);
+    emitted e = {0, 0, 0, NAN, NAN};
+    FILE *f = fdopen(fds[0], "r");
+    char line[GVB_PROTO_MAX_LINE];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        gvb_msg m;
+        assert_int_equal(gvb_proto_parse(line, &m), 0);
+        if (m.type == GVB_MSG_SAMPLE) {
+            if (e.primary++ == 0)
+                e.first_primary = m.value;
+        } else if (m.type == GVB_MSG_SERIES && strcmp(m.name, "a_us") == 0) {
+            if (e.series_a++ == 0)
+                e.first_a = m.value;
+        } else {
+            e.other++;
+        }
+    }
+    fclose(f);
+    return e;
+}
+
+static void test_rounds_interleave(void **state)
+{
+    (void)state;
+    int fds[2], order[64], n_order = 0;
+    gvb_worker w = pipe_worker(fds, 5, 2);
+    fake_body b0 = {.id = 0, .own_s = 2e-6, .order = order, .n_order = &n_order};
+    fake_body b1 = {.id = 1, .own_s = 3e-6, .order = order, .n_order = &n_order};
+    gvb_round_body bodies[] = {{NULL, fake_run, &b0}, {"a_us", fake_run, &b1}};
+    assert_int_equal(gvb_measure_rounds(&w, 1e6, bodies, 2, NULL), 0);
+    /* 2 warm-up rounds + 5 timed rounds, each body once per round, in the given order */
+    assert_int_equal(b0.calls, 7);
+    assert_int_equal(b1.calls, 7);
+    assert_int_equal(n_order, 14);
+    for (int i = 0; i < n_order; i++)
+        assert_int_equal(order[i], i % 2);
+    /* only timed rounds are emitted: body 0 into the primary samples, body 1 into its series,
+     * each scaled from the seconds the body reported */
+    emitted e = read_back(fds);
+    assert_int_equal(e.primary, 5);
+    assert_int_equal(e.series_a, 5);
+    assert_int_equal(e.other, 0);
+    assert_double_equal(e.first_primary, 2.0, 1e-9);
+    assert_double_equal(e.first_a, 3.0, 1e-9);
+}
+
+static void test_rounds_failure(void **state)
+{
+    (void)state;
+    int fds[2], order[64], n_order = 0;
+    gvb_worker w = pipe_worker(fds, 10, 0);
+    fake_body b0 = {.id = 0, .own_s = 1e-6, .order = order, .n_order = &n_order};
+    fake_body b1 = {.id = 1, .own_s = 1e-6, .fail_at = 3, .order = order, .n_order = &n_order};
+    gvb_round_body bodies[] = {{NULL, fake_run, &b0}, {"a_us", fake_run, &b1}};
+    int failed = -1;
+    assert_int_equal(gvb_measure_rounds(&w, 1e6, bodies, 2, &failed), 7);
+    assert_int_equal(failed, 1);
+    /* the failing round emits nothing: two whole rounds were sent */
+    emitted e = read_back(fds);
+    assert_int_equal(e.primary, 2);
+    assert_int_equal(e.series_a, 2);
+    /* no bodies, or more than the loop holds, is an error, not an empty success */
+    gvb_worker w2 = {.barrier_done = 1, .iterations = 1};
+    assert_int_equal(gvb_measure_rounds(&w2, 1.0, bodies, 0, NULL), -1);
+    assert_int_equal(gvb_measure_rounds(&w2, 1.0, bodies, GVB_MAX_ROUND_BODIES + 1, NULL), -1);
+}
+
+static void test_measure_single(void **state)
+{
+    (void)state;
+    int fds[2], order[64], n_order = 0;
+    gvb_worker w = pipe_worker(fds, 4, 1);
+    /* a body that does not time itself is timed whole by the loop: a positive sample */
+    fake_body b = {.id = 0, .own_s = NAN, .order = order, .n_order = &n_order};
+    assert_int_equal(gvb_measure(&w, "a_us", 1e6, fake_run, &b), 0);
+    assert_int_equal(b.calls, 5);
+    emitted e = read_back(fds);
+    assert_int_equal(e.series_a, 4);
+    assert_int_equal(e.primary, 0);
+    assert_true(e.first_a >= 0 && e.first_a < 1e6);
+}
+
+static void test_min_time(void **state)
+{
+    (void)state;
+    int fds[2], order[64], n_order = 0;
+    gvb_worker w = pipe_worker(fds, 1, 0);
+    w.min_time_s = 10e-6; /* 1 us per round of two bodies, 0.5 us each: 10 rounds */
+    fake_body b0 = {.id = 0, .own_s = 0.5e-6, .order = order, .n_order = &n_order};
+    fake_body b1 = {.id = 1, .own_s = 0.5e-6, .order = order, .n_order = &n_order};
+    gvb_round_body bodies[] = {{NULL, fake_run, &b0}, {"a_us", fake_run, &b1}};
+    assert_int_equal(gvb_measure_rounds(&w, 1e6, bodies, 2, NULL), 0);
+    assert_int_equal(b0.calls, 10);
+    emitted e = read_back(fds);
+    assert_int_equal(e.primary, 10);
+    assert_int_equal(e.series_a, 10);
+}
+
+int run_worker_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rounds_interleave),
+        cmocka_unit_test(test_rounds_failure),
+        cmocka_unit_test(test_measure_single),
+        cmocka_unit_test(test_min_time),
+    };
+    return cmocka_run_group_tests_name("worker", tests, NULL, NULL);
+}
