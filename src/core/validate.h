@@ -87,7 +87,7 @@ const char *gvb_check_status_name(gvb_check_status s);
 
 typedef struct gvb_check {
     char id[48];    /* e.g. "OH-001 launch_us=20" */
-    char what[128]; /* what is compared */
+    char what[256]; /* what is compared */
     char unit[16];
     double expected, measured, tolerance; /* NAN where not applicable */
     char op[4];     /* how measured relates to expected: "~" within tolerance, "<=", ">=", "=" */

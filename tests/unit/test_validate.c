@@ -445,6 +445,15 @@ static void test_plan_and_evaluate(void **state)
      * t-interval do not, so nothing fails */
     for (int i = 0; i < k; i++)
         assert_int_not_equal(checks[i].status, GVB_CHECK_FAIL);
+    /* every row's description is printed whole, not cut at its buffer (the report-rule A/A
+     * row's was cut mid-word on the H200 run) */
+    for (int i = 0; i < k; i++)
+        assert_true(strlen(checks[i].what) < sizeof checks[i].what - 1);
+    int rule = 0;
+    for (int i = 0; i < k; i++)
+        rule += strncmp(checks[i].id, "A/A report rule", 15) == 0 &&
+                strstr(checks[i].what, "the report's rule)") != NULL;
+    assert_int_equal(rule, 1);
     /* the peak case's throughput is below peak: the PEAK row passes on it */
     assert_string_equal(checks[k - 1].id, "PEAK");
     assert_int_equal(checks[k - 1].status, GVB_CHECK_PASS);
