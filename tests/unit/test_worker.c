@@ -135,7 +135,9 @@ static void test_min_time(void **state)
     (void)state;
     int fds[2], order[64], n_order = 0;
     gvb_worker w = pipe_worker(fds, 1, 0);
-    w.min_time_s = 10e-6; /* 1 us per round of two bodies, 0.5 us each: 10 rounds */
+    /* 1 us per round of two bodies, 0.5 us each: 9 rounds are short of 9.5 us, 10 reach it
+     * (a threshold between rounds, so rounding in the running sum cannot move it) */
+    w.min_time_s = 9.5e-6;
     fake_body b0 = {.id = 0, .own_s = 0.5e-6, .order = order, .n_order = &n_order};
     fake_body b1 = {.id = 1, .own_s = 0.5e-6, .order = order, .n_order = &n_order};
     gvb_round_body bodies[] = {{NULL, fake_run, &b0}, {"a_us", fake_run, &b1}};
