@@ -6,7 +6,9 @@
  *   calib_host launch-v1 N     the same through cuGetProcAddress v1 and the per-thread variant
  *   calib_host alloc N         median time of N 1 MiB allocations (each freed, untimed)
  *   calib_host fill SIZE_MIB   allocate SIZE_MIB chunks until refused; total, error, meminfo
- *   calib_host duty SECONDS    launch+sync loop of FAKE_KERNEL_US kernels: busy / wall
+ *   calib_host duty SECONDS    launch+sync loop of FAKE_KERNEL_US kernels: busy / wall,
+ *                              busy as the layer counts it (launch to completion noticed,
+ *                              from the fake driver) and nominal (launches x kernel time)
  *   calib_host stats           the layer's counters (or "stats none") */
 #include <cuda.h>
 #undef cuGetProcAddress
@@ -156,7 +158,10 @@ int main(int argc, char **argv)
             sync(NULL);
             launches++;
         }
-        printf("busy_fraction %.4f\n", launches * kernel_s / (now_s() - t0));
+        double wall = now_s() - t0;
+        double (*observed)(void) = (double (*)(void))dlsym(h, "fake_cuda_observed_busy_s");
+        printf("busy_fraction %.4f\nnominal_fraction %.4f\n", observed ? observed() / wall : -1,
+               launches * kernel_s / wall);
     } else {
         return 2;
     }

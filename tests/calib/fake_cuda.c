@@ -19,6 +19,12 @@
 
 static unsigned long long used, next_ptr = 1ull << 40;
 static double busy_until;
+/* From the first launch not yet synchronized to the synchronization that saw it complete,
+ * summed: the busy time as the calibration layer counts it (launch call to completion
+ * noticed), which a descheduled host thread stretches beyond FAKE_KERNEL_US. */
+static double pending_since = -1, observed_busy_s;
+
+double fake_cuda_observed_busy_s(void) { return observed_busy_s; }
 
 static double now_s(void)
 {
@@ -31,6 +37,8 @@ static CUresult launch_common(void)
 {
     const char *us = getenv("FAKE_KERNEL_US");
     double t = now_s(), start = busy_until > t ? busy_until : t;
+    if (pending_since < 0)
+        pending_since = t;
     busy_until = start + (us ? atof(us) : 0) * 1e-6;
     return CUDA_SUCCESS;
 }
@@ -57,8 +65,13 @@ CUresult cuLaunchKernelEx(const CUlaunchConfig *c, CUfunction f, void **p, void 
 
 CUresult cuStreamSynchronize(CUstream s)
 {
-    while (now_s() < busy_until)
+    double t;
+    while ((t = now_s()) < busy_until)
         ;
+    if (pending_since >= 0) {
+        observed_busy_s += t - pending_since;
+        pending_since = -1;
+    }
     return CUDA_SUCCESS;
 }
 CUresult cuStreamIsCapturing(CUstream s, CUstreamCaptureStatus *st)

@@ -57,11 +57,19 @@ check "mem=3g: frees give the charge back (cuMemFree answered with an internal p
 out=$(run_host "$HOST" fill 8192)
 check "no cap: the driver's numbers pass through" [ "$(val total_before <<<"$out")" = 85899345920 ]
 
-# ---- the duty cycle: 2 ms fake kernels in a launch+sync loop
-v=$(FAKE_KERNEL_US=2000 GVB_CALIB=duty=50 run_host "$HOST" duty 1 | val busy_fraction)
+# ---- the duty cycle: 2 ms fake kernels in a launch+sync loop. Busy is what the layer counts
+# (launch call to completion noticed): a host thread descheduled on a loaded CI machine
+# notices late, the layer charges that too, and launches x kernel time then falls short of
+# the duty (0.33 for 0.50 once) without the layer being wrong. That nominal share must
+# still never exceed the duty.
+out=$(FAKE_KERNEL_US=2000 GVB_CALIB=duty=50 run_host "$HOST" duty 1)
+v=$(val busy_fraction <<<"$out"); n=$(val nominal_fraction <<<"$out")
 check "duty=50: busy / wall = 0.50 (got $v)" within "$v" 0.47 0.53
-v=$(FAKE_KERNEL_US=100 GVB_CALIB=duty=25 run_host "$HOST" duty 1 | val busy_fraction)
+check "duty=50: kernel time / wall not above it (got $n)" within "$n" 0 0.53
+out=$(FAKE_KERNEL_US=100 GVB_CALIB=duty=25 run_host "$HOST" duty 1)
+v=$(val busy_fraction <<<"$out"); n=$(val nominal_fraction <<<"$out")
 check "duty=25 with 100 us kernels: 0.25 (got $v)" within "$v" 0.22 0.28
+check "duty=25: kernel time / wall not above it (got $n)" within "$n" 0 0.28
 v=$(FAKE_KERNEL_US=2000 LD_LIBRARY_PATH=$FAKE "$HOST" duty 0.5 | val busy_fraction)
 check "no layer: the loop keeps the fake GPU busy (got $v)" within "$v" 0.95 1.01
 
