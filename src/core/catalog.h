@@ -82,7 +82,13 @@ typedef struct gvb_metric_impl {
     /* 1: measured as one process group whatever --replicates says, for a metric whose result
      * is a fixed set of scenarios (ERR-003); the report then claims no difference for it. */
     int one_replicate;
+    /* 1: every timed round of the primary samples also times a host reference that no GPU
+     * layer touches (raw getppid system calls), series GVB_HOST_REF_SERIES, so a wide CI can
+     * be told apart from a host whose speed changed during the measurement
+     * (docs/validation.md). */
+    int host_ref;
 } gvb_metric_impl;
+#define GVB_HOST_REF_SERIES "host_syscall_ns"
 
 typedef struct gvb_metric_def {
     gvb_metric_id id;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -153,8 +154,25 @@ static int run_round(gvb_round_body *bodies, int n, double *samples, int *failed
     return 0;
 }
 
+/* ns per call of GVB_HOST_REF_CALLS raw getppid system calls: kernel entry and exit with
+ * nothing from the GPU stack in between (syscall(), so no libc cache and no interposer). */
+static double host_ref_ns(void)
+{
+    double t0 = gvb_now();
+    for (int i = 0; i < GVB_HOST_REF_CALLS; i++)
+        syscall(SYS_getppid);
+    return (gvb_now() - t0) * 1e9 / GVB_HOST_REF_CALLS;
+}
+
 int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int n, int *failed)
 {
+    /* the host reference goes with the primary samples, one per round, so the two can be
+     * compared block by block (validate); loops of extra series only take none */
+    int host_ref = w->metric && w->metric->impl && w->metric->impl->host_ref;
+    int has_primary = 0;
+    for (int k = 0; k < n; k++)
+        has_primary |= bodies[k].series == NULL;
+    host_ref &= has_primary;
     double samples[GVB_MAX_ROUND_BODIES];
     if (n < 1 || n > GVB_MAX_ROUND_BODIES)
         return -1;
@@ -177,6 +195,8 @@ int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int 
                                  : gvb_emit_sample(w, v))
                 return -1;
         }
+        if (host_ref && gvb_emit_series(w, GVB_HOST_REF_SERIES, host_ref_ns()))
+            return -1;
     }
     return 0;
 }

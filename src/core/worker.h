@@ -69,8 +69,13 @@ int gvb_measure(gvb_worker *w, const char *series, double scale, gvb_body_fn bod
  * drifts during a run; docs/validation.md). Warm-up and iterations count rounds; min-time
  * counts the measured time of all bodies. Body k's samples go to bodies[k].series (NULL:
  * the primary samples). A failing body stops the loop: its code is returned and *failed
- * (if not NULL) is set to its index. gvb_measure is this with one body. */
+ * (if not NULL) is set to its index. gvb_measure is this with one body. With the metric's
+ * impl->host_ref and a primary body, each timed round adds one host reference sample. */
 #define GVB_MAX_ROUND_BODIES 16
+/* The host reference of metrics with impl->host_ref: GVB_HOST_REF_CALLS getppid system calls
+ * after each round's bodies, timed apart from them, in every loop that has a primary body:
+ * one sample per primary sample, ns per call, in series GVB_HOST_REF_SERIES (catalog.h). */
+#define GVB_HOST_REF_CALLS 32
 typedef struct gvb_round_body {
     const char *series;
     gvb_body_fn body;

@@ -70,7 +70,7 @@ static int oh_001(gvb_worker *w)
     return 0;
 }
 const gvb_metric_impl gvb_impl_oh_001 = {.run = oh_001, .deadline_s = 120,
-                                          .iterations_scale = OH_CALL_SCALE};
+                                          .iterations_scale = OH_CALL_SCALE, .host_ref = 1};
 
 /* ---- OH-002 Memory Allocation Latency -------------------------------------------------- */
 
@@ -162,7 +162,7 @@ static int measure_sizes(gvb_worker *w, const char *op, gvb_body_fn body)
 
 static int oh_002(gvb_worker *w) { return measure_sizes(w, "alloc", alloc_body); }
 const gvb_metric_impl gvb_impl_oh_002 = {.run = oh_002, .deadline_s = 180,
-                                          .iterations_scale = OH_CALL_SCALE};
+                                          .iterations_scale = OH_CALL_SCALE, .host_ref = 1};
 
 /* ---- OH-003 Memory Free Latency ------------------------------------------------------- */
 
@@ -193,7 +193,7 @@ static int oh_003(gvb_worker *w)
     return 0;
 }
 const gvb_metric_impl gvb_impl_oh_003 = {.run = oh_003, .deadline_s = 180,
-                                          .iterations_scale = OH_CALL_SCALE};
+                                          .iterations_scale = OH_CALL_SCALE, .host_ref = 1};
 
 /* ---- OH-004 Context Creation Overhead ------------------------------------------------- */
 
@@ -322,7 +322,7 @@ static int oh_005(gvb_worker *w)
                                 "intercepted by memory-limiting layers");
     return 0;
 }
-const gvb_metric_impl gvb_impl_oh_005 = {.run = oh_005, .deadline_s = 120};
+const gvb_metric_impl gvb_impl_oh_005 = {.run = oh_005, .deadline_s = 120, .host_ref = 1};
 
 /* ---- OH-006 Shared Region Lock Contention --------------------------------------------- */
 

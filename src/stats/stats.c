@@ -135,6 +135,49 @@ double gvb_median(const double *x, size_t n)
     return m;
 }
 
+double gvb_block_drift_pct(const double *x, size_t n, size_t blocks)
+{
+    if (blocks == 0 || n / blocks < 5)
+        return NAN;
+    size_t len = n / blocks, skip = n % blocks;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t b = 0; b < blocks; b++) {
+        double m = gvb_median(x + skip + b * len, len);
+        if (!(m > 0))
+            return NAN;
+        lo = m < lo ? m : lo;
+        hi = m > hi ? m : hi;
+    }
+    return (hi / lo - 1.0) * 100.0;
+}
+
+double gvb_block_corr(const double *x, const double *y, size_t n, size_t blocks)
+{
+    if (blocks < 2 || n / blocks < 5)
+        return NAN;
+    size_t len = n / blocks, skip = n % blocks;
+    double *mx = malloc(2 * blocks * sizeof *mx), ax = 0, ay = 0;
+    if (!mx)
+        return NAN;
+    double *my = mx + blocks;
+    for (size_t b = 0; b < blocks; b++) {
+        mx[b] = gvb_median(x + skip + b * len, len);
+        my[b] = gvb_median(y + skip + b * len, len);
+        ax += mx[b] / (double)blocks;
+        ay += my[b] / (double)blocks;
+    }
+    double sxy = 0, sxx = 0, syy = 0;
+    for (size_t b = 0; b < blocks; b++) {
+        sxy += (mx[b] - ax) * (my[b] - ay);
+        sxx += (mx[b] - ax) * (mx[b] - ax);
+        syy += (my[b] - ay) * (my[b] - ay);
+    }
+    free(mx);
+    if (!(sxx > 0) || !(syy > 0))
+        return NAN;
+    return sxy / sqrt(sxx * syy);
+}
+
 /* How the samples are grouped: offsets and sizes of the non-empty groups. One group of all
  * samples when the sizes are absent or do not describe the n samples. */
 typedef struct groups {

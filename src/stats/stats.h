@@ -36,6 +36,15 @@ void gvb_sort_doubles(double *v, size_t n);
 /* Median of x (not modified). Returns NAN for n == 0. */
 double gvb_median(const double *x, size_t n);
 
+/* How far a series drifted over time: x cut into `blocks` consecutive blocks of equal size
+ * (the first n % blocks samples left out), (max / min of the blocks' medians - 1) x 100.
+ * NAN when a block would hold fewer than 5 samples or a block median is not positive. */
+double gvb_block_drift_pct(const double *x, size_t n, size_t blocks);
+/* Pearson correlation of the block medians (blocks as gvb_block_drift_pct) of two series
+ * taken together, x[i] with y[i]: whether x moved with y over time. NAN as above, or when
+ * either set of block medians is constant. */
+double gvb_block_corr(const double *x, const double *y, size_t n, size_t blocks);
+
 /* Fills *out from n samples. Returns 0, or -1 when n == 0 or a sample is not finite. */
 int gvb_stats_compute(const double *x, size_t n, uint64_t seed, gvb_stats *out);
 /* The same for samples in groups (see the grouped bootstrap below): ci_lo/ci_hi come from the

@@ -152,6 +152,55 @@ static void test_rng(void **state)
     assert_true(gvb_seed_mix(1, "native") == gvb_seed_mix(1, "native"));
 }
 
+static void test_block_drift(void **state)
+{
+    (void)state;
+    double x[203];
+    for (int i = 0; i < 203; i++)
+        x[i] = 10.0 + 0.01 * (i % 3);
+    /* steady: block medians all 10.01 */
+    assert_double_equal(gvb_block_drift_pct(x, 203, 10), 0.0, 1e-9);
+    /* the first 203 % 10 = 3 samples are left out, so outliers there change nothing */
+    x[0] = x[1] = x[2] = 1000;
+    assert_double_equal(gvb_block_drift_pct(x, 203, 10), 0.0, 1e-9);
+    /* a step from 10.01 to 12.01 in the last block: 12.01 / 10.01 - 1 */
+    for (int i = 183; i < 203; i++)
+        x[i] += 2.0;
+    assert_double_equal(gvb_block_drift_pct(x, 203, 10), (12.01 / 10.01 - 1) * 100, 1e-9);
+    /* one outlier inside a block does not move its median */
+    x[100] = 1e6;
+    assert_double_equal(gvb_block_drift_pct(x, 203, 10), (12.01 / 10.01 - 1) * 100, 1e-9);
+    /* too few samples per block, no blocks, a non-positive block median: no number */
+    assert_true(isnan(gvb_block_drift_pct(x, 49, 10)));
+    assert_true(isnan(gvb_block_drift_pct(x, 203, 0)));
+    for (int i = 3; i < 23; i++)
+        x[i] = -1;
+    assert_true(isnan(gvb_block_drift_pct(x, 203, 10)));
+}
+
+static void test_block_corr(void **state)
+{
+    (void)state;
+    double x[100], y[100], z[100];
+    for (int i = 0; i < 100; i++) {
+        x[i] = (i < 50 ? 10.0 : 13.0) + 0.01 * (i % 3);
+        y[i] = (i < 50 ? 100.0 : 130.0) + 0.1 * (i % 3); /* steps with x */
+        z[i] = ((i / 10) % 2 ? 130.0 : 100.0);            /* high in alternate blocks */
+    }
+    assert_double_equal(gvb_block_corr(x, y, 100, 10), 1.0, 1e-9);
+    /* block medians 10 x5, 13 x5 against 100/130 alternating: 45 / sqrt(22.5 * 2250) */
+    assert_double_equal(gvb_block_corr(x, z, 100, 10), 0.2, 1e-9);
+    for (int i = 0; i < 100; i++)
+        z[i] = 200.0 - y[i]; /* against x */
+    assert_double_equal(gvb_block_corr(x, z, 100, 10), -1.0, 1e-9);
+    /* a constant series has no correlation; too few samples or blocks: no number */
+    for (int i = 0; i < 100; i++)
+        z[i] = 5.0;
+    assert_true(isnan(gvb_block_corr(x, z, 100, 10)));
+    assert_true(isnan(gvb_block_corr(x, y, 49, 10)));
+    assert_true(isnan(gvb_block_corr(x, y, 100, 1)));
+}
+
 int run_stats_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -163,6 +212,8 @@ int run_stats_tests(void)
         cmocka_unit_test(test_bootstrap_ratio),
         cmocka_unit_test(test_jain),
         cmocka_unit_test(test_rng),
+        cmocka_unit_test(test_block_drift),
+        cmocka_unit_test(test_block_corr),
     };
     return cmocka_run_group_tests_name("stats", tests, NULL, NULL);
 }

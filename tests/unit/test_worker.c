@@ -41,14 +41,14 @@ static gvb_worker pipe_worker(int fds[2], int iterations, int warmup)
 }
 
 typedef struct emitted {
-    int primary, series_a, other;
-    double first_primary, first_a;
+    int primary, series_a, host, other;
+    double first_primary, first_a, min_host;
 } emitted;
 
 static emitted read_back(int fds[2])
 {
     close(fds[1]);
-    emitted e = {0, 0, 0, NAN, NAN};
+    emitted e = {0, 0, 0, 0, NAN, NAN, INFINITY};
     FILE *f = fdopen(fds[0], "r");
     char line[GVB_PROTO_MAX_LINE];
     while (fgets(line, sizeof line, f)) {
@@ -61,6 +61,9 @@ static emitted read_back(int fds[2])
         } else if (m.type == GVB_MSG_SERIES && strcmp(m.name, "a_us") == 0) {
             if (e.series_a++ == 0)
                 e.first_a = m.value;
+        } else if (m.type == GVB_MSG_SERIES && strcmp(m.name, GVB_HOST_REF_SERIES) == 0) {
+            e.host++;
+            e.min_host = m.value < e.min_host ? m.value : e.min_host;
         } else {
             e.other++;
         }
@@ -148,6 +151,35 @@ static void test_min_time(void **state)
     assert_int_equal(e.series_a, 10);
 }
 
+static void test_host_ref(void **state)
+{
+    (void)state;
+    int fds[2], order[64], n_order = 0;
+    gvb_worker w = pipe_worker(fds, 6, 3);
+    static const gvb_metric_impl impl = {.host_ref = 1};
+    static const gvb_metric_def def = {.code = "OH-TEST", .impl = &impl};
+    w.metric = &def;
+    fake_body b0 = {.id = 0, .own_s = 1e-6, .order = order, .n_order = &n_order};
+    fake_body b1 = {.id = 1, .own_s = 1e-6, .order = order, .n_order = &n_order};
+    gvb_round_body bodies[] = {{NULL, fake_run, &b0}, {"a_us", fake_run, &b1}};
+    assert_int_equal(gvb_measure_rounds(&w, 1e6, bodies, 2, NULL), 0);
+    /* one host reference sample per timed round (none for the warm-up), a real time per
+     * system call: above 0 and below a millisecond */
+    emitted e = read_back(fds);
+    assert_int_equal(e.primary, 6);
+    assert_int_equal(e.series_a, 6);
+    assert_int_equal(e.host, 6);
+    assert_int_equal(e.other, 0);
+    assert_true(e.min_host > 0 && e.min_host < 1e6);
+    /* a loop of an extra series only takes none: the reference goes with the primary */
+    gvb_worker w2 = pipe_worker(fds, 4, 0);
+    w2.metric = &def;
+    assert_int_equal(gvb_measure(&w2, "a_us", 1e6, fake_run, &b1), 0);
+    e = read_back(fds);
+    assert_int_equal(e.series_a, 4);
+    assert_int_equal(e.host, 0);
+}
+
 int run_worker_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -155,6 +187,7 @@ int run_worker_tests(void)
         cmocka_unit_test(test_rounds_failure),
         cmocka_unit_test(test_measure_single),
         cmocka_unit_test(test_min_time),
+        cmocka_unit_test(test_host_ref),
     };
     return cmocka_run_group_tests_name("worker", tests, NULL, NULL);
 }
