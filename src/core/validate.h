@@ -131,8 +131,19 @@ int gvb_replicate_ratio_ci(const double *a, size_t na, const double *b, size_t n
 #define GVB_VALIDATE_CI_METRICS {"OH-001", "OH-002", "OH-003", "OH-005"}
 /* (ci_hi - ci_lo) / 2 / |median| x 100, or NAN without a CI. */
 double gvb_ci_half_width_pct(const gvb_stats *s);
+/* A process's CI is wide because of its host when its host reference (GVB_HOST_REF_SERIES,
+ * one sample per primary sample) drifted by more than GVB_HOST_DRIFT_MAX_PCT over the
+ * measurement and the primary samples moved with it: the Pearson correlation of the two
+ * series' GVB_HOST_DRIFT_BLOCKS block medians >= GVB_HOST_CORR_MIN, a positive correlation
+ * at one-sided p < 0.01 for 10 blocks (t > 2.896 with 8 degrees of freedom: r > 0.7154)
+ * (gvb_block_drift_pct, gvb_block_corr; docs/validation.md). */
+#define GVB_HOST_DRIFT_MAX_PCT 10.0
+#define GVB_HOST_CORR_MIN 0.72
+#define GVB_HOST_DRIFT_BLOCKS 10
 /* Every result of metric in groups a and b has a CI half-width <= GVB_CI_MAX_HALF_PCT;
- * measured = the widest. */
+ * measured = the widest. A process above it FAILs the row unless its width is its host's
+ * (above); when every process above it is, the row SKIPs: the host changed speed under the
+ * measurement, and the precision is not shown either way. */
 void gvb_check_ci_width(const gvb_run *run, const char *a, const char *b, const char *metric,
                         gvb_check *c);
 /* No extra named *pct_of_peak* above 100 in any of the runs (NULL entries are skipped). */

@@ -28,6 +28,19 @@ static void add_series(gvb_result *r, const char *name, double center)
         gvb_series_push(s, center + 0.01 * (i % 5));
 }
 
+/* n samples, the first half around lo and the second around hi: a median between two modes. */
+static gvb_result *add_step(gvb_run *run, const char *system, double lo, double hi, int n)
+{
+    gvb_result *r = gvb_run_add_result(run);
+    snprintf(r->system, sizeof r->system, "%s", system);
+    snprintf(r->metric, sizeof r->metric, "OH-002");
+    r->status = GVB_OK;
+    for (int i = 0; i < n; i++)
+        gvb_series_push(&r->samples, (i < n / 2 ? lo : hi) + 0.01 * (i % 7));
+    gvb_result_finish(r, 1);
+    return r;
+}
+
 static void check(gvb_check *c) { memset(c, 0, sizeof *c); }
 
 static void test_delay(void **state)
@@ -329,6 +342,53 @@ static void test_ci_width(void **state)
     gvb_check_ci_width(&run, "native@a", "native@b", "OH-001", &c);
     assert_int_equal(c.status, GVB_CHECK_FAIL);
     assert_non_null(strstr(c.detail, "FAIL"));
+
+    /* With host references (one per sample). A process whose samples step from 10 to 13 us
+     * halfway (CI of the median ~13 % wide) while its reference stepped from 100 to 130 ns:
+     * the host's doing, the row SKIPs and says so. */
+    gvb_run hr = {0};
+    add(&hr, "native@a.1", "OH-002", 10, 0.2, 100); /* narrow, no reference: fine */
+    gvb_result *step = add_step(&hr, "native@b.1", 10, 13, 100);
+    gvb_series *ref = gvb_result_series(step, GVB_HOST_REF_SERIES);
+    for (int i = 0; i < 100; i++)
+        gvb_series_push(ref, (i < 50 ? 100.0 : 130.0) + 0.1 * (i % 3));
+    check(&c);
+    gvb_check_ci_width(&hr, "native@a", "native@b", "OH-002", &c);
+    assert_int_equal(c.status, GVB_CHECK_SKIP);
+    assert_true(c.measured > 2);
+    assert_non_null(strstr(c.detail, "native@b.1"));
+    assert_non_null(strstr(c.detail, "drift 30.0 %, correlation 1.00"));
+    /* the reference drifted as much but not with the samples (high in alternate blocks): the
+     * width is not explained by the host, the row FAILs */
+    for (int i = 0; i < 100; i++)
+        ref->v[i] = ((i / 10) % 2 ? 130.0 : 100.0) + 0.1 * (i % 3);
+    check(&c);
+    gvb_check_ci_width(&hr, "native@a", "native@b", "OH-002", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_non_null(strstr(c.detail, "1 above 2 % not explained by the host, 0 by the host"));
+    /* with the samples but by 5 % only: a steady host, the width is the method's (FAIL) */
+    for (int i = 0; i < 100; i++)
+        ref->v[i] = (i < 50 ? 100.0 : 105.0) + 0.1 * (i % 3);
+    check(&c);
+    gvb_check_ci_width(&hr, "native@a", "native@b", "OH-002", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    /* a reference of another length than the samples is not taken with them: not used */
+    for (int i = 0; i < 100; i++)
+        ref->v[i] = (i < 50 ? 100.0 : 130.0) + 0.1 * (i % 3);
+    gvb_series_push(ref, 100.0);
+    check(&c);
+    gvb_check_ci_width(&hr, "native@a", "native@b", "OH-002", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_non_null(strstr(c.detail, "no host reference"));
+    ref->n--;
+    /* one process explained by its host does not excuse another that is not */
+    add_step(&hr, "native@a.2", 10, 13, 100);
+    check(&c);
+    gvb_check_ci_width(&hr, "native@a", "native@b", "OH-002", &c);
+    assert_int_equal(c.status, GVB_CHECK_FAIL);
+    assert_non_null(strstr(c.detail, "1 above 2 % not explained by the host, 1 by the host"));
+    gvb_run_free(&hr);
+
     gvb_stats none = {.median = 1, .ci_lo = NAN, .ci_hi = NAN};
     assert_true(isnan(gvb_ci_half_width_pct(&none)));
     gvb_stats s = {.median = 10, .ci_lo = 9.9, .ci_hi = 10.3};
