@@ -166,6 +166,9 @@ static double host_ref_ns(void)
 
 int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int n, int *failed)
 {
+    double samples[GVB_MAX_ROUND_BODIES];
+    if (n < 1 || n > GVB_MAX_ROUND_BODIES)
+        return -1;
     /* the host reference goes with the primary samples, one per round, so the two can be
      * compared block by block (validate); loops of extra series only take none */
     int host_ref = w->metric && w->metric->impl && w->metric->impl->host_ref;
@@ -173,9 +176,6 @@ int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int 
     for (int k = 0; k < n; k++)
         has_primary |= bodies[k].series == NULL;
     host_ref &= has_primary;
-    double samples[GVB_MAX_ROUND_BODIES];
-    if (n < 1 || n > GVB_MAX_ROUND_BODIES)
-        return -1;
     if (gvb_barrier(w) != 0)
         return -1;
     for (int i = 0; i < w->warmup; i++) {

@@ -163,9 +163,11 @@ double gvb_block_corr(const double *x, const double *y, size_t n, size_t blocks)
     for (size_t b = 0; b < blocks; b++) {
         mx[b] = gvb_median(x + skip + b * len, len);
         my[b] = gvb_median(y + skip + b * len, len);
-        ax += mx[b] / (double)blocks;
-        ay += my[b] / (double)blocks;
+        ax += mx[b];
+        ay += my[b];
     }
+    ax /= (double)blocks;
+    ay /= (double)blocks;
     double sxy = 0, sxx = 0, syy = 0;
     for (size_t b = 0; b < blocks; b++) {
         sxy += (mx[b] - ax) * (my[b] - ay);
