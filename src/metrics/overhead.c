@@ -122,9 +122,9 @@ static const struct {
 /* Runs body at every size that fits, the sizes interleaved round by round (4 KiB, 2 MiB,
  * 64 MiB, 1 GiB, 4 KiB, ...), so every size sees the same history and the same drift of the
  * driver's state: measured one size after the other, the 64 MiB samples came after a
- * thousand and more other allocations (docs/metrics/overhead.md). The primary size goes into the primary samples, the others into
- * series "<op>_<size>_us". A size that does not fit twice into the free memory the tenant
- * sees is recorded as not measured, never as a number. */
+ * thousand and more other allocations (docs/metrics/overhead.md). The primary size goes into
+ * the primary samples, the others into series "<op>_<size>_us". A size that does not fit
+ * twice into the free memory the tenant sees is recorded as not measured, never as a number. */
 #define N_SIZES (sizeof mem_sizes / sizeof mem_sizes[0])
 static int measure_sizes(gvb_worker *w, const char *op, gvb_body_fn body)
 {

@@ -135,34 +135,44 @@ double gvb_median(const double *x, size_t n)
     return m;
 }
 
-double gvb_block_drift_pct(const double *x, size_t n, size_t blocks)
+/* The medians of x cut into `blocks` consecutive blocks of n / blocks samples (the first
+ * n % blocks left out), into out[0..blocks). -1 when a block would hold fewer than 5. */
+static int block_medians(const double *x, size_t n, size_t blocks, double *out)
 {
     if (blocks == 0 || n / blocks < 5)
-        return NAN;
+        return -1;
     size_t len = n / blocks, skip = n % blocks;
+    for (size_t b = 0; b < blocks; b++)
+        out[b] = gvb_median(x + skip + b * len, len);
+    return 0;
+}
+
+double gvb_block_drift_pct(const double *x, size_t n, size_t blocks)
+{
+    double *m = blocks ? malloc(blocks * sizeof *m) : NULL;
     double lo = INFINITY, hi = -INFINITY;
-    for (size_t b = 0; b < blocks; b++) {
-        double m = gvb_median(x + skip + b * len, len);
-        if (!(m > 0))
-            return NAN;
-        lo = m < lo ? m : lo;
-        hi = m > hi ? m : hi;
+    int ok = m && block_medians(x, n, blocks, m) == 0;
+    for (size_t b = 0; ok && b < blocks; b++) {
+        ok = m[b] > 0;
+        lo = m[b] < lo ? m[b] : lo;
+        hi = m[b] > hi ? m[b] : hi;
     }
-    return (hi / lo - 1.0) * 100.0;
+    free(m);
+    return ok ? (hi / lo - 1.0) * 100.0 : NAN;
 }
 
 double gvb_block_corr(const double *x, const double *y, size_t n, size_t blocks)
 {
-    if (blocks < 2 || n / blocks < 5)
+    if (blocks < 2)
         return NAN;
-    size_t len = n / blocks, skip = n % blocks;
-    double *mx = malloc(2 * blocks * sizeof *mx), ax = 0, ay = 0;
-    if (!mx)
+    double *mx = malloc(2 * blocks * sizeof *mx);
+    double *my = mx ? mx + blocks : NULL;
+    if (!mx || block_medians(x, n, blocks, mx) || block_medians(y, n, blocks, my)) {
+        free(mx);
         return NAN;
-    double *my = mx + blocks;
+    }
+    double ax = 0, ay = 0;
     for (size_t b = 0; b < blocks; b++) {
-        mx[b] = gvb_median(x + skip + b * len, len);
-        my[b] = gvb_median(y + skip + b * len, len);
         ax += mx[b];
         ay += my[b];
     }
