@@ -38,20 +38,9 @@ double gvb_degradation_pct(double native, double system)
 
 double gvb_ls_slope(const double *x, const double *y, size_t n)
 {
-    if (n < 2)
+    double sxx, syy, sxy;
+    if (gvb_centred_sums(x, y, n, &sxx, &syy, &sxy) != 0)
         return NAN;
-    double mx = 0, my = 0;
-    for (size_t i = 0; i < n; i++) {
-        mx += x[i];
-        my += y[i];
-    }
-    mx /= (double)n;
-    my /= (double)n;
-    double sxy = 0, sxx = 0;
-    for (size_t i = 0; i < n; i++) {
-        sxy += (x[i] - mx) * (y[i] - my);
-        sxx += (x[i] - mx) * (x[i] - mx);
-    }
     return sxx > 0 ? sxy / sxx : NAN;
 }
 

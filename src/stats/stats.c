@@ -135,6 +135,27 @@ double gvb_median(const double *x, size_t n)
     return m;
 }
 
+int gvb_centred_sums(const double *x, const double *y, size_t n, double *sxx, double *syy,
+                     double *sxy)
+{
+    if (n < 2)
+        return -1;
+    double mx = 0, my = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx += x[i];
+        my += y[i];
+    }
+    mx /= (double)n;
+    my /= (double)n;
+    *sxx = *syy = *sxy = 0;
+    for (size_t i = 0; i < n; i++) {
+        *sxx += (x[i] - mx) * (x[i] - mx);
+        *syy += (y[i] - my) * (y[i] - my);
+        *sxy += (x[i] - mx) * (y[i] - my);
+    }
+    return 0;
+}
+
 /* The medians of x cut into `blocks` consecutive blocks of n / blocks samples (the first
  * n % blocks left out), into out[0..blocks). -1 when a block would hold fewer than 5. */
 static int block_medians(const double *x, size_t n, size_t blocks, double *out)
@@ -171,19 +192,8 @@ double gvb_block_corr(const double *x, const double *y, size_t n, size_t blocks)
         free(mx);
         return NAN;
     }
-    double ax = 0, ay = 0;
-    for (size_t b = 0; b < blocks; b++) {
-        ax += mx[b];
-        ay += my[b];
-    }
-    ax /= (double)blocks;
-    ay /= (double)blocks;
-    double sxy = 0, sxx = 0, syy = 0;
-    for (size_t b = 0; b < blocks; b++) {
-        sxy += (mx[b] - ax) * (my[b] - ay);
-        sxx += (mx[b] - ax) * (mx[b] - ax);
-        syy += (my[b] - ay) * (my[b] - ay);
-    }
+    double sxx, syy, sxy;
+    gvb_centred_sums(mx, my, blocks, &sxx, &syy, &sxy);
     free(mx);
     if (!(sxx > 0) || !(syy > 0))
         return NAN;

@@ -36,6 +36,10 @@ void gvb_sort_doubles(double *v, size_t n);
 /* Median of x (not modified). Returns NAN for n == 0. */
 double gvb_median(const double *x, size_t n);
 
+/* Sums of centred products of n pairs: sxx = sum (x - mean x)^2, syy likewise, sxy =
+ * sum (x - mean x)(y - mean y) (least-squares slopes and correlations). -1 when n < 2. */
+int gvb_centred_sums(const double *x, const double *y, size_t n, double *sxx, double *syy,
+                     double *sxy);
 /* How far a series drifted over time: x cut into `blocks` consecutive blocks of equal size
  * (the first n % blocks samples left out), (max / min of the blocks' medians - 1) x 100.
  * NAN when a block would hold fewer than 5 samples or a block median is not positive. */
