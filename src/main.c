@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,7 +62,7 @@ static void usage(FILE *f)
           "  run [options]                       measure systems, write results\n"
           "  report FILE... [--format md|html|txt|json|csv] [--output FILE] [--compare BASE]\n"
           "                                      the comparison report of results files\n"
-          "  validate [--output DIR] [--aa-quick] [--aa-metrics LIST] [--cases LIST]\n"
+          "  validate [--output DIR] [--aa-metrics LIST] [--cases LIST]\n"
           "                                      check on this GPU that the suite recovers\n"
           "                                      known effects (docs/validation.md)\n"
           "  help | --version\n"
@@ -135,14 +136,31 @@ static void write_files(void *vctx, const gvb_run *run)
     }
 }
 
-static void progress(void *vctx, int i, int total, const char *system, const char *metric,
-                     double elapsed)
+/* m:ss or h:mm:ss, "?" for NAN (fio's ETA line is the model) */
+static const char *fmt_duration(double s, char *buf, size_t len)
+{
+    if (!isfinite(s) || s < 0)
+        return snprintf(buf, len, "?"), buf;
+    long t = lround(s);
+    if (t >= 3600)
+        snprintf(buf, len, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, len, "%ld:%02ld", t / 60, t % 60);
+    return buf;
+}
+
+static void progress(void *vctx, const gvb_progress *p)
 {
     run_out *o = vctx;
+    char el[32], eta[32];
+    fmt_duration(p->elapsed_s, el, sizeof el);
+    fmt_duration(p->eta_s, eta, sizeof eta);
     if (o->progress == PROGRESS_LINES) /* --verbose: one line each, so a log shows the times */
-        fprintf(stderr, "[%d/%d] %s %s  start %.1f s\n", i, total, system, metric, elapsed);
+        fprintf(stderr, "[%d/%d] %s %s replicate %d/%d  start %.1f s, eta %s\n", p->done,
+                p->total, p->metric, p->system, p->replicate, p->replicates, p->elapsed_s, eta);
     else if (o->progress == PROGRESS_TTY)
-        fprintf(stderr, "\r\033[K[%d/%d] %s %s  %.0f s", i, total, system, metric, elapsed);
+        fprintf(stderr, "\r\033[K[%d/%d] %s %s %d/%d  elapsed %s  eta %s", p->done, p->total,
+                p->metric, p->system, p->replicate, p->replicates, el, eta);
 }
 
 static void worker_log(void *vctx, const char *system, const char *metric, int tenant,
@@ -357,7 +375,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
         gvb_text_write(stdout, &run);
     if (o.compare[0]) {
         printf("\ncompared with %s:\n", o.compare);
-        gvb_compare_write(stdout, &run, &baseline, o.seed);
+        gvb_compare_write(stdout, &run, &baseline);
     }
     printf("\nresults: %s/results.json%s\n", out.dir,
            o.json_only ? "" : " (+ results.csv, summary.txt)");
@@ -484,7 +502,7 @@ static int cmd_validate(int argc, char **argv)
     }
     if (gvb_stop_requested)
         return die(EXIT_INTERRUPTED, "validate interrupted; partial runs in %s", dir);
-    int n_checks = gvb_validate_evaluate(cases, outs, n_cases, vo.seed, checks,
+    int n_checks = gvb_validate_evaluate(cases, outs, n_cases, checks,
                                          (int)(sizeof checks / sizeof checks[0]));
     clock_gettime(CLOCK_MONOTONIC, &t1);
     gvb_validate_report rep = {

@@ -163,6 +163,59 @@ size_t gvb_result_replicates(const gvb_result *r)
     return r->samples.n == 0 ? 0 : gvb_group_count(r->samples.n, g ? sizes : NULL, g);
 }
 
+int gvb_result_value_is_median(const gvb_result *r)
+{
+    if (!r->has_value)
+        return 1;
+    double m = r->stats.median;
+    return r->stats.n > 0 && fabs(r->value - m) <= 1e-9 * fmax(1.0, fabs(m));
+}
+
+static const gvb_series *find_series(const gvb_result *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_series; i++)
+        if (strcmp(r->series[i].name, name) == 0)
+            return &r->series[i];
+    return NULL;
+}
+
+size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max)
+{
+    if (r->status != GVB_OK || max == 0)
+        return 0;
+    const gvb_series *own = find_series(r, "replicate_values");
+    if (r->has_value && !gvb_result_value_is_median(r)) {
+        size_t n = own && own->n <= max ? own->n : 0;
+        for (size_t i = 0; i < n; i++)
+            out[i] = own->v[i];
+        return n;
+    }
+    if (r->samples.n == 0)
+        return 0;
+    size_t sizes[GVB_RESULT_MAX_GROUPS];
+    size_t g = gvb_result_groups(r, sizes, GVB_RESULT_MAX_GROUPS), n = 0, off = 0;
+    if (g == 0) {
+        out[0] = gvb_median(r->samples.v, r->samples.n);
+        return 1;
+    }
+    for (size_t k = 0; k < g && n < max; k++) {
+        if (sizes[k] > 0)
+            out[n++] = gvb_median(r->samples.v + off, sizes[k]);
+        off += sizes[k];
+    }
+    return n;
+}
+
+int gvb_result_value_ci(const gvb_result *r, double *lo, double *hi)
+{
+    *lo = *hi = NAN;
+    if (r->stats.n < 2 || !isfinite(r->stats.ci_lo) || !gvb_result_value_is_median(r))
+        return -1;
+    *lo = r->stats.ci_lo;
+    *hi = r->stats.ci_hi;
+    return 0;
+}
+
 void gvb_result_free(gvb_result *r)
 {
     gvb_series_free(&r->samples);
@@ -172,6 +225,11 @@ void gvb_result_free(gvb_result *r)
     free(r->series);
     gvb_kv_free(&r->extras);
     memset(r, 0, sizeof *r);
+}
+
+int gvb_kind_is_baseline(const char *kind)
+{
+    return kind && strcmp(kind, GVB_BASELINE_KIND) == 0;
 }
 
 gvb_result *gvb_run_add_result(gvb_run *run)
@@ -210,6 +268,22 @@ const gvb_result *gvb_run_find(const gvb_run *run, const char *system, const cha
         if (strcmp(run->results[i].system, system) == 0 &&
             strcmp(run->results[i].metric, metric) == 0)
             return &run->results[i];
+    return NULL;
+}
+
+const gvb_result *gvb_run_find_baseline(const gvb_run *run, const char *metric)
+{
+    for (size_t i = 0; i < run->n_systems; i++)
+        if (gvb_kind_is_baseline(run->systems[i].kind))
+            return gvb_run_find(run, run->systems[i].name, metric);
+    /* no systems recorded (results assembled by hand): the kind is the name before '@' */
+    size_t k = strlen(GVB_BASELINE_KIND);
+    for (size_t i = 0; run->n_systems == 0 && i < run->n_results; i++) {
+        const char *s = run->results[i].system;
+        if (strncmp(s, GVB_BASELINE_KIND, k) == 0 && (s[k] == '\0' || s[k] == '@') &&
+            strcmp(run->results[i].metric, metric) == 0)
+            return &run->results[i];
+    }
     return NULL;
 }
 

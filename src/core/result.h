@@ -86,6 +86,18 @@ gvb_series *gvb_result_series(gvb_result *r, const char *name); /* find or add *
 size_t gvb_result_groups(const gvb_result *r, size_t *sizes, size_t max);
 /* Replicates that produced samples (>= 1 when there are samples). */
 size_t gvb_result_replicates(const gvb_result *r);
+/* The primary value is the median of the samples (or no value is set). */
+int gvb_result_value_is_median(const gvb_result *r);
+/* The replicates' values, the unit of evidence of every claim (stats/claim.h), in replicate
+ * order: the values the metric set per replicate (series replicate_values) when it sets its
+ * primary value itself, else each replicate's median of its samples (one value of all samples
+ * for files from before replicates). Returns how many were written (at most max); 0 when the
+ * result is not OK or its primary value has no per-replicate values. */
+size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max);
+/* The 95 % CI of the primary value into lo/hi: the bootstrap CI of the median when the value
+ * is the median; -1 (no CI shown) when the value is the metric's own (the median's CI would
+ * belong to another number). */
+int gvb_result_value_ci(const gvb_result *r, double *lo, double *hi);
 void gvb_result_free(gvb_result *r);
 
 /* One system under test as it was configured and proven in this run. */
@@ -115,9 +127,20 @@ typedef struct gvb_run {
 
 #define GVB_SCHEMA_VERSION 1
 
+/* The baseline every layer is compared with is a kind, never a name: native@b is native.
+ * The one test of it (runner, metrics, report). */
+#define GVB_BASELINE_KIND "native"
+int gvb_kind_is_baseline(const char *kind);
+
+/* config.system_order of a run whose systems' replicates were interleaved round by round
+ * (runner.h): replicate k of every system ran in round k, so the claim rule may pair them. */
+#define GVB_ORDER_INTERLEAVED "interleaved"
+
 gvb_result *gvb_run_add_result(gvb_run *run);
 gvb_system_record *gvb_run_add_system(gvb_run *run, const char *name, const char *kind);
 const gvb_result *gvb_run_find(const gvb_run *run, const char *system, const char *metric);
+/* The result of metric on the run's first system of the baseline kind (native, native@a). */
+const gvb_result *gvb_run_find_baseline(const gvb_run *run, const char *metric);
 void gvb_run_free(gvb_run *run);
 
 /* Fill stats and, unless the metric set one, the primary value (median) from the samples. */

@@ -536,6 +536,7 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
     rc |= push_arg(argv, &n, "__worker");
     rc |= push_arg(argv, &n, "--metric=%s", c->m->code);
     rc |= push_arg(argv, &n, "--system=%s", c->sys->name);
+    rc |= push_arg(argv, &n, "--kind=%s", gvb_system_kind(c->sys));
     rc |= push_arg(argv, &n, "--tenant=%d", i);
     rc |= push_arg(argv, &n, "--tenants=%d", c->tenants);
     rc |= push_arg(argv, &n, "--iterations=%d", gvb_metric_iterations(o, c->m));
@@ -773,34 +774,6 @@ static void replicate_value(gvb_result *r, const gvb_series *values)
     r->has_value = 1;
 }
 
-/* Runs the metric's tenant group --replicates times, one after another, each in fresh
- * processes, and combines them (replicate_merge). Stops at the first replicate that does not
- * end OK: a SKIP or FAIL will not change by trying again, and a hang would cost its deadline
- * each time. */
-static void measure(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
-                    const gvb_run *run, gvb_result *r)
-{
-    int total = gvb_metric_replicates(rn->opts, m);
-    gvb_series values = {0};
-    int metric_set_value = 0;
-    for (int k = 0; k < total && r->status == GVB_OK; k++) {
-        if (k > 0 && gvb_stop_requested) {
-            set_status(r, GVB_FAIL, "interrupted");
-            break;
-        }
-        gvb_result rr;
-        replicate_init(&rr, r);
-        measure_once(rn, sys, m, run, &rr);
-        replicate_merge(r, &rr, k, total, &values, &metric_set_value);
-        gvb_result_free(&rr);
-    }
-    if (r->status == GVB_OK && metric_set_value)
-        replicate_value(r, &values);
-    if (r->status != GVB_OK)
-        r->has_value = 0;
-    gvb_series_free(&values);
-}
-
 /* A multi-GPU metric's 1-GPU test mode is on: the metric decides itself. */
 static int single_gpu_test_mode(void)
 {
@@ -935,7 +908,7 @@ static void native_reference(gvb_runner *rn)
 static gvb_status prove(gvb_runner *rn, gvb_system *sys, gvb_kv *proof, char *why, size_t len)
 {
     int compute = sys->proof_gpu && rn->opts->compute_limit > 0 && rn->opts->compute_limit < 100;
-    int is_native = strcmp(sys->ops->name, "native") == 0;
+    int is_native = gvb_kind_is_baseline(gvb_system_kind(sys));
     if (compute && !is_native)
         native_reference(rn);
     proof_ctx c = {.rn = rn, .sys = sys, .proof = proof, .gpu = sys->proof_gpu,
@@ -975,76 +948,247 @@ static int any_gpu_metric(const gvb_metric_def *const *metrics, size_t n)
     return 0;
 }
 
-/* Probe, set up, prove, measure every metric, tear down (always, also after an interrupt
- * or a failure). Returns 0, or -1 when out of memory. */
-static int run_system(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *const *metrics,
-                      size_t n_metrics, gvb_run *run, int *idx, int total, double t0)
+/* A system as the run holds it: its record's index and what its set-up and proof decided
+ * (every metric of a system that did not come up gets that status and reason). */
+typedef struct sys_state {
+    gvb_system *sys;
+    size_t rec;
+    gvb_status status;
+    char why[512];
+} sys_state;
+
+/* Probe, set up, describe and prove one system; records it in run. Returns 0, or -1 when out
+ * of memory. Teardown is the caller's (always, also after an interrupt or a failure). */
+static int bring_up(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *const *metrics,
+                    size_t n_metrics, gvb_run *run, sys_state *st)
 {
     const gvb_system_ops *ops = sys->ops;
     sys->gpu = &run->gpu;
     sys->proof_gpu = ops->needs_gpu && run->gpu.n > 0 && any_gpu_metric(metrics, n_metrics);
-    gvb_system_record *rec = gvb_run_add_system(run, sys->name, ops->kind ? ops->kind : ops->name);
+    gvb_system_record *rec = gvb_run_add_system(run, sys->name, gvb_system_kind(sys));
     if (!rec)
         return -1;
-    char sys_why[512] = "";
-    gvb_status sys_status = GVB_OK;
-    if (ops->probe && ops->probe(sys, sys_why, sizeof sys_why) != 0) {
-        sys_status = GVB_SKIP;
+    st->sys = sys;
+    st->rec = run->n_systems - 1;
+    st->status = GVB_OK;
+    st->why[0] = '\0';
+    if (ops->probe && ops->probe(sys, st->why, sizeof st->why) != 0) {
+        st->status = GVB_SKIP;
     } else if (ops->setup) {
-        int rc = ops->setup(sys, sys_why, sizeof sys_why);
+        int rc = ops->setup(sys, st->why, sizeof st->why);
         if (rc != 0)
-            sys_status = rc == GVB_SKIP ? GVB_SKIP : GVB_FAIL;
+            st->status = rc == GVB_SKIP ? GVB_SKIP : GVB_FAIL;
     }
     if (ops->describe)
         ops->describe(sys, &rec->config);
-    if (sys_status == GVB_OK && ops->verify_active && !gvb_stop_requested) {
-        sys_status = prove(rn, sys, &rec->activation, sys_why, sizeof sys_why);
-        if (sys_status == GVB_INERT && rn->opts->allow_inert)
-            sys_status = GVB_OK;
+    if (st->status == GVB_OK && ops->verify_active && !gvb_stop_requested) {
+        st->status = prove(rn, sys, &rec->activation, st->why, sizeof st->why);
+        if (st->status == GVB_INERT && rn->opts->allow_inert)
+            st->status = GVB_OK;
     }
     if (ops->derive)
         gvb_kv_set_text(&rec->activation, "status", "MODEL");
     else
         gvb_kv_set_text(&rec->activation, "status", "%s",
-                        sys_status == GVB_OK && sys_why[0] ? "INERT (allowed)"
-                                                           : gvb_status_name(sys_status));
-    if (sys_why[0])
-        gvb_kv_set_text(&rec->activation, "reason", "%s", sys_why);
+                        st->status == GVB_OK && st->why[0] ? "INERT (allowed)"
+                                                           : gvb_status_name(st->status));
+    if (st->why[0])
+        gvb_kv_set_text(&rec->activation, "reason", "%s", st->why);
     else if (ops->derive)
         gvb_kv_set_text(&rec->activation, "reason",
                         "a model computed from the native results of this run; not a measurement");
+    return 0;
+}
 
-    int rc = 0;
-    for (size_t mi = 0; mi < n_metrics; mi++) {
-        const gvb_metric_def *m = metrics[mi];
-        ++*idx;
-        if (rn->hooks.on_progress)
-            rn->hooks.on_progress(rn->hooks.ctx, *idx, total, sys->name, m->code,
-                                  mono_now() - t0);
-        gvb_result *r = gvb_run_add_result(run);
+static void tear_down(sys_state *st, gvb_run *run)
+{
+    if (st->sys && st->sys->ops->teardown)
+        st->sys->ops->teardown(st->sys, &run->systems[st->rec].config);
+}
+
+/* A new result for (system, metric) with its status before any measurement: SKIP or the
+ * system's own status when it cannot be measured, else OK (to be measured). */
+static gvb_result *open_result(gvb_runner *rn, const sys_state *st, const gvb_metric_def *m,
+                               gvb_run *run)
+{
+    gvb_result *r = gvb_run_add_result(run);
+    if (!r)
+        return NULL;
+    fill_identity(r, m, st->sys, gvb_metric_tenants(m, rn->opts->processes));
+    char why[512];
+    const char *skip = precheck(st->sys, m, run, why, sizeof why);
+    if (gvb_stop_requested)
+        set_status(r, GVB_FAIL, "interrupted");
+    else if (st->status != GVB_OK)
+        set_status(r, st->status, st->why);
+    else if (skip)
+        set_status(r, GVB_SKIP, skip);
+    return r;
+}
+
+void gvb_round_order(int n_systems, int metric_index, int replicate, int *order)
+{
+    for (int p = 0; p < n_systems; p++)
+        order[p] = (p + metric_index + replicate) % n_systems;
+}
+
+/* Measurement slots (one tenant group each) of the measured systems, for the progress line. */
+typedef struct progress_state {
+    int done, total;
+    double t0;
+    double metric_s[GVB_METRIC_COUNT]; /* seconds of this metric's finished slots */
+    int metric_n[GVB_METRIC_COUNT];    /* and how many */
+    int metric_left[GVB_METRIC_COUNT]; /* slots of this metric not yet finished */
+} progress_state;
+
+double gvb_eta_estimate(const double *slot_s, const int *slot_n, const int *left, size_t n)
+{
+    double all_s = 0, eta = 0;
+    int all_n = 0, unknown = 0;
+    for (size_t i = 0; i < n; i++) {
+        all_s += slot_s[i];
+        all_n += slot_n[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (left[i] <= 0)
+            continue;
+        if (slot_n[i] > 0)
+            eta += left[i] * slot_s[i] / slot_n[i];
+        else if (all_n > 0)
+            eta += left[i] * all_s / all_n;
+        else
+            unknown = 1;
+    }
+    return unknown ? NAN : eta;
+}
+
+static void report_progress(gvb_runner *rn, progress_state *ps, const gvb_system *sys,
+                            const gvb_metric_def *m, int replicate, int replicates)
+{
+    if (!rn->hooks.on_progress)
+        return;
+    gvb_progress p = {.done = ++ps->done, .total = ps->total, .system = sys->name,
+                      .metric = m->code, .replicate = replicate, .replicates = replicates,
+                      .elapsed_s = mono_now() - ps->t0,
+                      .eta_s = gvb_eta_estimate(ps->metric_s, ps->metric_n, ps->metric_left,
+                                                GVB_METRIC_COUNT)};
+    rn->hooks.on_progress(rn->hooks.ctx, &p);
+}
+
+/* One measured (system, metric) while its replicates are interleaved with other systems'. */
+typedef struct slot {
+    sys_state *st;
+    gvb_result *r;
+    gvb_series values;
+    int metric_set_value;
+    int open; /* more replicates to run */
+} slot;
+
+/* Records where and when replicate k ran: its position in the round and its start, seconds
+ * from the run's start (results.json keeps the order the claims rest on). */
+static void record_order(gvb_result *r, int position, double start_s)
+{
+    gvb_series *s = gvb_result_series(r, "replicate_position");
+    if (s) /* each looked up just before its push: adding a series moves the others */
+        gvb_series_push(s, position);
+    if ((s = gvb_result_series(r, "replicate_start_s")))
+        gvb_series_push(s, start_s);
+}
+
+/* Measures metric m on every system: R rounds (R = its replicates), each round running every
+ * system once, in gvb_round_order, each in fresh processes; each system's replicates are
+ * combined (replicate_merge). A system stops at its first replicate that does not end OK: a
+ * SKIP or FAIL will not change by trying again, and a hang would cost its deadline each time. */
+static int measure_interleaved(gvb_runner *rn, sys_state *sts, int n_sys, size_t mi,
+                               const gvb_metric_def *m, gvb_run *run, progress_state *ps)
+{
+    slot *sl = calloc((size_t)n_sys, sizeof *sl);
+    int *order = calloc((size_t)n_sys, sizeof *order);
+    if (!sl || !order) {
+        free(sl);
+        free(order);
+        return -1;
+    }
+    size_t first = run->n_results;
+    for (int s = 0; s < n_sys; s++)
+        if (!open_result(rn, &sts[s], m, run)) {
+            free(sl);
+            free(order);
+            return -1;
+        }
+    int total = gvb_metric_replicates(rn->opts, m);
+    int ci = (int)(m - gvb_catalog);
+    for (int s = 0; s < n_sys; s++) { /* pointers are stable: no result is added below */
+        sl[s].st = &sts[s];
+        sl[s].r = &run->results[first + (size_t)s];
+        sl[s].open = sl[s].r->status == GVB_OK;
+        if (!sl[s].open)
+            ps->metric_left[ci] -= total;
+    }
+    for (int k = 0; k < total; k++) {
+        gvb_round_order(n_sys, (int)mi, k, order);
+        for (int p = 0; p < n_sys; p++) {
+            slot *x = &sl[order[p]];
+            if (!x->open)
+                continue;
+            if (gvb_stop_requested) {
+                set_status(x->r, GVB_FAIL, "interrupted");
+                x->open = 0;
+                continue;
+            }
+            report_progress(rn, ps, x->st->sys, m, k + 1, total);
+            double start = mono_now();
+            gvb_result rr;
+            replicate_init(&rr, x->r);
+            measure_once(rn, x->st->sys, m, run, &rr);
+            replicate_merge(x->r, &rr, k, total, &x->values, &x->metric_set_value);
+            gvb_result_free(&rr);
+            record_order(x->r, p, start - ps->t0);
+            ps->metric_s[ci] += mono_now() - start;
+            ps->metric_n[ci]++;
+            ps->metric_left[ci]--;
+            if (x->r->status != GVB_OK) {
+                x->open = 0;
+                ps->metric_left[ci] -= total - k - 1;
+            }
+        }
+    }
+    for (int s = 0; s < n_sys; s++) {
+        gvb_result *r = sl[s].r;
+        if (r->status == GVB_OK && sl[s].metric_set_value)
+            replicate_value(r, &sl[s].values);
+        if (r->status != GVB_OK)
+            r->has_value = 0;
+        gvb_series_free(&sl[s].values);
+        gvb_result_finish(r, rn->opts->seed);
+    }
+    free(sl);
+    free(order);
+    if (rn->hooks.on_result)
+        rn->hooks.on_result(rn->hooks.ctx, run);
+    return 0;
+}
+
+/* A model system (mig-ideal): derived from the measured results, after them. */
+static int derive_all(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *const *metrics,
+                      size_t n_metrics, gvb_run *run)
+{
+    sys_state st;
+    int rc = bring_up(rn, sys, metrics, n_metrics, run, &st);
+    for (size_t mi = 0; rc == 0 && mi < n_metrics; mi++) {
+        gvb_result *r = open_result(rn, &st, metrics[mi], run);
         if (!r) {
             rc = -1;
             break;
         }
-        fill_identity(r, m, sys, gvb_metric_tenants(m, rn->opts->processes));
-        char why[512];
-        const char *skip = precheck(sys, m, run, why, sizeof why);
-        if (gvb_stop_requested)
-            set_status(r, GVB_FAIL, "interrupted");
-        else if (sys_status != GVB_OK)
-            set_status(r, sys_status, sys_why);
-        else if (skip)
-            set_status(r, GVB_SKIP, skip);
-        else if (ops->derive)
-            ops->derive(sys, m, run, r);
-        else
-            measure(rn, sys, m, run, r);
+        if (r->status == GVB_OK)
+            sys->ops->derive(sys, metrics[mi], run, r);
         gvb_result_finish(r, rn->opts->seed);
-        if (rn->hooks.on_result)
-            rn->hooks.on_result(rn->hooks.ctx, run);
     }
-    if (ops->teardown)
-        ops->teardown(sys, &run->systems[run->n_systems - 1].config);
+    if (rc == 0)
+        tear_down(&st, run);
+    if (rc == 0 && rn->hooks.on_result)
+        rn->hooks.on_result(rn->hooks.ctx, run);
     return rc;
 }
 
@@ -1068,20 +1212,39 @@ static void cross_system_pass(gvb_runner *rn, gvb_run *run)
         rn->hooks.on_result(rn->hooks.ctx, run);
 }
 
+/* Every measured system is set up and proven first; then, metric by metric, their replicates
+ * are interleaved (measure_interleaved), so that a change of the machine's speed over minutes
+ * falls on every system alike instead of on whichever system ran then; the systems are torn
+ * down at the end, also after an interrupt. Models (mig-ideal) are derived last. */
 int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
                    const gvb_metric_def *const *metrics, size_t n_metrics, gvb_run *run)
 {
-    double t0 = mono_now();
-    int total = n_systems * (int)n_metrics, idx = 0;
-    /* measured systems first: a model (mig-ideal) is derived from their results */
-    for (int pass = 0; pass < 2; pass++) {
-        for (int si = 0; si < n_systems && !gvb_stop_requested; si++) {
-            if ((systems[si].ops->derive != NULL) != pass)
-                continue;
-            if (run_system(rn, &systems[si], metrics, n_metrics, run, &idx, total, t0) != 0)
-                return -1;
-        }
+    static progress_state ps;
+    memset(&ps, 0, sizeof ps);
+    ps.t0 = mono_now();
+    sys_state *sts = calloc((size_t)(n_systems > 0 ? n_systems : 1), sizeof *sts);
+    if (!sts)
+        return -1;
+    gvb_kv_set_text(&run->config, "system_order", "%s", GVB_ORDER_INTERLEAVED);
+    int n_meas = 0, rc = 0;
+    for (int si = 0; si < n_systems && rc == 0 && !gvb_stop_requested; si++)
+        if (!systems[si].ops->derive)
+            rc = bring_up(rn, &systems[si], metrics, n_metrics, run, &sts[n_meas++]);
+    for (size_t mi = 0; mi < n_metrics; mi++) {
+        int ci = (int)(metrics[mi] - gvb_catalog);
+        ps.metric_left[ci] = n_meas * gvb_metric_replicates(rn->opts, metrics[mi]);
+        ps.total += ps.metric_left[ci];
     }
+    for (size_t mi = 0; mi < n_metrics && rc == 0 && !gvb_stop_requested && n_meas > 0; mi++)
+        rc = measure_interleaved(rn, sts, n_meas, mi, metrics[mi], run, &ps);
+    for (int s = 0; s < n_meas; s++)
+        tear_down(&sts[s], run);
+    free(sts);
+    for (int si = 0; si < n_systems && rc == 0 && !gvb_stop_requested; si++)
+        if (systems[si].ops->derive)
+            rc = derive_all(rn, &systems[si], metrics, n_metrics, run);
+    if (rc != 0)
+        return -1;
     cross_system_pass(rn, run);
     return gvb_stop_requested ? -1 : 0;
 }

@@ -13,13 +13,21 @@
 
 #define GVB_DEFAULT_DEADLINE_S 300.0
 
+/* Where a run stands, before each measurement slot (one tenant group: one replicate of one
+ * metric on one system). */
+typedef struct gvb_progress {
+    int done, total;             /* slots started, this one included, of all */
+    const char *system, *metric;
+    int replicate, replicates;   /* 1-based */
+    double elapsed_s;
+    double eta_s;                /* estimated seconds left for the whole run; NAN: unknown */
+} gvb_progress;
+
 typedef struct gvb_runner_hooks {
     void *ctx;
-    /* after each (system, metric) result, e.g. to rewrite the result files */
+    /* after each metric (all systems) and at the end, e.g. to rewrite the result files */
     void (*on_result)(void *ctx, const gvb_run *run);
-    /* before each metric: index (1-based) of total, the system and metric, elapsed seconds */
-    void (*on_progress)(void *ctx, int i, int total, const char *system, const char *metric,
-                        double elapsed_s);
+    void (*on_progress)(void *ctx, const gvb_progress *p);
     /* a line a worker wrote on stderr (only forwarded with --verbose) */
     void (*on_worker_log)(void *ctx, const char *system, const char *metric, int tenant,
                           const char *line);
@@ -40,7 +48,19 @@ typedef struct gvb_runner {
  * run ends with what it measured. */
 extern volatile sig_atomic_t gvb_stop_requested;
 
-/* Runs every selected (system, metric). Results are appended to run. Returns 0, or -1 if the
+/* The order of the systems in round `replicate` (0-based) of the metric at metric_index:
+ * order[p] is the index of the system run p-th. Rotating: each round starts one system later,
+ * so over the rounds every system takes every position (drift and order effects fall on all
+ * alike). */
+void gvb_round_order(int n_systems, int metric_index, int replicate, int *order);
+
+/* Seconds left, estimated from measured durations: for each of n metrics, slot_s[i] seconds
+ * over slot_n[i] finished slots and left[i] slots to go; a metric with no finished slot is
+ * estimated at the mean slot of all finished ones. NAN while nothing has finished. */
+double gvb_eta_estimate(const double *slot_s, const int *slot_n, const int *left, size_t n);
+
+/* Runs every selected (system, metric): every system set up first, then metric by metric
+ * with the systems' replicates interleaved (gvb_round_order), teardown at the end. Results are appended to run. Returns 0, or -1 if the
  * run was interrupted. */
 int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
                    const gvb_metric_def *const *metrics, size_t n_metrics, gvb_run *run);

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "core/env.h"
+#include "stats/claim.h"
 #include "stats/stats.h"
 
 /* ---- options ------------------------------------------------------------------------------ */
@@ -21,7 +22,7 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
 {
     static const struct option opts[] = {
         {"output", required_argument, 0, 'o'}, {"seed", required_argument, 0, 's'},
-        {"aa-quick", no_argument, 0, 'q'},      {"aa-metrics", required_argument, 0, 'm'},
+        {"aa-metrics", required_argument, 0, 'm'},
         {"cases", required_argument, 0, 'c'},  {0, 0, 0, 0},
     };
     memset(o, 0, sizeof *o);
@@ -45,7 +46,6 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
                 return snprintf(err, errlen, "validate: --seed must be a whole number >= 0, got '%s'",
                                 optarg), -1;
             break;
-        case 'q': o->aa_quick = 1; break;
         case 'm':
             if (!*optarg || strlen(optarg) >= sizeof o->aa_metrics)
                 return snprintf(err, errlen, "validate: bad --aa-metrics '%s'", optarg), -1;
@@ -60,7 +60,7 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
             return snprintf(err, errlen, "validate: option '%s' needs a value", argv[optind - 1]), -1;
         default:
             return snprintf(err, errlen,
-                            "validate: unknown option '%s' (--output DIR, --seed N, --aa-quick, "
+                            "validate: unknown option '%s' (--output DIR, --seed N, "
                             "--aa-metrics LIST, --cases LIST)",
                             argv[optind - 1]), -1;
         }
@@ -108,9 +108,10 @@ static gvb_validate_case *new_case(gvb_validate_case *cases, int *n, int max, gv
     snprintf(c->name, sizeof c->name, "%s", name);
     add_arg(c, "--seed=%llu", (unsigned long long)seed);
     add_arg(c, "--json-only");
-    /* validate replicates processes itself (SYSTEM@k, interleaved); each of those systems is
-     * one process group, as its one-process A/A row describes */
-    add_arg(c, "--replicates=1");
+    /* validate replicates processes itself (SYSTEM@k, interleaved), each of those systems one
+     * process group; the A/A case alone runs as a user would (default replicates) */
+    if (kind != GVB_CASE_AA)
+        add_arg(c, "--replicates=1");
     return c;
 }
 
@@ -215,14 +216,11 @@ int gvb_validate_plan(const gvb_validate_opts *o, gvb_validate_case *cases, int 
         skip_unless_implemented(c, "IS-003");
     }
     if ((c = new_case(cases, &n, max, GVB_CASE_AA, "aa", o->seed))) {
-        add_replicates(c, "native@a.%d", "native@b.%d", GVB_VALIDATE_AA_REPLICATES);
-        if (o->aa_quick)
-            add_arg(c, "--quick");
-        /* default: the per-call latency metrics, whose per-process medians the replicated
-         * A/A compares (fast: one short process each); --aa-metrics widens it */
-        char list[700];
-        snprintf(list, sizeof list, "%s", o->aa_metrics[0] ? o->aa_metrics : GVB_VALIDATE_AA_METRICS);
-        add_arg(c, "--metrics=%s", list);
+        /* what a user runs: default replicates and iterations, every category (--aa-metrics
+         * narrows it) */
+        add_arg(c, "--systems=native@a,native@b");
+        if (o->aa_metrics[0])
+            add_arg(c, "--metrics=%s", o->aa_metrics);
     }
     /* throughput metrics that report a % of the device's peak, for the PEAK row (the other
      * cases run none) */
@@ -448,172 +446,51 @@ void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check 
             isfinite(achieved) ? "" : " (side unknown: measured shown as duty + distance)");
 }
 
-/* The samples of `name`'s processes for metric, pooled, with one group per process: the
- * system's own replicates when it has >= 2, else one group per system named "name.<k>" (the
- * case's per-process instances). Returns the number of groups (0: none measured OK). */
-static size_t pooled_groups(const gvb_run *run, const char *name, const char *metric,
-                            gvb_series *pool, size_t *sizes, size_t max)
+void gvb_check_aa(const gvb_run *run, const char *a, const char *b, gvb_check *c)
 {
-    const gvb_result *own = gvb_run_find(run, name, metric);
-    size_t g = 0;
-    if (own && own->status == GVB_OK && own->replicate_sizes.n >= 2) {
-        size_t sum = 0;
-        for (size_t k = 0; k < own->replicate_sizes.n && g < max; k++) {
-            sizes[g++] = (size_t)own->replicate_sizes.v[k];
-            sum += (size_t)own->replicate_sizes.v[k];
-        }
-        if (sum != own->samples.n)
-            return 0;
-        for (size_t k = 0; k < own->samples.n; k++)
-            gvb_series_push(pool, own->samples.v[k]);
-        return g;
-    }
-    size_t len = strlen(name);
-    for (size_t i = 0; i < run->n_results && g < max; i++) {
-        const gvb_result *r = &run->results[i];
-        if (strcmp(r->metric, metric) != 0 || r->status != GVB_OK || r->samples.n < 2 ||
-            strncmp(r->system, name, len) != 0 || r->system[len] != '.')
-            continue;
-        sizes[g++] = r->samples.n;
-        for (size_t k = 0; k < r->samples.n; k++)
-            gvb_series_push(pool, r->samples.v[k]);
-    }
-    return g;
-}
-
-/* One way to compare a's and b's processes on one metric: the ratio b/a and its 95 % CI, or
- * non-zero when the metric cannot be compared (fewer than 2 processes on a side). */
-typedef int (*aa_ratio_fn)(const gvb_run *run, const char *a, const char *b, const char *metric,
-                           uint64_t seed, double *ratio, double *lo, double *hi);
-
-/* The A/A tally shared by both rules: the share of distinct metrics whose CI holds 1. */
-static void aa_tally(const gvb_run *run, const char *a, const char *b, uint64_t seed,
-                     aa_ratio_fn ratio_of, const char *what, gvb_check *c)
-{
-    c->expected = GVB_AA_MIN_SAME_PCT;
-    int compared = 0, same = 0;
+    c->expected = GVB_AA_MAX_CLAIM_PCT;
+    const char *order = run ? gvb_kv_text(&run->config, "system_order") : NULL;
+    int paired = order && strcmp(order, GVB_ORDER_INTERLEAVED) == 0;
+    int compared = 0, claims = 0;
+    double mdes[GVB_METRIC_COUNT];
     size_t off = 0;
-    char sig[sizeof c->detail] = "", seen[GVB_METRIC_COUNT + 64][16];
-    int n_seen = 0;
+    char sig[256] = "";
     for (size_t i = 0; run && i < run->n_results; i++) {
-        const char *metric = run->results[i].metric;
-        int dup = 0;
-        for (int k = 0; k < n_seen && !dup; k++)
-            dup = strcmp(seen[k], metric) == 0;
-        if (dup || n_seen >= (int)(sizeof seen / sizeof seen[0]))
+        const gvb_result *ra = &run->results[i];
+        const gvb_result *rb = strcmp(ra->system, a) == 0 ? gvb_run_find(run, b, ra->metric) : NULL;
+        double va[GVB_CLAIM_MAX], vb[GVB_CLAIM_MAX];
+        gvb_claim cl;
+        if (!rb || ra->direction == GVB_PASS || compared >= GVB_METRIC_COUNT)
             continue;
-        snprintf(seen[n_seen++], sizeof seen[0], "%s", metric);
-        double ratio, lo, hi;
-        if (ratio_of(run, a, b, metric, seed, &ratio, &lo, &hi) != 0)
+        size_t na = gvb_result_replicate_values(ra, va, GVB_CLAIM_MAX);
+        size_t nb = gvb_result_replicate_values(rb, vb, GVB_CLAIM_MAX);
+        /* b against a, as the report compares a layer against native */
+        if (gvb_claim_test(vb, nb, va, na, paired && na == nb, GVB_CLAIM_LEVEL, &cl) != 0)
             continue;
-        compared++;
-        if (lo <= 1.0 && hi >= 1.0)
-            same++;
+        mdes[compared++] = cl.is_ratio ? cl.mde * 100 : NAN;
+        if (!cl.differs)
+            continue;
+        claims++;
         if (off < sizeof sig)
-            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.3f [%.3f, %.3f]%s",
-                                    off ? "; " : "", metric, ratio, lo, hi,
-                                    lo <= 1.0 && hi >= 1.0 ? "" : " SIGNIFICANT");
+            off += (size_t)snprintf(sig + off, sizeof sig - off, "%s%s %.3g [%.3g, %.3g]",
+                                    off ? "; " : "", ra->metric, cl.est, cl.lo, cl.hi);
     }
     if (compared == 0) {
-        verdict(c, GVB_CHECK_FAIL, "no metric was measured OK on >= 2 processes of both %s and %s",
+        verdict(c, GVB_CHECK_FAIL, "no metric was measured OK in >= 2 replicates on both %s and %s",
                 a, b);
         return;
     }
-    c->measured = 100.0 * same / compared;
-    verdict(c, c->measured >= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
-            "%d of %d metrics without a significant difference; %s [95%% CI]: %s", same,
-            compared, what, sig);
-}
-
-static int grouped_ratio(const gvb_run *run, const char *a, const char *b, const char *metric,
-                         uint64_t seed, double *ratio, double *lo, double *hi)
-{
-    gvb_series pa = {0}, pb = {0};
-    size_t sa[MAX_REPLICATES], sb[MAX_REPLICATES];
-    size_t ga = pooled_groups(run, a, metric, &pa, sa, MAX_REPLICATES);
-    size_t gb = ga >= 2 ? pooled_groups(run, b, metric, &pb, sb, MAX_REPLICATES) : 0;
-    int rc = ga >= 2 && gb >= 2
-                 ? gvb_bootstrap_ratio_ci_grouped(pb.v, pb.n, sb, gb, pa.v, pa.n, sa, ga,
-                                                  gvb_seed_mix(seed, metric),
-                                                  GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, ratio,
-                                                  lo, hi)
-                 : -1;
-    gvb_series_free(&pa);
-    gvb_series_free(&pb);
-    return rc;
-}
-
-void gvb_check_aa(const gvb_run *run, const char *a, const char *b, uint64_t seed, gvb_check *c)
-{
-    aa_tally(run, a, b, seed, grouped_ratio, "ratio b/a of medians, grouped bootstrap", c);
-}
-
-/* Two-sided 95 % quantile of Student's t, interpolated in 1/df between tabulated values. */
-static double t975(double df)
-{
-    static const double tab[][2] = {
-        {1, 12.706}, {2, 4.303},  {3, 3.182},  {4, 2.776},  {5, 2.571},  {6, 2.447},
-        {7, 2.365},  {8, 2.306},  {9, 2.262},  {10, 2.228}, {12, 2.179}, {15, 2.131},
-        {20, 2.086}, {30, 2.042}, {60, 2.000}, {120, 1.980}, {INFINITY, 1.960},
-    };
-    if (!(df >= 1))
-        return tab[0][1];
-    for (size_t i = 0; i + 1 < sizeof tab / sizeof tab[0]; i++) {
-        if (df <= tab[i + 1][0]) {
-            double x0 = 1 / tab[i][0], x1 = 1 / tab[i + 1][0], x = 1 / df;
-            return tab[i][1] + (tab[i + 1][1] - tab[i][1]) * (x0 - x) / (x0 - x1);
-        }
-    }
-    return 1.96;
-}
-
-static int log_moments(const double *v, size_t n, double *mean, double *var)
-{
-    double s = 0, ss = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!(v[i] > 0) || !isfinite(v[i]))
-            return -1;
-        s += log(v[i]);
-    }
-    *mean = s / (double)n;
-    for (size_t i = 0; i < n; i++)
-        ss += (log(v[i]) - *mean) * (log(v[i]) - *mean);
-    *var = ss / (double)(n - 1);
-    return 0;
-}
-
-int gvb_replicate_ratio_ci(const double *a, size_t na, const double *b, size_t nb, double *ratio,
-                           double *lo, double *hi)
-{
-    double ma, va, mb, vb;
-    if (na < 2 || nb < 2 || log_moments(a, na, &ma, &va) || log_moments(b, nb, &mb, &vb))
-        return -1;
-    double sa = va / (double)na, sb = vb / (double)nb, se = sqrt(sa + sb);
-    double den = sa * sa / (double)(na - 1) + sb * sb / (double)(nb - 1);
-    double df = den > 0 ? (sa + sb) * (sa + sb) / den : (double)(na + nb - 2);
-    double t = t975(df);
-    *ratio = exp(mb - ma);
-    *lo = exp(mb - ma - t * se);
-    *hi = exp(mb - ma + t * se);
-    return 0;
-}
-
-static int replicate_ratio(const gvb_run *run, const char *a, const char *b, const char *metric,
-                           uint64_t seed, double *ratio, double *lo, double *hi)
-{
-    (void)seed;
-    gvb_check scratch;
-    double va[MAX_REPLICATES], vb[MAX_REPLICATES];
-    int na = group_medians(run, a, metric, NULL, va, MAX_REPLICATES, &scratch);
-    int nb = na > 0 ? group_medians(run, b, metric, NULL, vb, MAX_REPLICATES, &scratch) : -1;
-    if (na < 2 || nb < 2)
-        return -1;
-    return gvb_replicate_ratio_ci(va, (size_t)na, vb, (size_t)nb, ratio, lo, hi);
-}
-
-void gvb_check_aa_replicated(const gvb_run *run, const char *a, const char *b, gvb_check *c)
-{
-    aa_tally(run, a, b, 0, replicate_ratio, "ratio b/a of per-process medians, t interval", c);
+    size_t nr = 0;
+    for (int i = 0; i < compared; i++)
+        if (isfinite(mdes[i]))
+            mdes[nr++] = mdes[i];
+    double mde = nr ? gvb_median(mdes, nr) : NAN;
+    c->measured = 100.0 * claims / compared;
+    verdict(c, c->measured <= c->expected ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
+            "%d of %d testable metrics claimed different (%s, %g %% CI%s); median detectable "
+            "effect %.2g %%%s%s",
+            claims, compared, paired ? "paired by round" : "unpaired", GVB_CLAIM_LEVEL * 100,
+            paired ? "" : ": the run was not interleaved", mde, claims ? "; claimed: " : "", sig);
 }
 
 void gvb_check_peak(const gvb_run *const *runs, size_t n, gvb_check *c)
@@ -797,34 +674,22 @@ static void eval_delay(const gvb_validate_case *vc, const gvb_case_outcome *o, g
     }
 }
 
-/* The A/A as the suite compares today (one process per system) and over replicates. */
-static void eval_aa(const gvb_validate_case *vc, const gvb_case_outcome *o, uint64_t seed,
-                    gvb_check *checks, int *n, int max)
+/* The A/A a user would run (native against itself, default settings, every category unless
+ * --aa-metrics): the share of testable metrics the claim rule calls different. */
+static void eval_aa(const gvb_validate_case *vc, const gvb_case_outcome *o, gvb_check *checks,
+                    int *n, int max)
 {
-    gvb_check *one = next(checks, n, max), *rep = next(checks, n, max);
-    if (!one || !rep)
+    gvb_check *c = next(checks, n, max);
+    if (!c)
         return;
-    char id1[48];
-    snprintf(id1, sizeof id1, "A/A report rule, %d processes each", GVB_VALIDATE_AA_REPLICATES);
-    check_init(one, id1,
-               "% of metrics with no significant difference, native@a.* vs native@b.* "
-               "(grouped bootstrap CI of the ratio of medians holds 1: the report's rule)",
-               "%", ">=");
-    char id[48];
-    snprintf(id, sizeof id, "A/A %d processes each", GVB_VALIDATE_AA_REPLICATES);
-    check_init(rep, id,
-               "% of metrics with no significant difference, native@a.* vs native@b.* "
-               "(t CI of the ratio of per-process medians holds 1)",
-               "%", ">=");
-    if (vc->skip) {
-        verdict(one, GVB_CHECK_SKIP, "%s", vc->skip_reason);
-        verdict(rep, GVB_CHECK_SKIP, "%s", vc->skip_reason);
-        return;
-    }
-    if (no_run(one, o) | no_run(rep, o))
-        return;
-    gvb_check_aa(o->run, "native@a", "native@b", seed, one);
-    gvb_check_aa_replicated(o->run, "native@a", "native@b", rep);
+    check_init(c, "A/A default run",
+               "% of testable metrics claimed different, native@b vs native@a (the report's "
+               "rule, default settings)",
+               "%", "<=");
+    if (vc->skip)
+        verdict(c, GVB_CHECK_SKIP, "%s", vc->skip_reason);
+    else if (!no_run(c, o))
+        gvb_check_aa(o->run, "native@a", "native@b", c);
 }
 
 /* The default settings' precision, from the A/A's native processes (each one process group
@@ -849,7 +714,7 @@ static void eval_ci(const gvb_validate_case *vc, const gvb_case_outcome *o, gvb_
 }
 
 int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome *out, int n,
-                          uint64_t seed, gvb_check *checks, int max)
+                          gvb_check *checks, int max)
 {
     int k = 0;
     const gvb_run *runs[GVB_VALIDATE_MAX_CASES];
@@ -864,7 +729,7 @@ int gvb_validate_evaluate(const gvb_validate_case *cases, const gvb_case_outcome
             continue;
         }
         if (vc->kind == GVB_CASE_AA) {
-            eval_aa(vc, o, seed, checks, &k, max);
+            eval_aa(vc, o, checks, &k, max);
             eval_ci(vc, o, checks, &k, max);
             continue;
         }

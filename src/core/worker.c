@@ -201,12 +201,13 @@ int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int 
     return 0;
 }
 
-int gvb_worker_main(int argc, char **argv)
+int gvb_worker_parse(int argc, char **argv, gvb_worker *out)
 {
     gvb_worker w = {.out_fd = GVB_FD_OUT, .go_fd = GVB_FD_GO, .tenants = 1, .iterations = 1,
                     .replicates = 1};
     static const struct option opts[] = {
         {"metric", required_argument, 0, 'm'},     {"system", required_argument, 0, 's'},
+        {"kind", required_argument, 0, 'k'},
         {"tenant", required_argument, 0, 't'},     {"tenants", required_argument, 0, 'n'},
         {"iterations", required_argument, 0, 'i'}, {"warmup", required_argument, 0, 'w'},
         {"min-time", required_argument, 0, 'T'},   {"seed", required_argument, 0, 'S'},
@@ -215,6 +216,7 @@ int gvb_worker_main(int argc, char **argv)
         {0, 0, 0, 0},
     };
     optind = 1;
+    opterr = 0;
     int c;
     long v;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -222,6 +224,7 @@ int gvb_worker_main(int argc, char **argv)
         switch (c) {
         case 'm': w.metric = gvb_metric_find(optarg); bad = !w.metric; break;
         case 's': snprintf(w.system, sizeof w.system, "%s", optarg); break;
+        case 'k': snprintf(w.kind, sizeof w.kind, "%s", optarg); break;
         case 't': bad = gvb_parse_long(optarg, 0, 4096, &v); w.tenant = (int)v; break;
         case 'n': bad = gvb_parse_long(optarg, 1, 4096, &v); w.tenants = (int)v; break;
         case 'i': bad = gvb_parse_long(optarg, 1, 100000000, &v); w.iterations = (int)v; break;
@@ -236,13 +239,22 @@ int gvb_worker_main(int argc, char **argv)
         }
         if (bad) {
             fprintf(stderr, "gpu-virt-bench worker: bad argument %s\n", argv[optind - 1]);
-            return 2;
+            return -1;
         }
     }
     if (!w.metric) {
         fprintf(stderr, "gpu-virt-bench worker: --metric is required\n");
-        return 2;
+        return -1;
     }
+    *out = w;
+    return 0;
+}
+
+int gvb_worker_main(int argc, char **argv)
+{
+    gvb_worker w;
+    if (gvb_worker_parse(argc, argv, &w) != 0)
+        return 2;
     int rc = w.metric->impl->run(&w);
     if (!w.status_sent)
         rc ? gvb_report_status(&w, GVB_FAIL, "metric returned %d without a reason", rc)

@@ -15,6 +15,7 @@
 typedef struct gvb_worker {
     const gvb_metric_def *metric;
     char system[48];
+    char kind[32]; /* the system's kind ("native" for native@b too): gvb_kind_is_baseline */
     int tenant, tenants;
     int iterations, warmup;
     int replicates; /* process groups this metric is measured in (this is one of them) */
@@ -83,6 +84,9 @@ typedef struct gvb_round_body {
 } gvb_round_body;
 int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int n, int *failed);
 
+/* The worker's argv (as the runner builds it) into *w. Returns 0, or -1 with one line on
+ * stderr (unknown or out-of-range argument, no --metric). */
+int gvb_worker_parse(int argc, char **argv, gvb_worker *w);
 /* Worker entry: parses the worker's argv, runs the metric, reports its status. */
 int gvb_worker_main(int argc, char **argv);
 

@@ -20,7 +20,7 @@
 
 extern char **environ;
 
-int gvb_is_native(const gvb_worker *w) { return strcmp(w->system, "native") == 0; }
+int gvb_is_native(const gvb_worker *w) { return gvb_kind_is_baseline(w->kind); }
 
 /* The worker's protocol and barrier fds must not leak into a child: a child holding them
  * would keep the runner waiting on a pipe after the tenant exited. */

@@ -760,7 +760,7 @@ static void oh_010_cross_system(gvb_result *r, const gvb_run *run)
     }
     const gvb_result *nat = NULL;
     for (size_t i = 0; i < run->n_systems && !nat; i++)
-        if (strcmp(run->systems[i].kind, "native") == 0)
+        if (gvb_kind_is_baseline(run->systems[i].kind))
             nat = gvb_run_find(run, run->systems[i].name, r->metric);
     const gvb_series *ns = nat ? gvb_series_lookup(nat, "throughput_iter_s") : NULL;
     if (!nat || nat->status != GVB_OK || !ns || ns->n < 2) {

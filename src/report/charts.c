@@ -337,8 +337,9 @@ static int chart_value_bars(FILE *f, const gvb_model *m, int k)
             continue;
         sys[n++] = s;
         hi = fmax(hi, r->value * 1.05);
-        if (isfinite(r->stats.ci_hi))
-            hi = fmax(hi, r->stats.ci_hi * 1.05);
+        double cl, ch;
+        if (gvb_result_value_ci(r, &cl, &ch) == 0)
+            hi = fmax(hi, ch * 1.05);
     }
     if (!n)
         return 1;
@@ -350,7 +351,8 @@ static int chart_value_bars(FILE *f, const gvb_model *m, int k)
     char title[160], axis[160];
     snprintf(title, sizeof title, "%s %s per system", mm->id, mm->name);
     svg_open(f, h, title);
-    snprintf(axis, sizeof axis, "%s (%s); whiskers: 95 %% CI of the median", mm->name, mm->unit);
+    snprintf(axis, sizeof axis, "%s (%s); whiskers: 95 %% CI of the value where it is the median",
+             mm->name, mm->unit);
     double bottom = top + n * row;
     x_axis(f, &s, top, bottom, axis);
     for (int i = 0; i < n; i++) {
@@ -361,8 +363,9 @@ static int chart_value_bars(FILE *f, const gvb_model *m, int k)
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                 "fill-opacity=\"0.85\"/>\n",
                 fmin(x0, xv), y + 5, fmax(fabs(xv - x0), 1), row - 10, color(m, sys[i]));
-        if (isfinite(r->stats.ci_lo) && isfinite(r->stats.ci_hi)) {
-            double xl = sx(&s, r->stats.ci_lo), xh = sx(&s, r->stats.ci_hi), yc = y + row / 2;
+        double cl, ch;
+        if (gvb_result_value_ci(r, &cl, &ch) == 0) {
+            double xl = sx(&s, cl), xh = sx(&s, ch), yc = y + row / 2;
             fprintf(f,
                     "<path d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f\" stroke=\"#111827\" "
                     "fill=\"none\"/>\n",

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "report/report.h"
+#include "stats/claim.h"
 
 const char *gvb_cmp_label_name(gvb_cmp_label l)
 {
@@ -46,58 +47,78 @@ const gvb_result *gvb_compare_match(const gvb_run *base, const gvb_result *r)
     return count == 1 ? only : NULL;
 }
 
-void gvb_compare_one(const gvb_result *r, const gvb_result *b, unsigned long long seed,
-                     gvb_cmp_entry *e)
+void gvb_compare_one(const gvb_result *r, const gvb_result *b, gvb_cmp_entry *e)
 {
     e->both_ok = r->status == GVB_OK && b->status == GVB_OK;
-    e->ratio = e->lo = e->hi = NAN;
+    e->ratio = e->lo = e->hi = e->mde = NAN;
+    e->is_ratio = 1;
     e->label = GVB_CMP_UNSURE;
     e->why = NULL;
     if (!e->both_ok)
         return;
-    size_t sr[GVB_RESULT_MAX_GROUPS], sb[GVB_RESULT_MAX_GROUPS];
-    size_t gr = gvb_result_groups(r, sr, GVB_RESULT_MAX_GROUPS);
-    size_t gb = gvb_result_groups(b, sb, GVB_RESULT_MAX_GROUPS);
-    gvb_bootstrap_ratio_ci_grouped(r->samples.v, r->samples.n, sr, gr, b->samples.v,
-                                   b->samples.n, sb, gb, gvb_seed_mix(seed, r->metric),
-                                   GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &e->ratio, &e->lo,
-                                   &e->hi);
-    e->label = gvb_cmp_classify(e->lo, e->hi, r->direction, GVB_CMP_TOLERANCE);
-    /* a difference between two runs with one process group each may be nothing but the
-     * processes' own variation: no claim */
-    if ((e->label == GVB_CMP_BETTER || e->label == GVB_CMP_WORSE) &&
-        (gvb_result_replicates(r) < 2 || gvb_result_replicates(b) < 2)) {
-        e->label = GVB_CMP_UNSURE;
-        e->why = "one process per run (run-to-run variation unknown; run with --replicates >= 2)";
+    /* two runs: their replicates are not paired (claim.h); Welch's interval */
+    double vr[GVB_CLAIM_MAX], vb[GVB_CLAIM_MAX];
+    size_t nr = gvb_result_replicate_values(r, vr, GVB_CLAIM_MAX);
+    size_t nb = gvb_result_replicate_values(b, vb, GVB_CLAIM_MAX);
+    if (nr < 2 || nb < 2) {
+        e->why = nr == 0 || nb == 0
+                     ? "the primary value has no per-replicate values"
+                     : "one process group in a run (run-to-run variation unknown; run with "
+                       "--replicates >= 2)";
+        return;
+    }
+    gvb_claim c;
+    if (gvb_claim_test(vr, nr, vb, nb, 0, GVB_CLAIM_LEVEL, &c) != 0) {
+        e->why = "no confidence interval could be computed";
+        return;
+    }
+    e->is_ratio = c.is_ratio;
+    e->ratio = c.est;
+    e->lo = c.lo;
+    e->hi = c.hi;
+    e->mde = c.mde;
+    if (c.is_ratio) {
+        e->label = gvb_cmp_classify(c.lo, c.hi, r->direction, GVB_CMP_TOLERANCE);
+    } else if (c.differs && r->direction != GVB_PASS) {
+        /* a difference (values of both signs): no relative band for SAME */
+        e->label = (c.lo > 0) == (r->direction == GVB_HIGHER) ? GVB_CMP_BETTER : GVB_CMP_WORSE;
     }
 }
 
-int gvb_compare_write(FILE *f, const gvb_run *cur, const gvb_run *base, unsigned long long seed)
+int gvb_compare_write(FILE *f, const gvb_run *cur, const gvb_run *base)
 {
-    fprintf(f, "%-10s %-10s %-10s %12s %12s %8s %-20s %s\n", "metric", "system", "baseline",
-            "median", "base median", "ratio", "95% CI of ratio", "label");
+    char ci_head[32];
+    snprintf(ci_head, sizeof ci_head, "%g%% CI", GVB_CLAIM_LEVEL * 100);
+    fprintf(f, "%-10s %-10s %-10s %12s %12s %10s %-22s %8s %s\n", "metric", "system", "baseline",
+            "value", "base value", "effect", ci_head, "mde", "label");
     for (size_t i = 0; i < cur->n_results; i++) {
         const gvb_result *r = &cur->results[i];
         const gvb_result *b = gvb_compare_match(base, r);
         if (!b)
             continue;
         gvb_cmp_entry e;
-        gvb_compare_one(r, b, seed, &e);
-        char m1[32], m2[32], rt[32], lo[32], hi[32];
+        gvb_compare_one(r, b, &e);
+        char m1[32], m2[32], rt[32], lo[32], hi[32], md[32];
         if (!e.both_ok) {
-            fprintf(f, "%-10s %-10s %-10s %12s %12s %8s %-20s %s (current %s, baseline %s)\n",
-                    r->metric, r->system, b->system, "-", "-", "-", "", "UNSURE",
+            fprintf(f, "%-10s %-10s %-10s %12s %12s %10s %-22s %8s %s (current %s, baseline %s)\n",
+                    r->metric, r->system, b->system, "-", "-", "-", "", "-", "UNSURE",
                     gvb_status_name(r->status), gvb_status_name(b->status));
             continue;
         }
-        char ci[64];
-        snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(e.lo, lo, sizeof lo),
-                 gvb_fmt_num(e.hi, hi, sizeof hi));
-        fprintf(f, "%-10s %-10s %-10s %12s %12s %8s %-20s %s%s%s%s\n", r->metric, r->system,
+        char ci[64] = "", eff[40] = "-", mde[40] = "-";
+        if (isfinite(e.ratio)) {
+            snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(e.lo, lo, sizeof lo),
+                     gvb_fmt_num(e.hi, hi, sizeof hi));
+            snprintf(eff, sizeof eff, "%s%s", e.is_ratio ? "x" : "", gvb_fmt_num(e.ratio, rt, sizeof rt));
+            if (e.is_ratio)
+                snprintf(mde, sizeof mde, "%.3g%%", e.mde * 100);
+            else
+                snprintf(mde, sizeof mde, "%s", gvb_fmt_num(e.mde, md, sizeof md));
+        }
+        fprintf(f, "%-10s %-10s %-10s %12s %12s %10s %-22s %8s %s%s%s%s\n", r->metric, r->system,
                 b->system, gvb_fmt_num(r->value, m1, sizeof m1),
-                gvb_fmt_num(b->value, m2, sizeof m2), gvb_fmt_num(e.ratio, rt, sizeof rt), ci,
-                gvb_cmp_label_name(e.label), e.why ? " (not testable: " : "", e.why ? e.why : "",
-                e.why ? ")" : "");
+                gvb_fmt_num(b->value, m2, sizeof m2), eff, ci, mde, gvb_cmp_label_name(e.label),
+                e.why ? " (not testable: " : "", e.why ? e.why : "", e.why ? ")" : "");
     }
     return ferror(f) ? -1 : 0;
 }

@@ -9,23 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "stats/claim.h"
+
 /* ---- significance ------------------------------------------------------------------------ */
-
-static int value_is_median(const gvb_result *r)
-{
-    if (!r->has_value)
-        return 1;
-    double m = r->stats.median;
-    return fabs(r->value - m) <= 1e-9 * fmax(1.0, fabs(m));
-}
-
-static int all_positive(const gvb_series *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        if (!(s->v[i] > 0))
-            return 0;
-    return 1;
-}
 
 static void untested(gvb_effect *e, const char *why)
 {
@@ -33,43 +19,42 @@ static void untested(gvb_effect *e, const char *why)
     e->why = why;
 }
 
-void gvb_effect_compute(const gvb_result *a, const gvb_result *b, uint64_t seed, gvb_effect *e)
+void gvb_effect_compute(const gvb_result *a, const gvb_result *b, int paired, gvb_effect *e)
 {
     memset(e, 0, sizeof *e);
-    e->est = e->lo = e->hi = NAN;
+    e->est = e->lo = e->hi = e->mde = NAN;
     if (!a || !b || a->status != GVB_OK || b->status != GVB_OK)
         return untested(e, "not measured by both");
     if (a->direction == GVB_PASS)
         return untested(e, "pass/fail metric: compared by outcome");
-    if (a->samples.n < 2 || b->samples.n < 2)
-        return untested(e, "fewer than 2 samples");
-    if (!value_is_median(a) || !value_is_median(b))
-        return untested(e, "the primary value is not the median of its samples");
+    double va[GVB_CLAIM_MAX], vb[GVB_CLAIM_MAX];
+    size_t na = gvb_result_replicate_values(a, va, GVB_CLAIM_MAX);
+    size_t nb = gvb_result_replicate_values(b, vb, GVB_CLAIM_MAX);
+    e->n_a = na;
+    e->n_b = nb;
+    if (na == 0 || nb == 0)
+        return untested(e, "the primary value is the metric's own and has no per-replicate "
+                           "values to compare");
     /* Process-to-process variation is often far larger than a process's own spread; with
      * one process group per system it is unknown, and any difference may be nothing else */
-    if (gvb_result_replicates(a) < 2 || gvb_result_replicates(b) < 2)
+    if (na < 2 || nb < 2)
         return untested(e, GVB_ONE_REPLICATE_WHY);
-    size_t sa[GVB_RESULT_MAX_GROUPS], sb[GVB_RESULT_MAX_GROUPS];
-    size_t ga = gvb_result_groups(a, sa, GVB_RESULT_MAX_GROUPS);
-    size_t gb = gvb_result_groups(b, sb, GVB_RESULT_MAX_GROUPS);
-    e->is_ratio = all_positive(&a->samples) && all_positive(&b->samples);
-    int rc = e->is_ratio
-                 ? gvb_bootstrap_ratio_ci_grouped(a->samples.v, a->samples.n, sa, ga,
-                                                  b->samples.v, b->samples.n, sb, gb, seed,
-                                                  GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &e->est,
-                                                  &e->lo, &e->hi)
-                 : gvb_bootstrap_diff_ci_grouped(a->samples.v, a->samples.n, sa, ga,
-                                                 b->samples.v, b->samples.n, sb, gb, seed,
-                                                 GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, &e->est,
-                                                 &e->lo, &e->hi);
-    if (rc != 0 || !isfinite(e->lo) || !isfinite(e->hi))
+    gvb_claim c;
+    if (gvb_claim_test(va, na, vb, nb, paired && na == nb, GVB_CLAIM_LEVEL, &c) != 0 ||
+        !isfinite(c.lo) || !isfinite(c.hi))
         return untested(e, "no confidence interval could be computed");
-    double null = e->is_ratio ? 1.0 : 0.0;
-    int higher = e->lo > null, lower = e->hi < null;
-    if (!higher && !lower)
+    e->is_ratio = c.is_ratio;
+    e->paired = c.paired;
+    e->est = c.est;
+    e->lo = c.lo;
+    e->hi = c.hi;
+    e->mde = c.mde;
+    if (!c.differs)
         e->verdict = GVB_EFF_SAME;
     else
-        e->verdict = (higher == (a->direction == GVB_HIGHER)) ? GVB_EFF_BETTER : GVB_EFF_WORSE;
+        e->verdict = ((c.lo > (c.is_ratio ? 1.0 : 0.0)) == (a->direction == GVB_HIGHER))
+                         ? GVB_EFF_BETTER
+                         : GVB_EFF_WORSE;
 }
 
 int gvb_pass_outcome(const gvb_result *r)
@@ -124,6 +109,14 @@ static const gvb_result *ok_result(const gvb_mmetric *mm, int s)
     return r && r->status == GVB_OK ? r : NULL;
 }
 
+int gvb_model_paired(const gvb_model *m, int a, int b)
+{
+    if (m->systems[a].file != m->systems[b].file)
+        return 0;
+    const char *order = gvb_kv_text(&m->inputs[m->systems[a].file].run->config, "system_order");
+    return order && strcmp(order, GVB_ORDER_INTERLEAVED) == 0;
+}
+
 /* A result claims may use: measured OK and not suspect. */
 static const gvb_result *claim_result(const gvb_mmetric *mm, int s)
 {
@@ -136,9 +129,8 @@ static const gvb_result *claim_result(const gvb_mmetric *mm, int s)
 static void effect_between(const gvb_model *m, const gvb_mmetric *mm, int a, int b, gvb_effect *e)
 {
     int lo = a < b ? a : b, hi = a < b ? b : a;
-    uint64_t seed = gvb_seed_mix(
-        gvb_seed_mix(gvb_seed_mix(m->seed, m->systems[lo].label), m->systems[hi].label), mm->id);
-    gvb_effect_compute(claim_result(mm, lo), claim_result(mm, hi), seed, e);
+    gvb_effect_compute(claim_result(mm, lo), claim_result(mm, hi), gvb_model_paired(m, lo, hi),
+                       e);
     if ((mm->cells[a].suspect || mm->cells[b].suspect) && ok_result(mm, a) && ok_result(mm, b))
         e->why = "a result failed a plausibility check (see Validity)";
     if (lo == a || e->verdict == GVB_EFF_UNTESTED)
@@ -219,7 +211,7 @@ static int add_sys(gvb_model *m, int file, const char *name, const gvb_system_re
     s->file = file;
     s->rec = rec;
     s->baseline = s->top_metric = -1;
-    s->is_native = rec ? strcmp(rec->kind, "native") == 0 : strcmp(name, "native") == 0;
+    s->is_native = rec ? gvb_kind_is_baseline(rec->kind) : gvb_kind_is_baseline(name);
     s->is_model = (rec && strcmp(rec->kind, "model") == 0) || strcmp(name, "mig-ideal") == 0;
     const char *act = rec ? gvb_kv_text(&rec->activation, "status") : NULL;
     s->is_inert = act && strcmp(act, "INERT") == 0;
@@ -704,7 +696,7 @@ static int compare_baseline(gvb_model *m)
             c->sys = s;
             c->metric = (int)k;
             c->base = b;
-            gvb_compare_one(r, b, m->seed, &c->e);
+            gvb_compare_one(r, b, &c->e);
         }
     return 0;
 }

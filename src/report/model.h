@@ -24,19 +24,26 @@ typedef enum {
     GVB_EFF_WORSE,
 } gvb_eff_verdict;
 
-/* One system against another on one metric. With all samples of both positive the estimate is
- * the ratio of medians a/b (null 1); otherwise the difference of medians a - b (null 0). */
+/* One system against another on one metric, by the claim rule (stats/claim.h) on the
+ * replicates' values: with all of them positive the estimate is the ratio a/b (null 1),
+ * otherwise the difference a - b (null 0); the interval is at GVB_CLAIM_LEVEL. */
 typedef struct gvb_effect {
     gvb_eff_verdict verdict;
     int is_ratio;
+    int paired;     /* replicates paired by round (one interleaved run) */
+    size_t n_a, n_b; /* replicates compared */
     double est, lo, hi;
+    /* the smallest effect this comparison could have claimed (the interval's half-width: a
+     * fraction for a ratio, the metric's unit for a difference); "no significant difference"
+     * reads "no difference larger than this" */
+    double mde;
     const char *why; /* static text, set when UNTESTED */
 } gvb_effect;
 
-/* Effect of result a against reference b (same metric), seeded two-stage bootstrap over the
- * replicates, 95 %. UNTESTED when either has fewer than 2 replicates: one process group per
- * system says nothing about the variation between processes (docs/report.md). */
-void gvb_effect_compute(const gvb_result *a, const gvb_result *b, uint64_t seed, gvb_effect *e);
+/* Effect of result a against reference b (same metric); paired when both come from one run
+ * with interleaved systems. UNTESTED when either has fewer than 2 replicates: one process
+ * group per system says nothing about the variation between processes (docs/report.md). */
+void gvb_effect_compute(const gvb_result *a, const gvb_result *b, int paired, gvb_effect *e);
 /* Outcome of a pass/fail metric: 1 pass (value 1), 0 fails a check, -1 not measured. */
 int gvb_pass_outcome(const gvb_result *r);
 /* Relative size of a significant effect for ranking (|log ratio|, or |diff| / |b's median|). */
@@ -191,6 +198,9 @@ void gvb_model_free(gvb_model *m);
 
 /* Index of a metric by ID, or -1. */
 int gvb_model_metric(const gvb_model *m, const char *id);
+/* Systems a and b were measured in one run with their replicates interleaved round by round:
+ * their comparison pairs replicate k with replicate k. */
+int gvb_model_paired(const gvb_model *m, int a, int b);
 /* Display name of a category ("overhead" -> "Overhead", "llm" -> "LLM"). */
 const char *gvb_category_title(const char *category);
 

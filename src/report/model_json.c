@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "report/model.h"
+#include "stats/claim.h"
 
 
 static json_t *sys_ref(const gvb_model *m, int s)
@@ -29,9 +30,12 @@ static json_t *effect_json(const gvb_effect *e)
     static const char *const v[] = {"untested", "same", "better", "worse"};
     if (e->verdict == GVB_EFF_UNTESTED)
         return json_pack("{s:s, s:s}", "verdict", v[0], "why", e->why ? e->why : "");
-    return json_pack("{s:s, s:s, s:o, s:[o, o]}", "verdict", v[e->verdict], "method",
-                     e->is_ratio ? "ratio" : "difference", "estimate", gvb_json_num(e->est), "ci95",
-                     gvb_json_num(e->lo), gvb_json_num(e->hi));
+    return json_pack("{s:s, s:s, s:b, s:I, s:I, s:o, s:[o, o], s:f, s:o}", "verdict",
+                     v[e->verdict], "method", e->is_ratio ? "ratio" : "difference", "paired",
+                     e->paired, "replicates_a", (json_int_t)e->n_a, "replicates_b",
+                     (json_int_t)e->n_b, "estimate", gvb_json_num(e->est), "ci",
+                     gvb_json_num(e->lo), gvb_json_num(e->hi), "ci_level", GVB_CLAIM_LEVEL,
+                     "detectable", gvb_json_num(e->mde));
 }
 
 static json_t *pick_json(const gvb_model *m, const gvb_mpick *p)
@@ -167,10 +171,13 @@ static json_t *compare_json(const gvb_model *m)
     for (size_t i = 0; i < m->n_cmps; i++) {
         const gvb_mcmp *c = &m->cmps[i];
         json_array_append_new(
-            a, json_pack("{s:s, s:o, s:s, s:o, s:[o, o], s:s}", "metric",
+            a, json_pack("{s:s, s:o, s:s, s:s, s:o, s:[o, o], s:f, s:o, s:s}", "metric",
                          m->metrics[c->metric].id, "system", sys_ref(m, c->sys),
-                         "baseline_system", c->base->system, "ratio", gvb_json_num(c->e.ratio), "ci95",
-                         gvb_json_num(c->e.lo), gvb_json_num(c->e.hi), "label", gvb_cmp_label_name(c->e.label)));
+                         "baseline_system", c->base->system, "method",
+                         c->e.is_ratio ? "ratio" : "difference", "estimate",
+                         gvb_json_num(c->e.ratio), "ci", gvb_json_num(c->e.lo),
+                         gvb_json_num(c->e.hi), "ci_level", GVB_CLAIM_LEVEL, "detectable",
+                         gvb_json_num(c->e.mde), "label", gvb_cmp_label_name(c->e.label)));
     }
     return json_pack("{s:s, s:o}", "file", m->baseline_path, "metrics", a);
 }

@@ -35,18 +35,19 @@ const char *gvb_cmp_label_name(gvb_cmp_label l);
 gvb_cmp_label gvb_cmp_classify(double lo, double hi, gvb_direction dir, double tolerance);
 /* One metric of the current run against its baseline result. */
 typedef struct gvb_cmp_entry {
-    int both_ok;          /* both OK; otherwise the label is UNSURE and the ratio NAN */
-    double ratio, lo, hi; /* current/baseline medians and the 95 % CI */
+    int both_ok;  /* both OK; otherwise the label is UNSURE and the ratio NAN */
+    int is_ratio; /* ratio current/baseline (else a difference, for values of both signs) */
+    /* the effect by the claim rule (stats/claim.h, unpaired: two runs) and its interval at
+     * GVB_CLAIM_LEVEL; mde: the interval's half-width (the smallest change it could show) */
+    double ratio, lo, hi, mde;
     gvb_cmp_label label;
-    /* set (static text) when a BETTER/WORSE was withheld because a side has one replicate */
+    /* set (static text) when no interval could be computed (one replicate, ...) */
     const char *why;
 } gvb_cmp_entry;
-void gvb_compare_one(const gvb_result *cur, const gvb_result *base, unsigned long long seed,
-                     gvb_cmp_entry *e);
+void gvb_compare_one(const gvb_result *cur, const gvb_result *base, gvb_cmp_entry *e);
 /* The baseline result for r: same system and metric, or the only one of that metric. */
 const gvb_result *gvb_compare_match(const gvb_run *base, const gvb_result *r);
-int gvb_compare_write(FILE *f, const gvb_run *current, const gvb_run *baseline,
-                      unsigned long long seed);
+int gvb_compare_write(FILE *f, const gvb_run *current, const gvb_run *baseline);
 
 /* Formats a number for humans with 4 significant digits ("12.35", "1.235e+06"). */
 const char *gvb_fmt_num(double v, char *buf, size_t len);

@@ -43,14 +43,15 @@ int gvb_text_write(FILE *f, const gvb_run *run)
                 why ? ": " : "", why ? why : "");
     }
     fprintf(f, "\n%-10s %-10s %-32s %-6s %12s %10s %-24s %6s %s\n", "system", "metric", "name",
-            "status", "value", "unit", "95% CI of median", "n", "reason");
+            "status", "value", "unit", "95% CI of value", "n", "reason");
     int counts[4] = {0};
     for (size_t i = 0; i < run->n_results; i++) {
         const gvb_result *r = &run->results[i];
         char v[32], lo[32], hi[32], ci[64] = "";
-        if (r->stats.n > 1 && isfinite(r->stats.ci_lo))
-            snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(r->stats.ci_lo, lo, sizeof lo),
-                     gvb_fmt_num(r->stats.ci_hi, hi, sizeof hi));
+        double cl, ch; /* none where the value is the metric's own, not the samples' median */
+        if (gvb_result_value_ci(r, &cl, &ch) == 0)
+            snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(cl, lo, sizeof lo),
+                     gvb_fmt_num(ch, hi, sizeof hi));
         fprintf(f, "%-10s %-10s %-32.32s %-6s %12s %10s %-24s %6zu %s\n", r->system, r->metric,
                 r->name, gvb_status_name(r->status),
                 r->has_value ? gvb_fmt_num(r->value, v, sizeof v) : "-", r->unit, ci,

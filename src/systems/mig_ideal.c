@@ -83,7 +83,7 @@ static void mig_ideal_derive(gvb_system *s, const gvb_metric_def *m, const gvb_r
              p->max_instances, p->name, r->tenants);
         return;
     }
-    const gvb_result *native = gvb_run_find(run, "native", m->code);
+    const gvb_result *native = gvb_run_find_baseline(run, m->code);
     if (!native) {
         skip(r, "model: computed from native results of the same invocation: add native to "
                 "--systems");

@@ -89,6 +89,11 @@ int gvb_system_apply_extra_env(const gvb_system *s, gvb_env *env)
     return 0;
 }
 
+const char *gvb_system_kind(const gvb_system *s)
+{
+    return s->ops->kind ? s->ops->kind : s->ops->name;
+}
+
 static const gvb_system_ops *find_builtin(const char *name)
 {
     for (size_t i = 0; gvb_system_registry[i]; i++)

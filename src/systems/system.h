@@ -53,6 +53,10 @@ struct gvb_system {
     void *priv;
 };
 
+/* The system's kind as recorded in systems[].kind: ops->kind, else ops->name ("native" for
+ * native@b). */
+const char *gvb_system_kind(const gvb_system *s);
+
 /* Resolves a system name (built-in or a --preload name) into s. Returns 0, or -1 with err
  * (unknown name, a --preload name that hides a built-in, an unknown --mig-profile). */
 int gvb_system_resolve(const char *name, const gvb_options *o, gvb_system *s, char *err,

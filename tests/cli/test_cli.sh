@@ -71,7 +71,7 @@ check "each run gets its own directory" [ "$(ls -d "$TMP"/b/*/ | wc -l)" -eq 3 ]
 # ---- progress line on stderr only when stderr is a terminal
 if command -v script >/dev/null; then
     script -qec "'$GVB' run --systems fake --metrics SELF-001,SELF-006 --output '$TMP/tty' >/dev/null" /dev/null >"$TMP/tty.out" 2>&1
-    check "progress line on a terminal: [i/N] system metric elapsed" grep -q '\[2/2\] fake SELF-006' "$TMP/tty.out"
+    check "progress line on a terminal: [i/N] metric system replicate, elapsed and eta" grep -qE '\[4/4\] SELF-006 fake 2/2  elapsed [0-9]+:[0-9]{2}  eta [0-9]+:[0-9]{2}' "$TMP/tty.out"
     "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/notty" >/dev/null 2>"$TMP/notty.err"
     check "no progress line when stderr is not a terminal" [ ! -s "$TMP/notty.err" ]
 else
@@ -84,11 +84,15 @@ check "report FILE exits 0 and summarises" bash -c "[ $rc -eq 0 ] && grep -q '4 
 check "report --format csv" bash -c "'$GVB' report --format csv '$J' | head -1 | grep -q '^system,metric,'"
 "$GVB" report /etc/hostname >/dev/null 2>"$TMP/r.err"; rc=$?
 check "report of a non-results file: exit 2 and one line" bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/r.err') -eq 1 ]"
-out=$("$GVB" run --systems fake --metrics SELF-001,SELF-006 --replicates 1 --output "$TMP/c" --compare "$J" 2>&1); rc=$?
-check "--compare: a tight, unchanged timing is SAME" bash -c "[ $rc -eq 0 ] && grep -E 'SELF-006 +fake +fake .* SAME\$' <<<\"\$1\" >/dev/null" _ "$out"
-check "--compare: identical but widely spread samples are UNSURE, not a claim" bash -c "grep -E 'SELF-001 +fake +fake .* UNSURE\$' <<<\"\$1\" >/dev/null" _ "$out"
-out=$("$GVB" run --systems fake --metrics SELF-001 --output "$TMP/c2" --compare "$J" 2>&1)
-check "--compare: a real shift against a one-replicate baseline is UNSURE, not testable" bash -c "grep -E 'SELF-001 +fake +fake .* UNSURE \(not testable: one process per run' <<<\"\$1\" >/dev/null" _ "$out"
+# the claim rule's unit is the replicate: three of each, the runs' replicates not paired
+"$GVB" run --systems fake --metrics SELF-001,SELF-006 --replicates 3 --output "$TMP/cb" >/dev/null 2>&1
+JB=$(ls "$TMP"/cb/*/results.json 2>/dev/null | head -1)
+out=$("$GVB" run --systems fake --metrics SELF-001,SELF-006 --replicates 3 --output "$TMP/c" --compare "$JB" 2>&1); rc=$?
+check "--compare: a tight, unchanged timing is SAME" bash -c "[ $rc -eq 0 ] && grep -E 'SELF-006 +fake +fake .* SAME\$' <<<\"\$1\"" _ "$out"
+check "--compare: a known sequence, identical in every replicate, is SAME (spread within a process is no evidence)" bash -c "grep -E 'SELF-001 +fake +fake .* SAME\$' <<<\"\$1\"" _ "$out"
+check "--compare: the interval is the claim level's, with the detectable change" bash -c "grep -qE '^metric +system +baseline +value +base value +effect +99% CI +mde +label' <<<\"\$1\"" _ "$out"
+out=$("$GVB" run --systems fake --metrics SELF-001 --replicates 1 --output "$TMP/c2" --compare "$JB" 2>&1)
+check "--compare: a one-replicate run is UNSURE, not testable" bash -c "grep -E 'SELF-001 +fake +fake .* UNSURE \(not testable: one process group in a run' <<<\"\$1\" >/dev/null" _ "$out"
 out=$("$GVB" run --systems fake --metrics SELF-001 --replicates 2 --iterations 50 --output "$TMP/c3" --compare "$JR2" 2>&1)
 check "--compare: two replicates each, 1..25 twice against 1..50 twice: BETTER (lower is better)" bash -c "grep -E 'SELF-001 +fake +fake .* BETTER\$' <<<\"\$1\" >/dev/null" _ "$out"
 

@@ -89,7 +89,7 @@ GVB_MONITOR=1 "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/mo" >/
 J=$(last_json "$TMP/mo")
 mon=$(result "$J" fake SELF-001 extras.monitor)
 case "$mon" in
-unavailable:*) check "runner monitor without NVML: '$mon'" bash -c "grep -q 'NVML' <<<'$mon' && [ '$(json_get "$J" "len(d['results'][0]['series'])")' = 0 ]" ;;
+unavailable:*) check "runner monitor without NVML: '$mon'" bash -c "grep -q 'NVML' <<<'$mon' && [ '$(json_get "$J" "len([k for k in d['results'][0]['series'] if k.startswith('monitor.')])")' = 0 ]" ;;
 *) check "runner monitor: monitor.time_s and monitor.t0.used_bytes series ($mon)" python3 -c "
 import json,sys; s=json.load(open('$J'))['results'][0]['series']
 sys.exit(0 if len(s['monitor.time_s']['samples']) > 0 and 'monitor.t0.used_bytes' in s else 1)" ;;
