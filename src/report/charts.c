@@ -168,8 +168,8 @@ static int chart_category(FILE *f, const gvb_model *m, int c)
     svg_open(f, h, title);
     legend(f, m, sys, ns, 16);
     double bottom = top + (double)nr * row_h;
-    x_axis(f, &s, top - 4, bottom, "ratio to native (log scale), whiskers: 95 % CI; faded: no "
-                                   "significant difference");
+    x_axis(f, &s, top - 4, bottom, "ratio to native (log scale), whiskers: 99 % CI of the claim "
+                                   "rule; faded: no significant difference");
     for (size_t r = 0; r < nr; r++) {
         const gvb_mmetric *mm = &m->metrics[rows[r]];
         double y0 = top + (double)r * row_h;
