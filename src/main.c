@@ -292,6 +292,8 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     for (int i = 0; i < o.n_systems; i++)
         if (gvb_system_resolve(o.systems[i], &o, &systems[i], err, sizeof err) != 0)
             return die(EXIT_USAGE, "%s", err);
+    if (gvb_options_check_files(&o, err, sizeof err) != 0)
+        return die(EXIT_USAGE, "%s", err);
     const gvb_metric_def *metrics[GVB_METRIC_COUNT];
     int n_metrics = gvb_select_metrics(&o, metrics, GVB_METRIC_COUNT, err, sizeof err);
     if (n_metrics < 0)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "calib/calib_account.h"
 
@@ -335,6 +336,27 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
         add_system(o, "native", err, errlen);
     if (o->calib[0] && !has_system(o, "calib"))
         return fail(err, errlen, "--calib configures the calib system: add --systems calib");
+    return 0;
+}
+
+/* A library the loader is given by path must be there; errno names why not. */
+static int check_library(const char *what, const char *path, char *err, size_t errlen)
+{
+    if (!strchr(path, '/') || access(path, R_OK) == 0)
+        return 0;
+    return fail(err, errlen, "%s: cannot read '%s': %s", what, path, strerror(errno));
+}
+
+int gvb_options_check_files(const gvb_options *o, char *err, size_t errlen)
+{
+    if (o->hami_lib[0] && check_library("--hami-lib", o->hami_lib, err, errlen) != 0)
+        return -1;
+    for (int i = 0; i < o->n_preloads; i++) {
+        char what[sizeof o->preloads[i].name + 16];
+        snprintf(what, sizeof what, "--preload %s", o->preloads[i].name);
+        if (check_library(what, o->preloads[i].path, err, errlen) != 0)
+            return -1;
+    }
     return 0;
 }
 

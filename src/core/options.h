@@ -80,6 +80,11 @@ int gvb_metric_iterations(const gvb_options *o, const gvb_metric_def *m);
 int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen);
 
 
+/* Files named by --hami-lib and --preload exist and are readable (paths with a '/'; a bare
+ * library name is the loader's to search). Checked before any GPU work, so that a typo is a
+ * usage error naming the file, not an INERT layer. Returns 0, or -1 with a one-line err. */
+int gvb_options_check_files(const gvb_options *o, char *err, size_t errlen);
+
 /* A whole decimal number in [lo, hi], nothing else on the string. Returns 0 or -1. */
 int gvb_parse_long(const char *s, long lo, long hi, long *out);
 

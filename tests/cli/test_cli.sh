@@ -114,6 +114,10 @@ expect_usage "--replicates must be 1..64" run --systems fake --metrics SELF-001 
 expect_usage "--replicates must be 1..64" run --systems fake --metrics SELF-001 --replicates 65
 expect_usage "unknown category" run --category bogus
 expect_usage "unknown option '--frobnicate'" run --frobnicate
+# a library path that is not there: refused before the GPU probe (else exit 3 without a GPU,
+# INERT with one)
+expect_usage "--hami-lib: cannot read '/nonexistent/libvgpu.so': No such file" run --systems native,hami --metrics OH-001 --hami-lib /nonexistent/libvgpu.so
+expect_usage "--preload fcsp: cannot read '/nonexistent/libfcsp.so'" run --systems native,fcsp --metrics OH-001 --preload fcsp=/nonexistent/libfcsp.so
 touch "$TMP/afile"
 "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/afile/sub" >/dev/null 2>"$TMP/w.err"; rc=$?
 check "unwritable output directory: exit 2, one line naming it" bash -c "[ $rc -eq 2 ] && grep -q \"cannot write to output directory '$TMP/afile/sub'\" '$TMP/w.err'"

@@ -14,14 +14,16 @@ act() { json_get "$1" "[s for s in d['systems'] if s['name']=='$2'][0]['activati
 cfg() { json_get "$1" "[s for s in d['systems'] if s['name']=='$2'][0]['config'].get('$3')"; }
 
 echo "systems:"
-# ---- a preload layer whose library is missing: INERT, exit 5, with the loader's words
-"$GVB" run --systems bad --preload bad=/nonexistent/libx.so --metrics SELF-001 --output "$TMP/p" >/dev/null 2>&1; rc=$?
+# ---- a preload layer the loader refuses (a file, not a library): INERT, exit 5, with the
+# loader's words (a path that does not exist is a usage error: test_cli.sh)
+echo "not a library" >"$TMP/libx.so"
+"$GVB" run --systems bad --preload bad="$TMP/libx.so" --metrics SELF-001 --output "$TMP/p" >/dev/null 2>&1; rc=$?
 J=$(last_json "$TMP/p")
-check "missing preload library: exit 5" [ $rc -eq 5 ]
-check "missing preload library: metric INERT" [ "$(result "$J" bad SELF-001 status)" = INERT ]
-check "missing preload library: reason names it and the loader's error" bash -c "grep -q 'libx.so is not mapped.*cannot be preloaded' <<<\"\$1\"" _ "$(result "$J" bad SELF-001 reason)"
-check "missing preload library: proof records preload.0.mapped = 0" [ "$(act "$J" bad preload.0.mapped)" = 0 ]
-"$GVB" run --systems bad --preload bad=/nonexistent/libx.so --metrics SELF-001 --allow-inert --output "$TMP/p2" >/dev/null 2>&1; rc=$?
+check "unloadable preload library: exit 5" [ $rc -eq 5 ]
+check "unloadable preload library: metric INERT" [ "$(result "$J" bad SELF-001 status)" = INERT ]
+check "unloadable preload library: reason names it and the loader's error" bash -c "grep -q 'libx.so is not mapped.*cannot be preloaded' <<<\"\$1\"" _ "$(result "$J" bad SELF-001 reason)"
+check "unloadable preload library: proof records preload.0.mapped = 0" [ "$(act "$J" bad preload.0.mapped)" = 0 ]
+"$GVB" run --systems bad --preload bad="$TMP/libx.so" --metrics SELF-001 --allow-inert --output "$TMP/p2" >/dev/null 2>&1; rc=$?
 J=$(last_json "$TMP/p2")
 check "--allow-inert: exit 0, measured, activation 'INERT (allowed)'" bash -c "[ $rc -eq 0 ] && [ '$(result "$J" bad SELF-001 status)' = OK ] && [ '$(act "$J" bad status)' = 'INERT (allowed)' ]"
 Z=$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')

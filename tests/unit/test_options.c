@@ -177,6 +177,26 @@ static void test_preload_env_specs(void **state)
     assert_string_equal(o.extra_env[0].assignment, "KEY=a=b");
 }
 
+/* --hami-lib and --preload name files that must exist; a bare name is the loader's to find */
+static void test_check_files(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, (const char *[]){"--hami-lib", "/dev/null", "--preload",
+                                                     "z=libz.so.1", NULL}),
+                     0);
+    assert_int_equal(gvb_options_check_files(&o, err, sizeof err), 0);
+    assert_int_equal(parse(&o, err, (const char *[]){"--hami-lib", "/nonexistent/libvgpu.so", NULL}), 0);
+    assert_int_equal(gvb_options_check_files(&o, err, sizeof err), -1);
+    assert_string_equal(err, "--hami-lib: cannot read '/nonexistent/libvgpu.so': No such file or directory");
+    assert_int_equal(parse(&o, err, (const char *[]){"--preload", "a=/dev/null", "--preload",
+                                                     "b=./nonexistent.so", NULL}),
+                     0);
+    assert_int_equal(gvb_options_check_files(&o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--preload b: cannot read './nonexistent.so'"));
+}
+
 static int select_codes(gvb_options *o, const gvb_metric_def **m, char *err)
 {
     return gvb_select_metrics(o, m, GVB_METRIC_COUNT, err, 256);
@@ -218,6 +238,7 @@ int run_options_tests(void)
         cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_preload_env_specs),
+        cmocka_unit_test(test_check_files),
         cmocka_unit_test(test_selection),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);
