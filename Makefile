@@ -1,7 +1,8 @@
 # gpu-virt-bench build.
 #   make            build/gpu-virt-bench and build/libgvb-calib.so (the calibration layer)
 #   make test       unit tests (cmocka) + CLI tests on the fake system; GPU tests skip without a GPU
-#   make run        build, then run the default suite on this machine's GPU into results/
+#   make run        build, then compare native, mps (and hami when its library is found) on
+#                   this machine's GPU into results/; SYSTEMS=native,hami ARGS=--quick override
 #
 # Pure C11 parts (core, stats, report, systems) build with -Werror. CUDA device code lives
 # only in src/kernels/*.cu. NVML is loaded with dlopen at run time, so no nvml.h is needed.
@@ -135,9 +136,21 @@ $(BUILD)/tests/calib/calib-host: tests/calib/calib_host.c src/calib/calib_stats.
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PURE_FLAGS) -I$(CUDA_HOME)/include $(CFLAGS) -o $@ $< -ldl
 
-# The default suite on this machine's GPU; results land in results/<timestamp>/.
+# The new user's comparison on this machine's GPU: native against mps (a private daemon, needs
+# only the driver) and hami when HAMi-core's library is found; per-tenant limits derived from
+# the GPU (--limits auto: a quarter of its memory, 50 % compute). Results and report.html land
+# in results/<timestamp>/. SYSTEMS=... picks other systems, ARGS=... adds run options. A hami
+# asked for by name gets HAMI_LIB even when it is missing: the binary then says so (exit 2).
+HAMI_LIB ?= $(or $(GVB_HAMI_LIB),/usr/local/vgpu/libvgpu.so)
+HAMI_FOUND := $(wildcard $(HAMI_LIB))
+COMMA := ,
+SYSTEMS ?= native,mps$(if $(HAMI_FOUND),$(COMMA)hami)
+HAMI_ARG = $(if $(HAMI_FOUND)$(filter hami hami@%,$(subst $(COMMA), ,$(SYSTEMS))), --hami-lib $(HAMI_LIB))
 run: $(BIN)
-	$(BIN) run --systems native --output results
+ifeq ($(HAMI_FOUND)$(filter-out file,$(origin SYSTEMS)),)
+	@echo "run: hami left out: no $(HAMI_LIB); to add it: make run HAMI_LIB=/path/to/libvgpu.so"
+endif
+	$(BIN) run --systems $(SYSTEMS) --limits auto$(HAMI_ARG) --output results$(if $(ARGS), $(ARGS))
 
 clean:
 	rm -rf $(BUILD)

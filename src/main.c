@@ -382,7 +382,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     if (!o.json_only && run.n_systems >= 2) {
         if (gvb_report_write_run_files(out.dir, &run, o.compare[0] ? &baseline : NULL, o.compare,
                                        err, sizeof err) == 0)
-            printf("report: %s/report.md (+ report.html)\n", out.dir);
+            printf("report: %s/report.html (+ report.md)\n", out.dir);
         else {
             fprintf(stderr, "gpu-virt-bench: error: report: %s\n", err);
             out.write_failed = 1;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A new user's two commands: tools/deps.sh (the libraries, found, installed as root or unpacked
 # into .deps/ without root, else one error line naming the packages) against a fake apt-get,
-# id and compiler; the Makefile's deps step.
+# id and compiler; the Makefile's deps step; what `make run` runs (native, mps, hami when its
+# library is found, --limits auto) and that it ends with the binary's exit code.
 set -u
 . "$(dirname "$0")/../lib.sh"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -114,6 +115,30 @@ else
     reset_world
     MKB=$TMP/mkb-fresh FAKE_OFFLINE=1 mk deps >"$TMP/m.out" 2>&1; rc=$?
     check "make deps that cannot get them: fails with the one error line, then make's" bash -c "[ $rc -ne 0 ] && [ \$(wc -l <'$TMP/m.out') -eq 3 ] && sed -n 2p '$TMP/m.out' | grep -q '^deps: error: cannot get jansson.h cmocka.h' && sed -n 3p '$TMP/m.out' | grep -q '^make: \*\*\* .*deps.mk\] Error 1\$'"
+fi
+
+# ---- what `make run` runs (make -n: nothing is built or measured)
+run_line() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u GVB_HAMI_LIB make -n -s -C "$ROOT" BUILD="${BUILD:-build}" "$@" run 2>&1; }
+out=$(run_line HAMI_LIB=/nonexistent/libvgpu.so)
+check "make run: native and mps with limits from the GPU" grep -qE "gpu-virt-bench run --systems native,mps --limits auto --output results\$" <<<"$out"
+check "make run without HAMi-core: one line saying how to add it" grep -q 'hami left out: no /nonexistent/libvgpu.so; to add it: make run HAMI_LIB=/path/to/libvgpu.so' <<<"$out"
+echo "not really a library" >"$TMP/libvgpu.so"
+out=$(run_line HAMI_LIB="$TMP/libvgpu.so")
+check "make run with HAMi-core found: hami added, with its library" grep -qE "gpu-virt-bench run --systems native,mps,hami --limits auto --hami-lib $TMP/libvgpu.so --output results\$" <<<"$out"
+check "make run with HAMi-core found: no 'left out' line" bash -c "! grep -q 'left out' <<<\"\$1\"" _ "$out"
+out=$(run_line HAMI_LIB=/nonexistent/libvgpu.so SYSTEMS=native ARGS=--quick)
+check "make run SYSTEMS=... ARGS=...: those, and no 'left out' line" bash -c "grep -qE 'gpu-virt-bench run --systems native --limits auto --output results --quick\$' <<<\"\$1\" && ! grep -q 'left out' <<<\"\$1\"" _ "$out"
+out=$(run_line HAMI_LIB=/nonexistent/libvgpu.so SYSTEMS=native,hami)
+check "make run SYSTEMS=native,hami without the library: passed on, for the binary to refuse" grep -qE "gpu-virt-bench run --systems native,hami --limits auto --hami-lib /nonexistent/libvgpu.so --output results\$" <<<"$out"
+
+# ---- make run without a GPU: the binary's one line, and make fails with its exit code 3
+if [ -e /dev/nvidia0 ] || [ -e /dev/nvidiactl ]; then
+    skip "make run without a GPU (this machine has a GPU)"
+else
+    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS make -s -C "$ROOT" BUILD="${BUILD:-build}" run SYSTEMS=native \
+        ARGS="--metrics OH-001 --output $TMP/mr" >"$TMP/mr.out" 2>"$TMP/mr.err"; rc=$?
+    check "make run without a GPU: fails, the binary's line and its exit code 3 ($(head -1 "$TMP/mr.err"))" bash -c "[ $rc -ne 0 ] && grep -q '^gpu-virt-bench: error: no usable CUDA GPU' '$TMP/mr.err' && grep -q 'run\] Error 3\$' '$TMP/mr.err'"
+    check "make run without a GPU: nothing written" [ -z "$(ls -A "$TMP/mr" 2>/dev/null)" ]
 fi
 
 summary setup
