@@ -7,6 +7,10 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 FAKE=$(cd "$(dirname "$0")/.." && pwd)/fake-mps-control.sh
 export TMPDIR=$TMP # run directories are created here, so leftovers are visible
+# exported for the checks that run these helpers in `bash -c`: there an unset $TMP made
+# no_rundirs look in / and no_fake_daemon match any fake daemon on the machine (another
+# checkout's, a unit test's)
+export TMP
 no_rundirs() { [ -z "$(ls -d "$TMP"/gvb-hami.* "$TMP"/gvb-mps.* 2>/dev/null)" ]; }
 no_fake_daemon() { [ -z "$(cmdline_pids "[f]ake-mps-daemon $TMP/")" ]; }
 last_json() { ls -t "$1"/*/results.json 2>/dev/null | head -1; }
