@@ -1,26 +1,37 @@
 # gpu-virt-bench build.
 #   make            build/gpu-virt-bench and build/libgvb-calib.so (the calibration layer)
 #   make test       unit tests (cmocka) + CLI tests on the fake system; GPU tests skip without a GPU
-#   make run        build, then run the default suite on this machine's GPU into results/
+#   make run        build, then compare native, mps (and hami when its library is found) on
+#                   this machine's GPU into results/; SYSTEMS=native,hami ARGS=--quick override
 #
 # Pure C11 parts (core, stats, report, systems) build with -Werror. CUDA device code lives
 # only in src/kernels/*.cu. NVML is loaded with dlopen at run time, so no nvml.h is needed.
 # JSON: jansson, linked statically when libjansson.a exists so the binary runs where only
 # the driver is installed. JANSSON_PREFIX points at an unpacked libjansson-dev if not in /usr.
+# Tests: cmocka, found the same way (CMOCKA_PREFIX). When a header is missing, tools/deps.sh
+# installs the package (root) or unpacks it into .deps/ (not root) before anything compiles.
 
 CUDA_HOME     ?= /usr/local/cuda
 NVCC          ?= $(CUDA_HOME)/bin/nvcc
 CC            ?= gcc
 GPU_ARCHS     ?= 80 90
-JANSSON_PREFIX ?= $(if $(wildcard .deps/usr/include/jansson.h),$(CURDIR)/.deps/usr,/usr)
+DEPS_DIR      ?= $(CURDIR)/.deps
+JANSSON_PREFIX ?= $(if $(wildcard $(DEPS_DIR)/usr/include/jansson.h),$(DEPS_DIR)/usr,/usr)
+CMOCKA_PREFIX  ?= $(if $(wildcard $(DEPS_DIR)/usr/include/cmocka.h),$(DEPS_DIR)/usr,/usr)
 
 BUILD   ?= build
 BIN     := $(BUILD)/gpu-virt-bench
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
-JANSSON_INC := $(if $(filter /usr,$(JANSSON_PREFIX)),,-I$(JANSSON_PREFIX)/include)
-JANSSON_A   := $(firstword $(wildcard $(JANSSON_PREFIX)/lib/x86_64-linux-gnu/libjansson.a $(JANSSON_PREFIX)/lib/libjansson.a))
+# -isystem: headers outside /usr are treated as system headers too (cmocka's macros trip
+# -Werror=dangling-pointer under gcc 12 when included with -I)
+JANSSON_INC := $(if $(filter /usr,$(JANSSON_PREFIX)),,-isystem $(JANSSON_PREFIX)/include)
+JANSSON_A   := $(firstword $(wildcard $(JANSSON_PREFIX)/lib/*/libjansson.a $(JANSSON_PREFIX)/lib/libjansson.a))
 JANSSON_LIB := $(if $(JANSSON_A),$(JANSSON_A),-ljansson)
+# Debian ships no libcmocka.a: outside /usr the test binary finds libcmocka.so.0 by its rpath
+CMOCKA_INC  := $(if $(filter /usr,$(CMOCKA_PREFIX)),,-isystem $(CMOCKA_PREFIX)/include)
+CMOCKA_DIR  := $(patsubst %/,%,$(dir $(firstword $(wildcard $(CMOCKA_PREFIX)/lib/*/libcmocka.so $(CMOCKA_PREFIX)/lib/libcmocka.so))))
+CMOCKA_LIB  := $(if $(filter /usr,$(CMOCKA_PREFIX)),,-L$(CMOCKA_DIR) -Xlinker -rpath=$(CMOCKA_DIR)) -lcmocka
 
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wno-format-truncation
 CFLAGS    ?= -O2 -g
@@ -58,8 +69,33 @@ CALIB_TEST := $(BUILD)/tests/calib/libcuda.so.1 $(BUILD)/tests/calib/calib-host
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_BIN := $(BUILD)/unit-tests
 
-.PHONY: all test run clean
+.PHONY: all test run clean deps
 all: $(BIN)
+
+# ---- the libraries, before anything compiles ---------------------------------------------
+# A header that is missing where the flags above look makes build/deps.mk out of date; make
+# runs tools/deps.sh to get it, then reads this file again (make's restart), so the prefixes
+# above see what it installed or unpacked. Not for `clean`, not under -n, not after a
+# restart (no loop when the header is found somewhere else, e.g. /usr/local/include).
+# `make deps` does only this step, for both libraries (e.g. to fill .deps/ for another machine).
+DEPS_GOALS := $(if $(MAKECMDGOALS),$(filter-out clean,$(MAKECMDGOALS)),all)
+DEPS_MISSING := $(strip \
+    $(if $(DEPS_GOALS),$(if $(wildcard $(JANSSON_PREFIX)/include/jansson.h),,jansson)) \
+    $(if $(filter test deps $(TEST_BIN),$(DEPS_GOALS)),$(if $(wildcard $(CMOCKA_PREFIX)/include/cmocka.h),,cmocka)))
+ifeq ($(MAKE_RESTARTS)$(findstring n,$(firstword -$(MAKEFLAGS))),)
+ifneq ($(DEPS_MISSING),)
+# (made empty first: a failed step then ends with its own error line, not make's "No such file")
+$(shell mkdir -p $(BUILD) && touch $(BUILD)/deps.mk)
+include $(BUILD)/deps.mk
+endif
+endif
+$(BUILD)/deps.mk: FORCE
+	@mkdir -p $(dir $@)
+	@CC="$(CC)" DEPS_DIR="$(DEPS_DIR)" tools/deps.sh $(DEPS_MISSING)
+	@echo '# tools/deps.sh ran for: $(DEPS_MISSING)' >$@
+.PHONY: FORCE
+FORCE:
+deps:
 
 $(BIN): $(PURE_OBJ) $(CUDA_OBJ) $(CU_OBJ)
 	$(NVCC) -o $@ $^ $(LDLIBS)
@@ -78,11 +114,11 @@ $(BUILD)/%.o: %.cu
 
 # Unit tests link every object but main.o (the catalog names the metric implementations).
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
-$(BUILD)/tests/unit/%.o: CFLAGS_EXTRA := $(PURE_FLAGS) -Itests/unit
+$(BUILD)/tests/unit/%.o: CFLAGS_EXTRA := $(PURE_FLAGS) -Itests/unit $(CMOCKA_INC)
 # the cuBLAS loader's test needs the toolkit's headers (types only; the library is dlopen'ed)
-$(BUILD)/tests/unit/test_cublas_dl.o: CFLAGS_EXTRA := $(CUDA_C_FLAGS) -Itests/unit
+$(BUILD)/tests/unit/test_cublas_dl.o: CFLAGS_EXTRA := $(CUDA_C_FLAGS) -Itests/unit $(CMOCKA_INC)
 $(TEST_BIN): $(TEST_OBJ) $(PURE_OBJ) $(filter-out $(BUILD)/src/main.o,$(CUDA_OBJ)) $(CU_OBJ)
-	$(NVCC) -o $@ $^ -lcmocka $(LDLIBS)
+	$(NVCC) -o $@ $^ $(CMOCKA_LIB) $(LDLIBS)
 
 test: $(BIN) $(TEST_BIN) $(CALIB_LIB) $(CALIB_TEST)
 	@BUILD=$(BUILD) tests/run.sh
@@ -100,9 +136,21 @@ $(BUILD)/tests/calib/calib-host: tests/calib/calib_host.c src/calib/calib_stats.
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(PURE_FLAGS) -I$(CUDA_HOME)/include $(CFLAGS) -o $@ $< -ldl
 
-# The default suite on this machine's GPU; results land in results/<timestamp>/.
+# The new user's comparison on this machine's GPU: native against mps (a private daemon, needs
+# only the driver) and hami when HAMi-core's library is found; per-tenant limits derived from
+# the GPU (--limits auto: a quarter of its memory, 50 % compute). Results and report.html land
+# in results/<timestamp>/. SYSTEMS=... picks other systems, ARGS=... adds run options. A hami
+# asked for by name gets HAMI_LIB even when it is missing: the binary then says so (exit 2).
+HAMI_LIB ?= $(or $(GVB_HAMI_LIB),/usr/local/vgpu/libvgpu.so)
+HAMI_FOUND := $(wildcard $(HAMI_LIB))
+COMMA := ,
+SYSTEMS ?= native,mps$(if $(HAMI_FOUND),$(COMMA)hami)
+HAMI_ARG = $(if $(HAMI_FOUND)$(filter hami hami@%,$(subst $(COMMA), ,$(SYSTEMS))), --hami-lib $(HAMI_LIB))
 run: $(BIN)
-	$(BIN) run --systems native --output results
+ifeq ($(HAMI_FOUND)$(filter-out file,$(origin SYSTEMS)),)
+	@echo "run: hami left out: no $(HAMI_LIB); to add it: make run HAMI_LIB=/path/to/libvgpu.so"
+endif
+	$(BIN) run --systems $(SYSTEMS) --limits auto$(HAMI_ARG) --output results$(if $(ARGS), $(ARGS))
 
 clean:
 	rm -rf $(BUILD)

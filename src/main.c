@@ -85,6 +85,8 @@ static void usage(FILE *f)
           "  --processes N         tenants for multi-tenant metrics (default 4)\n"
           "  --memory-limit SIZE   per-tenant memory limit: 4g, 4096m; a bare number is MiB\n"
           "  --compute-limit PCT   per-tenant compute limit, 1..100\n"
+          "  --limits auto         the limits not given, from the GPU: a quarter of its\n"
+          "                        memory and 50 % compute per tenant (printed)\n"
           "  --output DIR          results go to DIR/<timestamp>/ (default results)\n"
           "  --seed N              seed for bootstrap and random patterns\n"
           "  --quick               fewer iterations\n"
@@ -294,6 +296,17 @@ static int needs_gpu(const gvb_system *systems, int n_systems, const gvb_metric_
     return 0;
 }
 
+/* --limits auto: the GPU's memory is known only after the probe. One line says what each
+ * tenant gets. */
+static void apply_auto_limits(gvb_options *o, const gvb_kv *gpu)
+{
+    const gvb_kv_item *mem = gvb_kv_get(gpu, "memory_total_bytes");
+    char line[384];
+    gvb_options_auto_limits(o, mem && !mem->is_text ? mem->num : 0, line, sizeof line);
+    printf("%s\n", line);
+    fflush(stdout);
+}
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
     static gvb_options o; /* large; not on the stack */
@@ -310,6 +323,8 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     for (int i = 0; i < o.n_systems; i++)
         if (gvb_system_resolve(o.systems[i], &o, &systems[i], err, sizeof err) != 0)
             return die(EXIT_USAGE, "%s", err);
+    if (gvb_options_check_files(&o, err, sizeof err) != 0)
+        return die(EXIT_USAGE, "%s", err);
     const gvb_metric_def *metrics[GVB_METRIC_COUNT];
     int n_metrics = gvb_select_metrics(&o, metrics, GVB_METRIC_COUNT, err, sizeof err);
     if (n_metrics < 0)
@@ -341,6 +356,8 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     if (needs_gpu(systems, o.n_systems, metrics, (size_t)n_metrics) &&
         gvb_runner_probe(&rn, &run.gpu, err, sizeof err) != 0)
         return die(EXIT_NO_GPU, "%s", err);
+    if (o.auto_limits)
+        apply_auto_limits(&o, &run.gpu);
     if (make_run_dir(o.output, out.dir, sizeof out.dir) != 0)
         return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", o.output,
                    strerror(errno));
@@ -383,7 +400,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     if (!o.json_only && run.n_systems >= 2) {
         if (gvb_report_write_run_files(out.dir, &run, o.compare[0] ? &baseline : NULL, o.compare,
                                        err, sizeof err) == 0)
-            printf("report: %s/report.md (+ report.html)\n", out.dir);
+            printf("report: %s/report.html (+ report.md)\n", out.dir);
         else {
             fprintf(stderr, "gpu-virt-bench: error: report: %s\n", err);
             out.write_failed = 1;

@@ -45,4 +45,13 @@ leftover_workers() {
     done
     return 0
 }
+# PIDs whose command line (arguments joined by spaces) matches the extended regex $1: pgrep -f
+# without procps. As with pgrep, write "[f]oo" so that no command line quoting it matches.
+cmdline_pids() {
+    local p
+    for p in /proc/[0-9]*; do
+        tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qE -- "$1" && echo "${p#/proc/}"
+    done
+    return 0
+}
 summary() { echo "$1: $PASSED passed, $FAILED failed, $SKIPPED skipped"; }

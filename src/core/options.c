@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "calib/calib_account.h"
 
@@ -175,7 +176,7 @@ enum {
     OPT_SYSTEMS = 256, OPT_SYSTEM, OPT_METRICS, OPT_CATEGORY, OPT_ITER, OPT_WARMUP, OPT_PROCS,
     OPT_MEM, OPT_COMPUTE, OPT_OUTPUT, OPT_SEED, OPT_QUICK, OPT_VERBOSE, OPT_JSON_ONLY,
     OPT_COMPARE, OPT_DEADLINE, OPT_MIN_TIME, OPT_ALLOW_INERT, OPT_HAMI_LIB, OPT_PRELOAD,
-    OPT_ENV, OPT_MIG_PROFILE, OPT_CALIB, OPT_REPLICATES,
+    OPT_ENV, OPT_MIG_PROFILE, OPT_CALIB, OPT_REPLICATES, OPT_LIMITS,
 };
 
 int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen)
@@ -205,6 +206,7 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
         {"mig-profile", required_argument, 0, OPT_MIG_PROFILE},
         {"calib", required_argument, 0, OPT_CALIB},
         {"replicates", required_argument, 0, OPT_REPLICATES},
+        {"limits", required_argument, 0, OPT_LIMITS},
         {0, 0, 0, 0},
     };
     long v;
@@ -294,6 +296,14 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
             if (parse_seconds(optarg, &o->min_time_s))
                 return fail(err, errlen, "--min-time must be seconds >= 0, got '%s'", optarg);
             break;
+        case OPT_LIMITS:
+            if (strcmp(optarg, "auto") != 0)
+                return fail(err, errlen,
+                            "--limits: only 'auto' is known (from the GPU: 1/%d of its memory, "
+                            "%d %% compute), got '%s'",
+                            GVB_AUTO_MEMORY_SHARE, GVB_AUTO_COMPUTE_PCT, optarg);
+            o->auto_limits = 1;
+            break;
         case OPT_ALLOW_INERT: o->allow_inert = 1; break;
         case OPT_HAMI_LIB:
             if (!*optarg || strlen(optarg) >= sizeof o->hami_lib)
@@ -336,6 +346,47 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
     if (o->calib[0] && !has_system(o, "calib"))
         return fail(err, errlen, "--calib configures the calib system: add --systems calib");
     return 0;
+}
+
+/* A library the loader is given by path must be there; errno names why not. */
+static int check_library(const char *what, const char *path, char *err, size_t errlen)
+{
+    if (!strchr(path, '/') || access(path, R_OK) == 0)
+        return 0;
+    return fail(err, errlen, "%s: cannot read '%s': %s", what, path, strerror(errno));
+}
+
+int gvb_options_check_files(const gvb_options *o, char *err, size_t errlen)
+{
+    if (o->hami_lib[0] && check_library("--hami-lib", o->hami_lib, err, errlen) != 0)
+        return -1;
+    for (int i = 0; i < o->n_preloads; i++) {
+        char what[sizeof o->preloads[i].name + 16];
+        snprintf(what, sizeof what, "--preload %s", o->preloads[i].name);
+        if (check_library(what, o->preloads[i].path, err, errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void gvb_options_auto_limits(gvb_options *o, double gpu_memory_bytes, char *line, size_t len)
+{
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    char mem[160];
+    if (o->memory_limit)
+        snprintf(mem, sizeof mem, "%.1f GiB memory (--memory-limit)", (double)o->memory_limit / gib);
+    else if (gpu_memory_bytes >= 1 << 20) {
+        uint64_t share = (uint64_t)(gpu_memory_bytes / GVB_AUTO_MEMORY_SHARE);
+        o->memory_limit = share & ~((UINT64_C(1) << 20) - 1);
+        snprintf(mem, sizeof mem, "%.1f GiB memory (1/%d of the GPU's %.1f GiB)",
+                 (double)o->memory_limit / gib, GVB_AUTO_MEMORY_SHARE, gpu_memory_bytes / gib);
+    } else
+        snprintf(mem, sizeof mem, "no memory limit (the GPU's memory is unknown)");
+    const char *compute_why = o->compute_limit ? "--compute-limit" : "auto";
+    if (!o->compute_limit)
+        o->compute_limit = GVB_AUTO_COMPUTE_PCT;
+    snprintf(line, len, "limits per tenant (--limits auto): %s, %d %% compute (%s)", mem,
+             o->compute_limit, compute_why);
 }
 
 int gvb_replicate_iterations(const gvb_options *o)

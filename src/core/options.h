@@ -38,6 +38,7 @@ typedef struct gvb_options {
     int replicates, replicates_set;
     uint64_t memory_limit; /* bytes; 0 = not configured */
     int compute_limit;     /* percent; 0 = not configured */
+    int auto_limits;       /* --limits auto: derive the unset ones from the GPU after the probe */
     char output[1024];
     uint64_t seed;
     int quick, verbose, json_only, allow_inert;
@@ -64,6 +65,10 @@ typedef struct gvb_options {
 #define GVB_MAX_REPLICATES 64
 #define GVB_DEFAULT_OUTPUT "results"
 #define GVB_DEFAULT_SEED 20261124ull
+/* --limits auto: each tenant gets 1 / GVB_AUTO_MEMORY_SHARE of the GPU's memory (the default
+ * 4 tenants fill it) and GVB_AUTO_COMPUTE_PCT % compute */
+#define GVB_AUTO_MEMORY_SHARE 4
+#define GVB_AUTO_COMPUTE_PCT 50
 
 void gvb_options_defaults(gvb_options *o);
 /* Timed iterations of one replicate's worker: ceil(iterations / replicates). */
@@ -79,6 +84,17 @@ int gvb_metric_iterations(const gvb_options *o, const gvb_metric_def *m);
  * one-line message in err. */
 int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t errlen);
 
+
+/* Files named by --hami-lib and --preload exist and are readable (paths with a '/'; a bare
+ * library name is the loader's to search). Checked before any GPU work, so that a typo is a
+ * usage error naming the file, not an INERT layer. Returns 0, or -1 with a one-line err. */
+int gvb_options_check_files(const gvb_options *o, char *err, size_t errlen);
+
+/* --limits auto, once the GPU's memory is known (gpu_memory_bytes; 0 = unknown): fills the
+ * limits not given on the command line, memory a 1/GVB_AUTO_MEMORY_SHARE of the GPU's
+ * (rounded down to MiB; left unset when unknown) and GVB_AUTO_COMPUTE_PCT % compute. Writes
+ * one line saying what each tenant gets, and why, into line. */
+void gvb_options_auto_limits(gvb_options *o, double gpu_memory_bytes, char *line, size_t len);
 
 /* A whole decimal number in [lo, hi], nothing else on the string. Returns 0 or -1. */
 int gvb_parse_long(const char *s, long lo, long hi, long *out);

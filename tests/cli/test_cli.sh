@@ -118,6 +118,11 @@ expect_usage "--replicates must be 1..64" run --systems fake --metrics SELF-001 
 expect_usage "--replicates must be 1..64" run --systems fake --metrics SELF-001 --replicates 65
 expect_usage "unknown category" run --category bogus
 expect_usage "unknown option '--frobnicate'" run --frobnicate
+expect_usage "--limits: only 'auto' is known" run --limits half
+# a library path that is not there: refused before the GPU probe (else exit 3 without a GPU,
+# INERT with one)
+expect_usage "--hami-lib: cannot read '/nonexistent/libvgpu.so': No such file" run --systems native,hami --metrics OH-001 --hami-lib /nonexistent/libvgpu.so
+expect_usage "--preload fcsp: cannot read '/nonexistent/libfcsp.so'" run --systems native,fcsp --metrics OH-001 --preload fcsp=/nonexistent/libfcsp.so
 touch "$TMP/afile"
 "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/afile/sub" >/dev/null 2>"$TMP/w.err"; rc=$?
 check "unwritable output directory: exit 2, one line naming it" bash -c "[ $rc -eq 2 ] && grep -q \"cannot write to output directory '$TMP/afile/sub'\" '$TMP/w.err'"
@@ -132,6 +137,12 @@ else
     check "no GPU: exit 3 with one clear line ($(cat "$TMP/ng.err"))" bash -c "[ $rc -eq 3 ] && [ \$(wc -l <'$TMP/ng.err') -eq 1 ] && grep -q 'no usable CUDA GPU' '$TMP/ng.err'"
     check "no GPU: no run directory created" [ -z "$(ls -A "$TMP/nogpu" 2>/dev/null)" ]
 fi
+
+# ---- --limits auto: one line saying what each tenant gets (no GPU probed: memory unknown)
+out=$("$GVB" run --systems fake --metrics SELF-001 --limits auto --json-only --output "$TMP/lim" 2>&1); rc=$?
+JL=$(ls "$TMP"/lim/*/results.json 2>/dev/null | head -1)
+check "--limits auto: exit 0, one line with what was derived" bash -c "[ $rc -eq 0 ] && [ \$(grep -c '^limits per tenant (--limits auto): no memory limit (the GPU.s memory is unknown), 50 % compute (auto)\$' <<<\"\$1\") -eq 1 ]" _ "$out"
+check "--limits auto: the derived compute limit is in the run config" [ "$(json_get "$JL" 'd["config"]["compute_limit_pct"]')" = 50 ]
 
 # ---- SIGINT: workers killed, partial results kept, exit 130
 "$GVB" run --systems fake --metrics SELF-001,SELF-004 --deadline 60 --output "$TMP/int" >/dev/null 2>&1 &

@@ -7,21 +7,27 @@ set -u
 . "$(dirname "$0")/../lib.sh"
 FAKE=$(cd "$(dirname "$0")/.." && pwd)/fake-mps-control.sh
 export TMPDIR=$TMP # run directories are created here, so leftovers are visible
+# exported for the checks that run these helpers in `bash -c`: there an unset $TMP made
+# no_rundirs look in / and no_fake_daemon match any fake daemon on the machine (another
+# checkout's, a unit test's)
+export TMP
 no_rundirs() { [ -z "$(ls -d "$TMP"/gvb-hami.* "$TMP"/gvb-mps.* 2>/dev/null)" ]; }
-no_fake_daemon() { ! pgrep -f "[f]ake-mps-daemon $TMP/" >/dev/null; }
+no_fake_daemon() { [ -z "$(cmdline_pids "[f]ake-mps-daemon $TMP/")" ]; }
 last_json() { ls -t "$1"/*/results.json 2>/dev/null | head -1; }
 act() { json_get "$1" "[s for s in d['systems'] if s['name']=='$2'][0]['activation'].get('$3')"; }
 cfg() { json_get "$1" "[s for s in d['systems'] if s['name']=='$2'][0]['config'].get('$3')"; }
 
 echo "systems:"
-# ---- a preload layer whose library is missing: INERT, exit 5, with the loader's words
-"$GVB" run --systems bad --preload bad=/nonexistent/libx.so --metrics SELF-001 --output "$TMP/p" >/dev/null 2>&1; rc=$?
+# ---- a preload layer the loader refuses (a file, not a library): INERT, exit 5, with the
+# loader's words (a path that does not exist is a usage error: test_cli.sh)
+echo "not a library" >"$TMP/libx.so"
+"$GVB" run --systems bad --preload bad="$TMP/libx.so" --metrics SELF-001 --output "$TMP/p" >/dev/null 2>&1; rc=$?
 J=$(last_json "$TMP/p")
-check "missing preload library: exit 5" [ $rc -eq 5 ]
-check "missing preload library: metric INERT" [ "$(result "$J" bad SELF-001 status)" = INERT ]
-check "missing preload library: reason names it and the loader's error" bash -c "grep -q 'libx.so is not mapped.*cannot be preloaded' <<<\"\$1\"" _ "$(result "$J" bad SELF-001 reason)"
-check "missing preload library: proof records preload.0.mapped = 0" [ "$(act "$J" bad preload.0.mapped)" = 0 ]
-"$GVB" run --systems bad --preload bad=/nonexistent/libx.so --metrics SELF-001 --allow-inert --output "$TMP/p2" >/dev/null 2>&1; rc=$?
+check "unloadable preload library: exit 5" [ $rc -eq 5 ]
+check "unloadable preload library: metric INERT" [ "$(result "$J" bad SELF-001 status)" = INERT ]
+check "unloadable preload library: reason names it and the loader's error" bash -c "grep -q 'libx.so is not mapped.*cannot be preloaded' <<<\"\$1\"" _ "$(result "$J" bad SELF-001 reason)"
+check "unloadable preload library: proof records preload.0.mapped = 0" [ "$(act "$J" bad preload.0.mapped)" = 0 ]
+"$GVB" run --systems bad --preload bad="$TMP/libx.so" --metrics SELF-001 --allow-inert --output "$TMP/p2" >/dev/null 2>&1; rc=$?
 J=$(last_json "$TMP/p2")
 check "--allow-inert: exit 0, measured, activation 'INERT (allowed)'" bash -c "[ $rc -eq 0 ] && [ '$(result "$J" bad SELF-001 status)' = OK ] && [ '$(act "$J" bad status)' = 'INERT (allowed)' ]"
 Z=$(ldconfig -p 2>/dev/null | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
@@ -41,7 +47,7 @@ check "mps (fake daemon): exit 0, metrics OK" bash -c "[ $rc -eq 0 ] && [ '$(res
 check "mps: tenants carry the private pipe dir, thread % and pinned limit" bash -c "[ '$(act "$J" mps env.CUDA_MPS_PIPE_DIRECTORY)' = '$(cfg "$J" mps pipe_dir)' ] && [ '$(act "$J" mps env.CUDA_MPS_ACTIVE_THREAD_PERCENTAGE)' = 50 ] && [ '$(act "$J" mps env.CUDA_MPS_PINNED_DEVICE_MEM_LIMIT)' = 0=1024M ]"
 check "mps: the pipe dir is inside the private run dir" bash -c "case '$(cfg "$J" mps pipe_dir)' in '$(cfg "$J" mps run_dir)'/*) true;; *) false;; esac"
 check "mps: teardown says the daemon and server are gone" bash -c "grep -q 'every daemon and server process is gone; run_dir removed' <<<'$(cfg "$J" mps teardown)'"
-check "mps: no daemon left, run dir removed" bash -c "$(declare -f no_fake_daemon no_rundirs); no_fake_daemon && no_rundirs"
+check "mps: no daemon left, run dir removed" bash -c "$(declare -f cmdline_pids no_fake_daemon no_rundirs); no_fake_daemon && no_rundirs"
 check "each tenant's pid recorded (t<i>.pid)" python3 -c "
 import json,sys; r=[r for r in json.load(open('$J'))['results'] if r['metric']=='SELF-002'][0]
 sys.exit(0 if r['extras']['t0.pid']>0 and r['extras']['t1.pid']>0 else 1)"
@@ -50,11 +56,11 @@ pid=$!
 sleep 1.5
 kill -INT $pid
 wait $pid; rc=$?
-check "mps + SIGINT: exit 130, daemon stopped, run dir removed" bash -c "$(declare -f no_fake_daemon no_rundirs); [ $rc -eq 130 ] && no_fake_daemon && no_rundirs"
+check "mps + SIGINT: exit 130, daemon stopped, run dir removed" bash -c "$(declare -f cmdline_pids no_fake_daemon no_rundirs); [ $rc -eq 130 ] && no_fake_daemon && no_rundirs"
 GVB_FAKE_MPS_FAIL=1 GVB_MPS_CONTROL=$FAKE "$GVB" run --systems mps --metrics SELF-001 --output "$TMP/mf" >/dev/null 2>&1; rc=$?
 J=$(last_json "$TMP/mf")
 check "mps daemon that does not start: SKIP with the log's tail" bash -c "[ $rc -eq 0 ] && [ '$(result "$J" mps SELF-001 status)' = SKIP ] && grep -q 'GVB_FAKE_MPS_FAIL is set' <<<'$(result "$J" mps SELF-001 reason)'"
-check "mps failed start: nothing left behind" bash -c "$(declare -f no_fake_daemon no_rundirs); no_fake_daemon && no_rundirs"
+check "mps failed start: nothing left behind" bash -c "$(declare -f cmdline_pids no_fake_daemon no_rundirs); no_fake_daemon && no_rundirs"
 GVB_MPS_CONTROL=/nonexistent/ctl "$GVB" run --systems mps --metrics SELF-001 --output "$TMP/mn" >/dev/null 2>&1
 J=$(last_json "$TMP/mn")
 check "mps without its control program: SKIP naming it" bash -c "grep -q 'GVB_MPS_CONTROL=/nonexistent/ctl is not an executable' <<<'$(result "$J" mps SELF-001 reason)'"
@@ -103,7 +109,7 @@ else
     check "monitor samples NVML at >= 10 Hz ($(grep -c '^M ' "$TMP/mon.txt") lines in 0.6 s)" [ "$(grep -c '^M ' "$TMP/mon.txt")" -ge 6 ]
 fi
 # (only processes of this build: other checkouts may run their tests on the same machine)
-ours_left() { for p in $(pgrep -f '[g]pu-virt-bench __(proof|monitor)'); do
+ours_left() { for p in $(cmdline_pids '[g]pu-virt-bench __(proof|monitor)'); do
     [ "$(readlink /proc/$p/exe 2>/dev/null)" = "$(readlink -f "$GVB")" ] && echo $p; done; }
 check "no helper process left (proof, monitor)" [ -z "$(ours_left)" ]
 

@@ -306,9 +306,12 @@ check "after the run: no MPS daemon or server of ours ($(mps_procs))" [ "$(mps_p
 check "after the run: run directories removed" no_rundirs
 
 if [ -n "$HAMI" ]; then
-    runlog run --systems hami --memory-limit 4g --metrics OH-001 --hami-lib /nonexistent/libvgpu.so --output "$TMP/bad1"; rc=$?
+    runlog run --systems hami --memory-limit 4g --metrics OH-001 --hami-lib /nonexistent/libvgpu.so --output "$TMP/bad0"; rc=$?
+    check "hami with a library path that does not exist: exit 2 before any GPU work, nothing written" bash -c "[ $rc -eq 2 ] && [ -z \"\$(ls -A '$TMP/bad0' 2>/dev/null)\" ]"
+    echo "not a library" >"$TMP/libvgpu-text.so"
+    runlog run --systems hami --memory-limit 4g --metrics OH-001 --hami-lib "$TMP/libvgpu-text.so" --output "$TMP/bad1"; rc=$?
     J1=$(ls "$TMP"/bad1/*/results.json | head -1)
-    check "hami with a wrong library path: exit 5, INERT ($(result "$J1" hami OH-001 reason | head -c 90))" bash -c "[ $rc -eq 5 ] && [ '$(result "$J1" hami OH-001 status)' = INERT ]"
+    check "hami with a file the loader refuses: exit 5, INERT ($(result "$J1" hami OH-001 reason | head -c 90))" bash -c "[ $rc -eq 5 ] && [ '$(result "$J1" hami OH-001 status)' = INERT ]"
     Z=$(ldconfig -p | awk '/libz\.so\.1 .*x86-64/ {print $NF; exit}')
     runlog run --systems hami --memory-limit 4g --metrics OH-001 --hami-lib "$Z" --output "$TMP/bad2"; rc=$?
     J2=$(ls "$TMP"/bad2/*/results.json | head -1)

@@ -177,6 +177,57 @@ static void test_preload_env_specs(void **state)
     assert_string_equal(o.extra_env[0].assignment, "KEY=a=b");
 }
 
+/* --hami-lib and --preload name files that must exist; a bare name is the loader's to find */
+static void test_check_files(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256];
+    assert_int_equal(parse(&o, err, (const char *[]){"--hami-lib", "/dev/null", "--preload",
+                                                     "z=libz.so.1", NULL}),
+                     0);
+    assert_int_equal(gvb_options_check_files(&o, err, sizeof err), 0);
+    assert_int_equal(parse(&o, err, (const char *[]){"--hami-lib", "/nonexistent/libvgpu.so", NULL}), 0);
+    assert_int_equal(gvb_options_check_files(&o, err, sizeof err), -1);
+    assert_string_equal(err, "--hami-lib: cannot read '/nonexistent/libvgpu.so': No such file or directory");
+    assert_int_equal(parse(&o, err, (const char *[]){"--preload", "a=/dev/null", "--preload",
+                                                     "b=./nonexistent.so", NULL}),
+                     0);
+    assert_int_equal(gvb_options_check_files(&o, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--preload b: cannot read './nonexistent.so'"));
+}
+
+/* --limits auto fills only what was not given: 1/4 of the GPU's memory (MiB), 50 % compute */
+static void test_auto_limits(void **state)
+{
+    (void)state;
+    gvb_options o;
+    char err[256], line[384];
+    assert_int_equal(parse(&o, err, (const char *[]){"--limits", "auto", NULL}), 0);
+    assert_int_equal(o.auto_limits, 1);
+    assert_true(o.memory_limit == 0 && o.compute_limit == 0); /* nothing before the probe */
+    gvb_options_auto_limits(&o, 85029158912.0, line, sizeof line); /* not a multiple of 4 MiB */
+    assert_true(o.memory_limit == 20272ull << 20);                 /* 21257289728 B, MiB down */
+    assert_int_equal(o.compute_limit, 50);
+    assert_string_equal(line, "limits per tenant (--limits auto): 19.8 GiB memory (1/4 of the "
+                              "GPU's 79.2 GiB), 50 % compute (auto)");
+    assert_int_equal(parse(&o, err, (const char *[]){"--limits", "auto", "--memory-limit", "4g",
+                                                     "--compute-limit", "30", NULL}),
+                     0);
+    gvb_options_auto_limits(&o, 85029158912.0, line, sizeof line);
+    assert_true(o.memory_limit == 4ull << 30);
+    assert_int_equal(o.compute_limit, 30);
+    assert_non_null(strstr(line, "4.0 GiB memory (--memory-limit), 30 % compute (--compute-limit)"));
+    assert_int_equal(parse(&o, err, (const char *[]){"--limits", "auto", NULL}), 0);
+    gvb_options_auto_limits(&o, 0, line, sizeof line);
+    assert_true(o.memory_limit == 0);
+    assert_non_null(strstr(line, "no memory limit (the GPU's memory is unknown)"));
+    assert_int_equal(parse(&o, err, (const char *[]){"--limits", "half", NULL}), -1);
+    assert_non_null(strstr(err, "only 'auto'"));
+    assert_int_equal(parse(&o, err, (const char *[]){NULL}), 0);
+    assert_int_equal(o.auto_limits, 0); /* `run` alone keeps its defaults: no limits */
+}
+
 static int select_codes(gvb_options *o, const gvb_metric_def **m, char *err)
 {
     return gvb_select_metrics(o, m, GVB_METRIC_COUNT, err, 256);
@@ -218,6 +269,8 @@ int run_options_tests(void)
         cmocka_unit_test(test_replicates),
         cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_preload_env_specs),
+        cmocka_unit_test(test_check_files),
+        cmocka_unit_test(test_auto_limits),
         cmocka_unit_test(test_selection),
     };
     return cmocka_run_group_tests_name("options", tests, NULL, NULL);
