@@ -273,7 +273,8 @@ static int is_001(gvb_worker *w)
     int limited = w->memory_limit > 0 && !gvb_is_native(w);
     double denom = limited ? (double)w->memory_limit : (double)total0;
     gvb_barrier(w);
-    int trials = w->quick ? 2 : 5;
+    /* 5 whole-memory searches per metric, split over its replicates (2 at least each) */
+    int trials = w->quick ? 2 : gvb_replicate_share(w, 5) < 2 ? 2 : gvb_replicate_share(w, 5);
     double usable = 0;
     for (int t = 0; t < trials; t++) {
         gvb_alloc_set set = {0};
@@ -376,7 +377,9 @@ static int is_002(gvb_worker *w)
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, cudaFree(0));
     gvb_barrier(w);
-    int trials = w->quick ? 3 : 10, in_limit_ok = 1;
+    /* 10 fills per metric, split over its replicates (3 at least each) */
+    int trials = w->quick ? 3 : gvb_replicate_share(w, 10) < 3 ? 3 : gvb_replicate_share(w, 10);
+    int in_limit_ok = 1;
     cudaError_t fail_err = cudaSuccess;
     double at_bytes = 0;
     size_t cap = 1024;
