@@ -77,7 +77,7 @@ static void usage(FILE *f)
           "  --iterations N        timed iterations per metric, all replicates together\n"
           "                        (default 100; --quick 30)\n"
           "  --replicates R        measure each metric R times, each in fresh processes\n"
-          "                        (1..64, default 2; --quick 1); a difference between\n"
+          "                        (1..64, default 3; --quick 1); a difference between\n"
           "                        systems is claimed only with >= 2 on both sides\n"
           "  --warmup N            untimed warm-up iterations per replicate (default 10;\n"
           "                        --quick 3)\n"

@@ -56,7 +56,7 @@ r = [r for r in json.load(open('$JR'))['results'] if r['metric'] == 'SELF-001'][
 sys.exit(0 if r['extras']['pid'] > 0 and r['stats']['ci95_median'][0] is not None else 1)"
 "$GVB" run --systems fake --metrics SELF-001,SELF-003 --processes 2 --json-only --output "$TMP/rep2" >/dev/null 2>&1
 JR2=$(ls "$TMP"/rep2/*/results.json 2>/dev/null | head -1)
-check "default 2 replicates: SELF-001 replicates [50, 50]" [ "$(result "$JR2" fake SELF-001 replicates)" = "[50, 50]" ]
+check "default 3 replicates: SELF-001 replicates [34, 34, 34]" [ "$(result "$JR2" fake SELF-001 replicates)" = "[34, 34, 34]" ]
 check "a crash in a replicate FAILs the metric naming the replicate" bash -c "grep -q '^replicate 1: tenant 1 .*signal 11' <<<'$(result "$JR2" fake SELF-003 reason)'"
 check "a failed replicate ends the metric (no second replicate)" [ "$(result "$JR2" fake SELF-003 replicates)" = "[10]" ]
 
@@ -71,7 +71,7 @@ check "each run gets its own directory" [ "$(ls -d "$TMP"/b/*/ | wc -l)" -eq 3 ]
 # ---- progress line on stderr only when stderr is a terminal
 if command -v script >/dev/null; then
     script -qec "'$GVB' run --systems fake --metrics SELF-001,SELF-006 --output '$TMP/tty' >/dev/null" /dev/null >"$TMP/tty.out" 2>&1
-    check "progress line on a terminal: [i/N] metric system replicate, elapsed and eta" grep -qE '\[4/4\] SELF-006 fake 2/2  elapsed [0-9]+:[0-9]{2}  eta [0-9]+:[0-9]{2}' "$TMP/tty.out"
+    check "progress line on a terminal: [i/N] metric system replicate, elapsed and eta" grep -qE '\[6/6\] SELF-006 fake 3/3  elapsed [0-9]+:[0-9]{2}  eta [0-9]+:[0-9]{2}' "$TMP/tty.out"
     "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/notty" >/dev/null 2>"$TMP/notty.err"
     check "no progress line when stderr is not a terminal" [ ! -s "$TMP/notty.err" ]
 else
