@@ -129,7 +129,8 @@ static int sched_001(gvb_worker *w)
 }
 
 /* Merges the tenants' busy periods on the one device-wide timeline; the samples are the
- * hand-over gaps (us). Tenants that only ever ran side by side give 0 with the reason. */
+ * hand-over gaps (us). Tenants that only ever ran side by side had no context switch: SKIP
+ * with the reason (a 0 would read as a switch that costs nothing). */
 static void sched_001_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
 {
     size_t n = 0;
@@ -162,11 +163,11 @@ static void sched_001_reduce(gvb_result *r, const gvb_series *per_tenant, int te
     gvb_kv_set_num(&r->extras, "handovers", (double)k);
     gvb_kv_set_num(&r->extras, "concurrent_transitions", (double)concurrent);
     if (k == 0 && concurrent > 0) {
-        r->value = 0;
-        r->has_value = 1;
-        gvb_kv_set_text(&r->extras, "observed", "the tenants' kernels overlapped %zu times and "
-                        "never handed over: they ran side by side, no context switch to time",
-                        concurrent);
+        r->status = GVB_SKIP;
+        snprintf(r->reason, sizeof r->reason,
+                 "no context switch to time: the tenants' kernels ran side by side (they "
+                 "overlapped %zu times and never handed over)", concurrent);
+        gvb_kv_set_text(&r->extras, "observed", "%s", r->reason);
     } else if (k > 0) {
         gvb_kv_set_text(&r->extras, "observed", "hand-overs between the tenants' time slices");
     }

@@ -1,7 +1,10 @@
 /* The formulas of the BW, CACHE, PCIE and SCHED metrics against known answers. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "core/catalog.h"
+#include "core/result.h"
 #include "stats/bwformulas.h"
 #include "stats/stats.h"
 #include "tests.h"
@@ -147,6 +150,51 @@ static void test_handover_concurrent(void **state)
     assert_double_equal(one[0], 5, 0);
 }
 
+/* SCHED-001's reduce: tenants that ran side by side are a SKIP with the reason, not a 0 */
+static void test_sched_001_side_by_side_skips(void **state)
+{
+    (void)state;
+    gvb_result r;
+    memset(&r, 0, sizeof r);
+    r.status = GVB_OK;
+    r.tenants = 2;
+    gvb_kv_set_num(&r.extras, "t0.gt_base_ns", 0);
+    gvb_kv_set_num(&r.extras, "t1.gt_base_ns", 0);
+    gvb_series t[2] = {{0}, {0}};
+    /* busy periods (start, end), overlapping every time */
+    const double a[] = {0, 10, 12, 22, 24, 30}, b[] = {1, 11, 13, 23};
+    for (size_t i = 0; i < 6; i++)
+        gvb_series_push(&t[0], a[i]);
+    for (size_t i = 0; i < 4; i++)
+        gvb_series_push(&t[1], b[i]);
+    gvb_impl_sched_001.reduce(&r, t, 2);
+    assert_int_equal(r.status, GVB_SKIP);
+    assert_false(r.has_value);
+    assert_non_null(strstr(r.reason, "ran side by side"));
+    assert_int_equal(r.samples.n, 0);
+    gvb_result_free(&r);
+    /* hand-overs: OK with the gaps as samples */
+    memset(&r, 0, sizeof r);
+    r.status = GVB_OK;
+    r.tenants = 2;
+    gvb_kv_set_num(&r.extras, "t0.gt_base_ns", 0);
+    gvb_kv_set_num(&r.extras, "t1.gt_base_ns", 0);
+    gvb_series u[2] = {{0}, {0}};
+    const double c[] = {0, 1000, 3000, 4000}, d[] = {1050, 2000};
+    for (size_t i = 0; i < 4; i++)
+        gvb_series_push(&u[0], c[i]);
+    for (size_t i = 0; i < 2; i++)
+        gvb_series_push(&u[1], d[i]);
+    gvb_impl_sched_001.reduce(&r, u, 2);
+    assert_int_equal(r.status, GVB_OK);
+    assert_int_equal(r.samples.n, 2);
+    for (int i = 0; i < 2; i++) {
+        gvb_series_free(&t[i]);
+        gvb_series_free(&u[i]);
+    }
+    gvb_result_free(&r);
+}
+
 static void test_concurrency_efficiency(void **state)
 {
     (void)state;
@@ -180,6 +228,7 @@ int run_extended_tests(void)
         cmocka_unit_test(test_handover_time_sliced),
         cmocka_unit_test(test_handover_concurrent),
         cmocka_unit_test(test_concurrency_efficiency),
+        cmocka_unit_test(test_sched_001_side_by_side_skips),
         cmocka_unit_test(test_jain_of_bandwidths),
     };
     return cmocka_run_group_tests_name("extended", tests, NULL, NULL);

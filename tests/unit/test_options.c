@@ -90,8 +90,8 @@ static void test_replicates(void **state)
     gvb_options o;
     char err[256];
     assert_int_equal(parse(&o, err, (const char *[]){NULL}), 0);
-    assert_int_equal(o.replicates, 2);
-    assert_int_equal(gvb_replicate_iterations(&o), 50); /* 100 total over 2 */
+    assert_int_equal(o.replicates, 3);
+    assert_int_equal(gvb_replicate_iterations(&o), 34); /* 100 total over 3, rounded up */
     assert_int_equal(parse(&o, err, (const char *[]){"--quick", NULL}), 0);
     assert_int_equal(o.replicates, 1);
     assert_int_equal(gvb_replicate_iterations(&o), 30);
@@ -109,13 +109,13 @@ static void test_replicates(void **state)
     const gvb_metric_def *oh1 = gvb_metric_find("OH-001"), *err3 = gvb_metric_find("ERR-003"),
                          *bw1 = gvb_metric_find("BW-001");
     assert_int_equal(oh1->impl->iterations_scale, 10);
-    assert_int_equal(gvb_metric_replicates(&o, oh1), 2);
-    assert_int_equal(gvb_metric_iterations(&o, oh1), 500);
-    assert_int_equal(gvb_metric_replicates(&o, bw1), 2);
-    assert_int_equal(gvb_metric_iterations(&o, bw1), 50);
+    assert_int_equal(gvb_metric_replicates(&o, oh1), 3);
+    assert_int_equal(gvb_metric_iterations(&o, oh1), 334); /* ceil(1000 / 3) */
+    assert_int_equal(gvb_metric_replicates(&o, bw1), 3);
+    assert_int_equal(gvb_metric_iterations(&o, bw1), 34);
     assert_int_equal(gvb_metric_replicates(&o, err3), 1);
     assert_int_equal(gvb_metric_iterations(&o, err3), 100);
-    assert_int_equal(gvb_metric_replicates(&o, NULL), 2);
+    assert_int_equal(gvb_metric_replicates(&o, NULL), 3);
     assert_int_equal(parse(&o, err, (const char *[]){"--quick", NULL}), 0);
     assert_int_equal(gvb_metric_iterations(&o, oh1), 300);
     /* a worker's share of a count meant for the whole metric (fault processes, FRAG trials) */
