@@ -545,8 +545,11 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
     rc |= push_arg(argv, &n, "--min-time=%.9g", o->min_time_s);
     rc |= push_arg(argv, &n, "--seed=%llu", (unsigned long long)(c->seed + (uint64_t)i));
     rc |= push_arg(argv, &n, "--quick=%d", o->quick);
-    rc |= push_arg(argv, &n, "--memory-limit=%llu", (unsigned long long)o->memory_limit);
-    rc |= push_arg(argv, &n, "--compute-limit=%d", o->compute_limit);
+    uint64_t memory;
+    int compute;
+    gvb_system_limits(c->sys, &memory, &compute);
+    rc |= push_arg(argv, &n, "--memory-limit=%llu", (unsigned long long)memory);
+    rc |= push_arg(argv, &n, "--compute-limit=%d", compute);
     if (rc)
         return -1;
     return system_env(c->sys, i, c->tenants, env);
@@ -907,7 +910,10 @@ static void native_reference(gvb_runner *rn)
  * worker itself failed: why). */
 static gvb_status prove(gvb_runner *rn, gvb_system *sys, gvb_kv *proof, char *why, size_t len)
 {
-    int compute = sys->proof_gpu && rn->opts->compute_limit > 0 && rn->opts->compute_limit < 100;
+    uint64_t memory;
+    int limit;
+    gvb_system_limits(sys, &memory, &limit);
+    int compute = sys->proof_gpu && limit > 0 && limit < 100;
     int is_native = gvb_kind_is_baseline(gvb_system_kind(sys));
     if (compute && !is_native)
         native_reference(rn);

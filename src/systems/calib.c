@@ -280,6 +280,19 @@ static void calib_describe(gvb_system *s, gvb_kv *config)
         gvb_kv_set_text(config, "library", "%s", lib);
 }
 
+/* The layer's own mem= and duty= are the limits its tenants get (so IS-001 and IS-003 have a
+ * target without --memory-limit / --compute-limit). */
+static void calib_limits(gvb_system *s, uint64_t *memory_bytes, int *compute_pct)
+{
+    gvb_calib_spec spec = {0};
+    if (gvb_calib_spec_parse(s->opts->calib, &spec, NULL, 0) != 0)
+        return;
+    if (spec.mem > 0)
+        *memory_bytes = spec.mem;
+    if (spec.duty > 0 && spec.duty < 100)
+        *compute_pct = (int)spec.duty;
+}
+
 static void calib_teardown(gvb_system *s, gvb_kv *notes)
 {
     (void)notes;
@@ -296,4 +309,5 @@ const gvb_system_ops gvb_system_calib = {
     .verify_active = calib_verify,
     .describe = calib_describe,
     .teardown = calib_teardown,
+    .limits = calib_limits,
 };

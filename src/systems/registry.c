@@ -89,6 +89,14 @@ int gvb_system_apply_extra_env(const gvb_system *s, gvb_env *env)
     return 0;
 }
 
+void gvb_system_limits(gvb_system *s, uint64_t *memory_bytes, int *compute_pct)
+{
+    *memory_bytes = s->opts ? s->opts->memory_limit : 0;
+    *compute_pct = s->opts ? s->opts->compute_limit : 0;
+    if (s->ops->limits)
+        s->ops->limits(s, memory_bytes, compute_pct);
+}
+
 const char *gvb_system_kind(const gvb_system *s)
 {
     return s->ops->kind ? s->ops->kind : s->ops->name;

@@ -42,6 +42,10 @@ typedef struct gvb_system_ops {
     /* Undo setup; must be safe after a failed or partial setup, and idempotent. May note
      * what happened in notes (the system's recorded config; may be NULL). */
     void (*teardown)(gvb_system *s, gvb_kv *notes);
+    /* The limits the layer itself applies, where they are its own rather than --memory-limit
+     * and --compute-limit (calib's mem= and duty=): overwrites *memory_bytes / *compute_pct
+     * (0: none). NULL: the options' limits. */
+    void (*limits)(gvb_system *s, uint64_t *memory_bytes, int *compute_pct);
 } gvb_system_ops;
 
 struct gvb_system {
@@ -52,6 +56,10 @@ struct gvb_system {
     int proof_gpu;     /* the proof worker touched the GPU (a GPU metric was selected) */
     void *priv;
 };
+
+/* The per-tenant limits this system's tenants are promised: --memory-limit / --compute-limit,
+ * or what the layer applies itself (ops->limits). Metrics measure against these. */
+void gvb_system_limits(gvb_system *s, uint64_t *memory_bytes, int *compute_pct);
 
 /* The system's kind as recorded in systems[].kind: ops->kind, else ops->name ("native" for
  * native@b). */

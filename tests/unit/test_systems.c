@@ -457,6 +457,34 @@ static gvb_result *add(gvb_run *run, const char *system, const char *metric, gvb
     return r;
 }
 
+/* The limits a system's tenants are promised: the options', or the layer's own (calib) */
+static void test_system_limits(void **state)
+{
+    (void)state;
+    gvb_options o;
+    gvb_options_defaults(&o);
+    o.memory_limit = 4ull << 30;
+    o.compute_limit = 50;
+    uint64_t mem;
+    int compute;
+    gvb_system n = resolved("native@b", &o);
+    gvb_system_limits(&n, &mem, &compute);
+    assert_true(mem == 4ull << 30 && compute == 50);
+    /* calib's duty= and mem= are what it applies: IS-003 and IS-001 measure against them */
+    gvb_options_defaults(&o);
+    snprintf(o.calib, sizeof o.calib, "duty=30,mem=3g");
+    gvb_system c = resolved("calib", &o);
+    gvb_system_limits(&c, &mem, &compute);
+    assert_true(mem == 3ull << 30);
+    assert_int_equal(compute, 30);
+    /* a spec without them leaves the options' limits */
+    snprintf(o.calib, sizeof o.calib, "launch_us=5");
+    o.compute_limit = 40;
+    c = resolved("calib", &o);
+    gvb_system_limits(&c, &mem, &compute);
+    assert_true(mem == 0 && compute == 40);
+}
+
 static void test_mig_ideal(void **state)
 {
     (void)state;
@@ -589,6 +617,7 @@ int run_systems_tests(void)
         cmocka_unit_test(test_mps_failures),
         cmocka_unit_test(test_proof_rules),
         cmocka_unit_test(test_mig_ideal),
+        cmocka_unit_test(test_system_limits),
         cmocka_unit_test(test_monitor_apply),
     };
     return cmocka_run_group_tests_name("systems", tests, setup_tmp, teardown_tmp);
