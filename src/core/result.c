@@ -147,8 +147,11 @@ size_t gvb_result_groups(const gvb_result *r, size_t *sizes, size_t max)
     size_t sum = 0;
     if (g->n == 0 || g->n > max)
         return 0;
+    /* each count is checked against what is left before it is converted or added: counts
+     * that wrap around 2^64 must not "add up", nor may 1e300 be cast */
     for (size_t i = 0; i < g->n; i++) {
-        if (!(g->v[i] >= 0) || g->v[i] != floor(g->v[i]))
+        double left = (double)(r->samples.n - sum);
+        if (!(g->v[i] >= 0 && g->v[i] <= left) || g->v[i] != floor(g->v[i]))
             return 0;
         sizes[i] = (size_t)g->v[i];
         sum += sizes[i];

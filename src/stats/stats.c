@@ -212,6 +212,8 @@ size_t gvb_group_count(size_t n, const size_t *sizes, size_t ngroups)
 {
     size_t sum = 0, g = 0;
     for (size_t i = 0; sizes && i < ngroups; i++) {
+        if (sizes[i] > n - sum) /* more than is left: also sizes that would wrap the sum */
+            return 1;
         sum += sizes[i];
         g += sizes[i] > 0;
     }
@@ -244,6 +246,11 @@ static int groups_init(groups *gr, size_t n, const size_t *sizes, size_t ngroups
             largest = sizes[i] > largest ? sizes[i] : largest;
         }
         off += sizes[i];
+    }
+    if (largest > SIZE_MAX / g) { /* the pooled resample would not fit in a size_t */
+        free(gr->off);
+        free(gr->size);
+        return -1;
     }
     gr->max_pool = g * largest;
     return 0;

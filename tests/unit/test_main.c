@@ -23,5 +23,6 @@ int main(void)
     failed += run_cublas_dl_tests();
     failed += run_grouped_tests();
     failed += run_worker_tests();
+    failed += run_hardening_tests();
     return failed > 125 ? 125 : failed;
 }

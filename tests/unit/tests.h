@@ -39,5 +39,6 @@ int run_systems_tests(void);
 int run_cublas_dl_tests(void);
 int run_grouped_tests(void);
 int run_worker_tests(void);
+int run_hardening_tests(void);
 
 #endif
