@@ -235,7 +235,8 @@ void gvb_run_free(gvb_run *run)
     memset(run, 0, sizeof *run);
 }
 
-void gvb_result_finish(gvb_result *r, unsigned long long seed)
+/* Statistics from the samples; with_ci 0 leaves the bootstrap to gvb_result_ci. */
+static void finish(gvb_result *r, unsigned long long seed, int with_ci)
 {
     uint64_t s = gvb_seed_mix(gvb_seed_mix(seed, r->system), r->metric);
     size_t sizes[GVB_RESULT_MAX_GROUPS];
@@ -243,17 +244,35 @@ void gvb_result_finish(gvb_result *r, unsigned long long seed)
     for (size_t i = 0; i < r->n_series; i++) {
         gvb_series *x = &r->series[i];
         x->stats_n = 0;
-        if (x->n > 0 && gvb_stats_compute(x->v, x->n, 1, &x->stats) == 0)
+        if (with_ci && x->n > 0 && gvb_stats_compute(x->v, x->n, 1, &x->stats) == 0)
             x->stats_n = x->n;
     }
+    r->ci_deferred = !with_ci;
+    r->ci_seed = s;
     /* with >= 2 replicates the CI of the median is the two-stage bootstrap's: it includes
      * the process-to-process variation */
-    if (r->samples.n > 0 &&
-        gvb_stats_compute_grouped(r->samples.v, r->samples.n, g ? sizes : NULL, g, s,
-                                  &r->stats) == 0) {
-        if (!r->has_value && r->status == GVB_OK) {
-            r->value = r->stats.median;
-            r->has_value = 1;
-        }
+    int rc = r->samples.n == 0 ? -1
+             : with_ci ? gvb_stats_compute_grouped(r->samples.v, r->samples.n, g ? sizes : NULL,
+                                                   g, s, &r->stats)
+                       : gvb_stats_describe(r->samples.v, r->samples.n, &r->stats);
+    if (rc == 0 && !r->has_value && r->status == GVB_OK) {
+        r->value = r->stats.median;
+        r->has_value = 1;
     }
+}
+
+void gvb_result_finish(gvb_result *r, unsigned long long seed) { finish(r, seed, 1); }
+
+void gvb_result_describe(gvb_result *r, unsigned long long seed) { finish(r, seed, 0); }
+
+void gvb_result_ci(const gvb_result *r, double *lo, double *hi)
+{
+    *lo = r->stats.ci_lo;
+    *hi = r->stats.ci_hi;
+    if (!r->ci_deferred || r->stats.n == 0)
+        return;
+    size_t sizes[GVB_RESULT_MAX_GROUPS];
+    size_t g = gvb_result_groups(r, sizes, GVB_RESULT_MAX_GROUPS);
+    gvb_bootstrap_median_ci_grouped(r->samples.v, r->samples.n, g ? sizes : NULL, g, r->ci_seed,
+                                    GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, lo, hi);
 }

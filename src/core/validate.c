@@ -702,7 +702,9 @@ void gvb_check_ci_width(const gvb_run *run, const char *a, const char *b, const 
                     gvb_status_name(r->status), r->reason);
             return;
         }
-        double half = gvb_ci_half_width_pct(&r->stats);
+        gvb_stats st = r->stats; /* read back: its CI is computed when asked for */
+        gvb_result_ci(r, &st.ci_lo, &st.ci_hi);
+        double half = gvb_ci_half_width_pct(&st);
         if (!isfinite(half)) {
             verdict(c, GVB_CHECK_FAIL, "%s on %s has no CI of its median", metric, r->system);
             return;

@@ -107,6 +107,8 @@ static json_t *result_to_json(const gvb_result *r)
                             json_pack("{s:o, s:o}", "stats", stats_to_json(&st), "samples",
                                       samples_to_json(&r->series[i])));
     }
+    gvb_stats st = r->stats;
+    gvb_result_ci(r, &st.ci_lo, &st.ci_hi);
     json_t *reps = json_array();
     for (size_t i = 0; i < r->replicate_sizes.n; i++)
         json_array_append_new(reps, kv_num(r->replicate_sizes.v[i]));
@@ -116,7 +118,7 @@ static json_t *result_to_json(const gvb_result *r)
                      r->category, "unit", r->unit, "direction", gvb_direction_name(r->direction),
                      "tenants", r->tenants, "status", gvb_status_name(r->status), "reason",
                      r->reason, "value", r->has_value ? gvb_json_num(r->value) : json_null(), "stats",
-                     stats_to_json(&r->stats), "samples", samples_to_json(&r->samples),
+                     stats_to_json(&st), "samples", samples_to_json(&r->samples),
                      "replicates", reps, "extras",
                      kv_to_json(&r->extras), "series", series, "wall_s", gvb_json_num(r->wall_s));
 }
@@ -209,9 +211,10 @@ static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
             json_to_series(json_object_get(js, "samples"), s);
     }
     r->wall_s = jnum(json_object_get(jr, "wall_s"));
-    /* statistics are recomputed from the raw samples: the file's numbers are not trusted */
+    /* statistics are recomputed from the raw samples: the file's numbers are not trusted;
+     * the bootstraps wait until something prints their interval (gvb_result_ci) */
     int had = r->has_value;
-    gvb_result_finish(r, seed);
+    gvb_result_describe(r, seed);
     r->has_value = had;
     if (!had)
         r->value = NAN;

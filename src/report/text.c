@@ -48,9 +48,11 @@ int gvb_text_write(FILE *f, const gvb_run *run)
     for (size_t i = 0; i < run->n_results; i++) {
         const gvb_result *r = &run->results[i];
         char v[32], lo[32], hi[32], ci[64] = "";
-        if (r->stats.n > 1 && isfinite(r->stats.ci_lo))
-            snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(r->stats.ci_lo, lo, sizeof lo),
-                     gvb_fmt_num(r->stats.ci_hi, hi, sizeof hi));
+        double ci_lo, ci_hi;
+        gvb_result_ci(r, &ci_lo, &ci_hi);
+        if (r->stats.n > 1 && isfinite(ci_lo))
+            snprintf(ci, sizeof ci, "[%s, %s]", gvb_fmt_num(ci_lo, lo, sizeof lo),
+                     gvb_fmt_num(ci_hi, hi, sizeof hi));
         fprintf(f, "%-10s %-10s %-32.32s %-6s %12s %10s %-24s %6zu %s\n", r->system, r->metric,
                 r->name, gvb_status_name(r->status),
                 r->has_value ? gvb_fmt_num(r->value, v, sizeof v) : "-", r->unit, ci,
