@@ -572,11 +572,18 @@ static int cmd_report(int argc, char **argv)
     if (!n)
         return die(EXIT_USAGE, "report: no results files given");
     gvb_report_format fmt = GVB_REPORT_TXT;
-    int csv = format && !strcmp(format, "csv");
+    const char *slash = output ? strrchr(output, '/') : NULL;
+    const char *name = slash ? slash + 1 : output;
+    const char *ext = name ? strrchr(name, '.') : NULL;
+    if (ext == name)
+        ext = NULL; /* a dot file: no extension */
+    int csv = format ? !strcmp(format, "csv") : ext && !strcmp(ext, ".csv");
     if (format && !csv && gvb_report_format_parse(format, &fmt) != 0)
         return die(EXIT_USAGE, "report: unknown format '%s' (md, html, txt, json, csv)", format);
-    if (!format && output && gvb_report_format_from_path(output, &fmt) != 0)
-        fmt = GVB_REPORT_TXT;
+    /* the format from the extension; an unknown one is refused (x.pdf got text), none is txt */
+    if (!format && ext && !csv && gvb_report_format_from_path(output, &fmt) != 0)
+        return die(EXIT_USAGE, "report: cannot tell the format of '%s' from its extension "
+                   "(.md, .html, .htm, .txt, .json, .csv): give --format", output);
 
     static gvb_run runs[GVB_MAX_REPORT_FILES], base;
     const gvb_run *ptrs[GVB_MAX_REPORT_FILES];
@@ -594,6 +601,10 @@ static int cmd_report(int argc, char **argv)
     if (compare && gvb_json_read(compare, &base, err, sizeof err) != 0) {
         compare = NULL;
         code = die(EXIT_USAGE, "--compare: %s", err);
+        goto out;
+    }
+    if (csv && gvb_runs_same_gpu(ptrs, files, (size_t)n, err, sizeof err) != 0) {
+        code = die(EXIT_USAGE, "report: %s", err);
         goto out;
     }
     if (!csv && gvb_model_build(&model, ptrs, files, (size_t)n, compare ? &base : NULL, compare,

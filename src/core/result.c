@@ -1,6 +1,8 @@
 /* Result containers (see result.h). */
 #include "core/result.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -275,4 +277,27 @@ void gvb_result_ci(const gvb_result *r, double *lo, double *hi)
     size_t g = gvb_result_groups(r, sizes, GVB_RESULT_MAX_GROUPS);
     gvb_bootstrap_median_ci_grouped(r->samples.v, r->samples.n, g ? sizes : NULL, g, r->ci_seed,
                                     GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, lo, hi);
+}
+
+int gvb_config_seed(const gvb_kv *config, uint64_t *seed)
+{
+    const gvb_kv_item *it = gvb_kv_get(config, "seed");
+    *seed = 0;
+    if (!it)
+        return 0;
+    if (it->is_text) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(it->text, &end, 10);
+        if (errno || !isdigit((unsigned char)it->text[0]) || *end)
+            return -1;
+        *seed = v;
+        return 0;
+    }
+    /* 2^64 itself is the first value that does not fit: casting it (or 1e300, or -1) is
+     * undefined */
+    if (!(it->num >= 0 && it->num < 18446744073709551616.0) || it->num != floor(it->num))
+        return -1;
+    *seed = (uint64_t)it->num;
+    return 0;
 }

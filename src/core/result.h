@@ -133,5 +133,8 @@ void gvb_result_describe(gvb_result *r, unsigned long long seed);
 /* The bootstrap 95 % CI of the median, NAN when there is none: stats' own, or for a result
  * read back, computed now (the interval gvb_result_finish would have stored). */
 void gvb_result_ci(const gvb_result *r, double *lo, double *hi);
+/* The run seed in a configuration (config.seed: the text of a whole number, as written, or a
+ * number): 0 and *seed when it is a whole number 0..2^64-1 or absent (*seed = 0), else -1. */
+int gvb_config_seed(const gvb_kv *config, uint64_t *seed);
 
 #endif

@@ -1,5 +1,6 @@
 /* JSON results: writer and reader (jansson). Schema: docs/results-format.md. */
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -194,7 +195,11 @@ static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
     if (!r->system[0] || !r->metric[0] || !dir || !st ||
         gvb_direction_parse(dir, &r->direction) != 0 || gvb_status_parse(st, &r->status) != 0)
         return -1;
-    r->tenants = (int)json_integer_value(json_object_get(jr, "tenants"));
+    json_t *tenants = json_object_get(jr, "tenants");
+    json_int_t nt = json_integer_value(tenants);
+    if (tenants && (!json_is_integer(tenants) || nt < 0 || nt > INT_MAX))
+        return -1;
+    r->tenants = (int)nt;
     json_t *v = json_object_get(jr, "value");
     r->has_value = json_is_number(v);
     r->value = jnum(v);
@@ -237,12 +242,18 @@ int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a gpu-virt-bench results file", path);
         goto out;
     }
-    run->schema_version = (int)json_integer_value(json_object_get(root, "schema_version"));
-    if (run->schema_version < 1 || run->schema_version > GVB_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s: schema version %d is not supported (this tool reads 1..%d)",
-                 path, run->schema_version, GVB_SCHEMA_VERSION);
+    /* checked as the file's integer: 4294967297 cast to int was 1 */
+    json_t *schema = json_object_get(root, "schema_version");
+    json_int_t version = json_integer_value(schema);
+    if (!json_is_integer(schema) || version < 1 || version > GVB_SCHEMA_VERSION) {
+        char shown[64] = "missing";
+        if (json_is_number(schema))
+            snprintf(shown, sizeof shown, "%.17g", json_number_value(schema));
+        snprintf(err, errlen, "%s: schema version %s is not supported (this tool reads 1..%d)",
+                 path, shown, GVB_SCHEMA_VERSION);
         goto out;
     }
+    run->schema_version = (int)version;
     copy_str(run->tool_version, sizeof run->tool_version, root, "tool_version");
     copy_str(run->started_at, sizeof run->started_at, root, "started_at");
     copy_str(run->finished_at, sizeof run->finished_at, root, "finished_at");
@@ -269,9 +280,11 @@ int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen)
         json_to_kv(json_object_get(js, "config"), &s->config);
         json_to_kv(json_object_get(js, "activation"), &s->activation);
     }
-    const gvb_kv_item *seed = gvb_kv_get(&run->config, "seed");
-    unsigned long long sd = !seed ? 0 : seed->is_text ? strtoull(seed->text, NULL, 10)
-                                                      : (unsigned long long)seed->num;
+    uint64_t sd;
+    if (gvb_config_seed(&run->config, &sd) != 0) {
+        snprintf(err, errlen, "%s: config.seed is not a whole number 0..2^64-1", path);
+        goto out;
+    }
     json_array_foreach(results, i, js)
     {
         if (read_result(js, run, sd) != 0) {

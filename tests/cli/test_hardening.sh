@@ -5,6 +5,26 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 SEEDS=$(cd "$(dirname "$0")/../fuzz/seeds" && pwd)
+GOOD=$SEEDS/replicates.json
+
+# one_line_exit2 DESCRIPTION CMD...: exit 2 and exactly one line on stderr
+one_line_exit2() {
+    local what=$1; shift
+    "$@" >"$TMP/o" 2>"$TMP/e"; local rc=$?
+    if [ $rc -eq 2 ] && [ "$(wc -l <"$TMP/e")" -eq 1 ]; then
+        ok "$what -> exit 2: $(cat "$TMP/e")"
+    else
+        bad "$what (rc=$rc, $(wc -l <"$TMP/e") lines: $(head -c 300 "$TMP/e"))"
+    fi
+}
+# edit SRC DST PYTHON: DST is SRC (a results file) after the Python statements on `d`
+edit() { python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+exec(sys.argv[3])
+json.dump(d, open(sys.argv[2], "w"))
+PY
+}
 
 echo "hardening:"
 # ---- 1. replicate counts that wrap around 2^64 and "add up" to the sample count
@@ -16,6 +36,20 @@ done
 "$GVB" run --systems fake --metrics SELF-001 --replicates 1 --iterations 10 --json-only \
     --output "$TMP/cmp" --compare "$F" >/dev/null 2>&1; rc=$?
 check "1. counts that overflow: run --compare FILE exits 0 (rc=$rc)" [ $rc -eq 0 ]
+
+# ---- 5. the reader: out-of-range numbers, mixed GPU models, unknown output formats
+edit "$GOOD" "$TMP/schema.json" "d['schema_version'] = 4294967297"
+one_line_exit2 "5. schema_version 4294967297 (was read as 1)" "$GVB" report "$TMP/schema.json"
+edit "$GOOD" "$TMP/seed.json" "d['config']['seed'] = -1"
+one_line_exit2 "5. config.seed -1" "$GVB" report "$TMP/seed.json"
+edit "$GOOD" "$TMP/seed2.json" "d['config']['seed'] = 1e300"
+one_line_exit2 "5. config.seed 1e300" "$GVB" report "$TMP/seed2.json"
+edit "$GOOD" "$TMP/other-gpu.json" "d['gpu']['name'] = 'Other GPU'"
+one_line_exit2 "5. --format csv of files from different GPU models" "$GVB" report --format csv "$GOOD" "$TMP/other-gpu.json"
+one_line_exit2 "5. --output x.pdf (an unknown extension)" "$GVB" report "$GOOD" --output "$TMP/x.pdf"
+check "5. --output x.pdf wrote nothing" [ -z "$(ls "$TMP" | grep '^x\.pdf')" ]
+"$GVB" report "$GOOD" --output "$TMP/x.csv" >/dev/null 2>&1
+check "5. --output x.csv writes CSV" bash -c "head -1 '$TMP/x.csv' | grep -q '^system,metric,'"
 
 # ---- 7. scale: checks first, bootstraps only for what is printed
 python3 - "$TMP" <<'PY'

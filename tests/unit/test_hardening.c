@@ -1,10 +1,13 @@
 /* Regression tests for issue 20 (inputs that crashed or misled, files that followed planted
  * symlinks): each reproduces one audit finding and failed before its fix. The command-line
  * ones are in tests/cli/test_hardening.sh. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/result.h"
+#include "report/report.h"
 #include "stats/stats.h"
 #include "tests.h"
 
@@ -56,10 +59,70 @@ static void test_replicate_counts_that_overflow(void **state)
     assert_double_equal(hi, hi1, 0);
 }
 
+/* A results file with one result, the given top-level fields and result fields spliced in. */
+static char *results_file(const char *top, const char *result)
+{
+    char *path = strdup("/tmp/gvb-hardening-XXXXXX");
+    int fd = mkstemp(path);
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "{\"tool\": \"gpu-virt-bench\", %s, \"gpu\": {\"name\": \"G\"}, "
+               "\"results\": [{\"system\": \"native\", \"metric\": \"OH-001\", "
+               "\"direction\": \"lower\", \"status\": \"OK\", \"samples\": [1, 2, 3, 4], "
+               "\"replicates\": [2, 2]%s%s}]}",
+            top, *result ? ", " : "", result);
+    fclose(f);
+    return path;
+}
+
+static int reads(const char *top, const char *result, char *err, size_t errlen)
+{
+    char *path = results_file(top, result);
+    gvb_run run;
+    int rc = gvb_json_read(path, &run, err, errlen);
+    if (rc == 0)
+        gvb_run_free(&run);
+    unlink(path);
+    free(path);
+    return rc;
+}
+
+/* 5. Numbers the reader used to cast out of range (undefined, or wrapped to a valid value)
+ * are refused, each with a one-line reason; valid ones still read. */
+static void test_reader_refuses_out_of_range(void **state)
+{
+    (void)state;
+    char err[512];
+    assert_int_equal(reads("\"schema_version\": 1", "", err, sizeof err), 0);
+    assert_int_equal(reads("\"schema_version\": 1, \"config\": {\"seed\": \"18446744073709551615\"}", "\"tenants\": 4", err, sizeof err), 0);
+    assert_int_equal(reads("\"schema_version\": 1, \"config\": {\"seed\": 42}", "", err, sizeof err), 0);
+    static const struct { const char *top, *result, *why; } bad[] = {
+        {"\"schema_version\": 4294967297", "", "schema version 4294967297"},
+        {"\"schema_version\": 1.5", "", "schema version 1.5"},
+        {"\"schema_version\": \"1\"", "", "schema version missing"},
+        {"\"schema_version\": 1, \"config\": {\"seed\": -1}", "", "config.seed"},
+        {"\"schema_version\": 1, \"config\": {\"seed\": 1e300}", "", "config.seed"},
+        {"\"schema_version\": 1, \"config\": {\"seed\": 18446744073709551616.0}", "", "config.seed"},
+        {"\"schema_version\": 1, \"config\": {\"seed\": \"-1\"}", "", "config.seed"},
+        {"\"schema_version\": 1, \"config\": {\"seed\": \"99999999999999999999\"}", "", "config.seed"},
+        {"\"schema_version\": 1, \"config\": {\"seed\": \"12abc\"}", "", "config.seed"},
+        {"\"schema_version\": 1", "\"tenants\": 4294967297", "malformed"},
+        {"\"schema_version\": 1", "\"tenants\": -1", "malformed"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(reads(bad[i].top, bad[i].result, err, sizeof err), -1);
+        if (!strstr(err, bad[i].why))
+            fail_msg("case %zu: '%s' does not say '%s'", i, err, bad[i].why);
+    }
+    /* a replicate count of 1e300 is not a group (and not a float-cast overflow) */
+    assert_int_equal(reads("\"schema_version\": 1", "\"replicates\": [1e300, 4]", err, sizeof err), 0);
+}
+
 int run_hardening_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replicate_counts_that_overflow),
+        cmocka_unit_test(test_reader_refuses_out_of_range),
     };
     return cmocka_run_group_tests_name("hardening", tests, NULL, NULL);
 }
