@@ -15,6 +15,7 @@
 
 #include "core/monitor.h"
 #include "core/protocol.h"
+#include "core/sanitize.h"
 
 volatile sig_atomic_t gvb_stop_requested;
 
@@ -417,7 +418,7 @@ static const char *last_err_line(tenant *t, char *buf, size_t len)
     while (s > 0 && t->err_tail[s - 1] != '\n')
         s--;
     snprintf(buf, len, "%.*s", (int)(n - s), t->err_tail + s);
-    return buf;
+    return gvb_sanitize_text(buf); /* whatever the tenant (or its layer) printed */
 }
 
 /* What happened to one tenant, as a status and reason. The wait status is the truth: a

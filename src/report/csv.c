@@ -41,7 +41,9 @@ int gvb_csv_write(FILE *f, const gvb_run *run)
         field_text(f, r->metric);
         fputc(',', f);
         field_text(f, r->name);
-        fprintf(f, ",%s,", r->category);
+        fputc(',', f);
+        field_text(f, r->category);
+        fputc(',', f);
         field_text(f, r->unit);
         fprintf(f, ",%s,%d,%s,", gvb_direction_name(r->direction), r->tenants,
                 gvb_status_name(r->status));

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/sanitize.h"
 #include "report/json_util.h"
 #include "report/report.h"
 
@@ -151,7 +152,16 @@ int gvb_json_write(FILE *f, const gvb_run *run)
 
 /* ---- reader ----------------------------------------------------------------------------- */
 
+/* Every string read from a file is cleaned of control characters and broken UTF-8 on the
+ * way in (core/sanitize.h), so that no writer prints a terminal escape from a file. */
+
 static double jnum(const json_t *v) { return json_is_number(v) ? json_number_value(v) : NAN; }
+
+static char *clean_dup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    return d ? gvb_sanitize_text(d) : NULL;
+}
 
 static void json_to_kv(const json_t *o, gvb_kv *kv)
 {
@@ -159,10 +169,13 @@ static void json_to_kv(const json_t *o, gvb_kv *kv)
     json_t *v;
     json_object_foreach((json_t *)o, key, v)
     {
-        if (json_is_string(v))
-            gvb_kv_set_text(kv, key, "%s", json_string_value(v));
-        else
-            gvb_kv_set_num(kv, key, jnum(v));
+        char *k = clean_dup(key), *text = json_is_string(v) ? clean_dup(json_string_value(v)) : NULL;
+        if (k && text)
+            gvb_kv_set_text(kv, k, "%s", text);
+        else if (k && !json_is_string(v))
+            gvb_kv_set_num(kv, k, jnum(v));
+        free(k);
+        free(text);
     }
 }
 
@@ -177,6 +190,7 @@ static void copy_str(char *dst, size_t len, const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     snprintf(dst, len, "%s", s ? s : "");
+    gvb_sanitize_text(dst); /* after the copy: a character it cut in two goes too */
 }
 
 static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
@@ -211,7 +225,9 @@ static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
     json_t *js;
     json_object_foreach(json_object_get(jr, "series"), key, js)
     {
-        gvb_series *s = gvb_result_series(r, key);
+        char *name = clean_dup(key);
+        gvb_series *s = name ? gvb_result_series(r, name) : NULL;
+        free(name);
         if (s)
             json_to_series(json_object_get(js, "samples"), s);
     }
@@ -262,8 +278,7 @@ int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen)
     run->argc = (int)json_array_size(argv);
     run->argv = calloc((size_t)run->argc + 1, sizeof *run->argv);
     for (int i = 0; run->argv && i < run->argc; i++) {
-        const char *a = json_string_value(json_array_get(argv, (size_t)i));
-        run->argv[i] = strdup(a ? a : "");
+        run->argv[i] = clean_dup(json_string_value(json_array_get(argv, (size_t)i)));
     }
     json_to_kv(json_object_get(root, "host"), &run->host);
     json_to_kv(json_object_get(root, "gpu"), &run->gpu);
@@ -277,6 +292,8 @@ int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen)
         gvb_system_record *s = gvb_run_add_system(run, name ? name : "?", kind ? kind : "?");
         if (!s)
             goto out;
+        gvb_sanitize_text(s->name);
+        gvb_sanitize_text(s->kind);
         json_to_kv(json_object_get(js, "config"), &s->config);
         json_to_kv(json_object_get(js, "activation"), &s->activation);
     }

@@ -37,6 +37,40 @@ done
     --output "$TMP/cmp" --compare "$F" >/dev/null 2>&1; rc=$?
 check "1. counts that overflow: run --compare FILE exits 0 (rc=$rc)" [ $rc -eq 0 ]
 
+# ---- 3. text from a file: no control characters in any format, the code fence holds
+esc=$(printf '\033]0;owned\007\033[2J')
+edit "$GOOD" "$TMP/esc-in.json" "
+e = '$esc'
+d['argv'] += ['--env', 'x:A=1\n\`\`\`\n<img src=x onerror=alert(1)>' + e]
+d['gpu']['name'] = 'Seed GPU' + e
+d['host'] = {'hostname': 'h' + e}
+for r in d['results']:
+    r['reason'] = 'why' + e + '\u009b31m'
+    r['category'] = r['category'] + ',x\ny'
+    r['extras']['k' + e] = 'v' + e
+d['systems'][1]['name'] = 'hami' + e
+d['results'][1]['system'] = d['results'][2]['system'] = d['results'][4]['system'] = 'hami' + e
+"
+for fmt in txt md html json csv; do
+    "$GVB" report "$TMP/esc-in.json" --format $fmt >"$TMP/esc.$fmt" 2>"$TMP/e"; rc=$?
+    check "3. control characters in a file: report --format $fmt (rc=$rc) prints none" python3 -c "
+import re, sys
+b = open('$TMP/esc.$fmt', 'rb').read()
+t = b.decode('utf-8')
+bad = re.findall(r'[\x00-\x08\x0b-\x1f\x7f-\x9f]', t) + re.findall(r'\\\\u00(?:1[0-9a-f]|0[0-8b-f]|7f|[89][0-9a-f])', t)
+sys.exit(0 if $rc == 0 and b and not bad else 1)"
+done
+check "3. Markdown: the argv's line of backticks stays inside the code fence" python3 -c "
+import sys
+cmd = open('$TMP/esc.md').read().split('Command:')[1]
+fence = cmd.split()[0]  # the opening fence
+body = cmd.split(fence)[1]  # up to the closing one
+sys.exit(0 if len(fence) > 3 and fence == chr(96) * len(fence) and 'onerror' in body else 1)"
+check "3. CSV: a category holding a comma and a newline stays one field" python3 -c "
+import csv, sys
+rows = list(csv.reader(open('$TMP/esc.csv')))
+sys.exit(0 if all(len(r) == len(rows[0]) for r in rows) and rows[1][3] == 'overhead,x?y' else 1)"
+
 # ---- 5. the reader: out-of-range numbers, mixed GPU models, unknown output formats
 edit "$GOOD" "$TMP/schema.json" "d['schema_version'] = 4294967297"
 one_line_exit2 "5. schema_version 4294967297 (was read as 1)" "$GVB" report "$TMP/schema.json"

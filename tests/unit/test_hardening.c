@@ -6,7 +6,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/protocol.h"
 #include "core/result.h"
+#include "core/sanitize.h"
+#include "report/doc.h"
 #include "report/report.h"
 #include "stats/stats.h"
 #include "tests.h"
@@ -57,6 +60,51 @@ static void test_replicate_counts_that_overflow(void **state)
     gvb_bootstrap_median_ci(x, 8, 3, 200, 0.95, &lo1, &hi1);
     assert_double_equal(lo, lo1, 0);
     assert_double_equal(hi, hi1, 0);
+}
+
+/* 3. Terminal escapes and broken characters from outside become '?', length kept; tab and
+ * valid UTF-8 (accents, CJK, emoji) pass. */
+static void test_sanitize_text(void **state)
+{
+    (void)state;
+    static const struct { const char *in, *out; } cases[] = {
+        {"plain\ttab", "plain\ttab"},
+        {"esc \x1b[2J bel \x07 cr \r nl \n del \x7f", "esc ?[2J bel ? cr ? nl ? del ?"},
+        {"csi \xc2\x9b" "31m", "csi ??31m"},                 /* U+009B, the 8-bit CSI */
+        {"nbsp \xc2\xa0 \xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80", "nbsp \xc2\xa0 \xc3\xa9 \xe6\x97\xa5 \xf0\x9f\x98\x80"},
+        {"cut \xe6\x97", "cut ??"},                       /* a character cut by a copy */
+        {"overlong \xc0\xaf", "overlong ??"},
+        {"surrogate \xed\xa0\x80", "surrogate ???"},
+        {"lone \x80 \xff", "lone ? ?"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s", cases[i].in);
+        assert_string_equal(gvb_sanitize_text(buf), cases[i].out);
+    }
+    /* a tenant's text message arrives cleaned */
+    char line[] = "XT note \x1b]0;owned\x07 done";
+    gvb_msg m;
+    assert_int_equal(gvb_proto_parse(line, &m), 0);
+    assert_string_equal(m.text, "?]0;owned? done");
+}
+
+/* 3. The Markdown code fence is longer than any run of backticks inside: an argument with a
+ * line of three backticks cannot close it and let raw HTML follow. */
+static void test_md_fence_holds_backticks(void **state)
+{
+    (void)state;
+    gvb_doc d = {0};
+    gvb_doc_code(&d, "run --env 'x:A=1\n```\n<img src=x onerror=alert(1)>'");
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    assert_int_equal(gvb_doc_write_md(f, &d), 0);
+    fclose(f);
+    assert_non_null(strstr(out, "````\nrun --env"));
+    assert_non_null(strstr(out, "alert(1)>'\n````\n"));
+    free(out);
+    gvb_doc_free(&d);
 }
 
 /* A results file with one result, the given top-level fields and result fields spliced in. */
@@ -118,11 +166,43 @@ static void test_reader_refuses_out_of_range(void **state)
     assert_int_equal(reads("\"schema_version\": 1", "\"replicates\": [1e300, 4]", err, sizeof err), 0);
 }
 
+/* 3. Strings read from a file arrive cleaned: names, reasons, extras' keys and texts, argv. */
+static void test_reader_cleans_strings(void **state)
+{
+    (void)state;
+    char *path = results_file("\"schema_version\": 1, \"argv\": [\"run\", \"\\u001b]0;x\\u0007\"]",
+                              "\"name\": \"n\\u001b[31m\", \"category\": \"a,b\\nc\", "
+                              "\"reason\": \"r\\r\\u009b\", \"extras\": {\"k\\u001b\": \"v\\u0007\"}");
+    gvb_run run;
+    char err[256];
+    assert_int_equal(gvb_json_read(path, &run, err, sizeof err), 0);
+    const gvb_result *r = &run.results[0];
+    assert_string_equal(r->name, "n?[31m");
+    assert_string_equal(r->category, "a,b?c");
+    assert_string_equal(r->reason, "r???");
+    assert_string_equal(run.argv[1], "?]0;x?");
+    assert_string_equal(gvb_kv_text(&r->extras, "k?"), "v?");
+    /* CSV quotes the category like every other text field */
+    char *out = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&out, &len);
+    gvb_csv_write(f, &run);
+    fclose(f);
+    assert_non_null(strstr(out, ",\"a,b?c\","));
+    free(out);
+    gvb_run_free(&run);
+    unlink(path);
+    free(path);
+}
+
 int run_hardening_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replicate_counts_that_overflow),
+        cmocka_unit_test(test_sanitize_text),
+        cmocka_unit_test(test_md_fence_holds_backticks),
         cmocka_unit_test(test_reader_refuses_out_of_range),
+        cmocka_unit_test(test_reader_cleans_strings),
     };
     return cmocka_run_group_tests_name("hardening", tests, NULL, NULL);
 }
