@@ -1,10 +1,12 @@
 /* JSON results: writer and reader (jansson). Schema: docs/results-format.md. */
+#include <errno.h>
 #include <jansson.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/sanitize.h"
@@ -14,11 +16,26 @@
 int gvb_write_file_atomic(const char *path, int (*write_fn)(FILE *f, const void *ctx),
                           const void *ctx)
 {
+    /* The temporary file gets a fresh name from mkstemp (O_CREAT | O_EXCL): a file or symlink
+     * planted at a predictable PATH.tmp is never opened, so never followed and overwritten. It
+     * then takes the mode a plain fopen would have given (0666 less the umask). rename
+     * replaces a symlink at PATH itself, never its target. */
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
         return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    mode_t mask = umask(0);
+    umask(mask);
+    FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
     int rc = write_fn(f, ctx);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         rc = -1;

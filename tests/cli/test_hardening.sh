@@ -37,6 +37,15 @@ done
     --output "$TMP/cmp" --compare "$F" >/dev/null 2>&1; rc=$?
 check "1. counts that overflow: run --compare FILE exits 0 (rc=$rc)" [ $rc -eq 0 ]
 
+# ---- 2. files at predictable names: planted symlinks are not followed
+D=$TMP/planted; mkdir -p "$D"
+echo precious >"$TMP/victim"
+ln -s "$TMP/victim" "$D/report.md.tmp"
+"$GVB" report "$GOOD" --output "$D/report.md" >/dev/null 2>&1; rc=$?
+check "2. report --output FILE with a symlink at FILE.tmp: written (rc=$rc), the link's target untouched" \
+    bash -c "[ $rc -eq 0 ] && grep -q '^# ' '$D/report.md' && [ \"\$(cat '$TMP/victim')\" = precious ]"
+check "2. report --output: no temporary file left" [ -z "$(ls "$D" | grep -vx 'report.md' | grep -vx 'report.md.tmp')" ]
+
 # ---- 3. text from a file: no control characters in any format, the code fence holds
 esc=$(printf '\033]0;owned\007\033[2J')
 edit "$GOOD" "$TMP/esc-in.json" "

@@ -1,17 +1,22 @@
 /* Regression tests for issue 20 (inputs that crashed or misled, files that followed planted
  * symlinks): each reproduces one audit finding and failed before its fix. The command-line
  * ones are in tests/cli/test_hardening.sh. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/protocol.h"
 #include "core/result.h"
 #include "core/sanitize.h"
+#include "metrics/metric_util.h"
 #include "report/doc.h"
 #include "report/report.h"
 #include "stats/stats.h"
+#include "systems/system.h"
 #include "tests.h"
 
 /* A result with samples 1..n and the given replicate counts. */
@@ -195,6 +200,128 @@ static void test_reader_cleans_strings(void **state)
     free(path);
 }
 
+/* ---- 2. files at predictable names ---------------------------------------------------------- */
+
+static char *read_all(const char *path)
+{
+    static char buf[256];
+    FILE *f = fopen(path, "r");
+    size_t n = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+    buf[n] = '\0';
+    if (f)
+        fclose(f);
+    return buf;
+}
+
+static int write_hello(FILE *f, const void *ctx)
+{
+    (void)ctx;
+    return fputs("hello\n", f) < 0 ? -1 : 0;
+}
+
+/* A symlink planted at PATH.tmp (the old temporary name) is not followed: its target keeps
+ * its content, PATH gets the text, no temporary file is left. */
+static void test_atomic_write_ignores_planted_tmp(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/gvb-hardening-dir-XXXXXX", victim[128], out[128], tmp[160];
+    assert_non_null(mkdtemp(dir));
+    snprintf(victim, sizeof victim, "%s/victim", dir);
+    snprintf(out, sizeof out, "%s/report.md", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", out);
+    FILE *v = fopen(victim, "w");
+    fputs("precious\n", v);
+    fclose(v);
+    assert_int_equal(symlink(victim, tmp), 0);
+    assert_int_equal(gvb_write_file_atomic(out, write_hello, NULL), 0);
+    assert_string_equal(read_all(victim), "precious\n");
+    assert_string_equal(read_all(out), "hello\n");
+    struct stat st;
+    assert_int_equal(lstat(tmp, &st), 0); /* still the planted link, untouched */
+    assert_true(S_ISLNK(st.st_mode));
+    /* the written file has a plain file's mode (0666 less the umask), not mkstemp's 0600 */
+    mode_t mask = umask(0);
+    umask(mask);
+    assert_int_equal(stat(out, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0666 & ~mask);
+    unlink(tmp);
+    unlink(out);
+    unlink(victim);
+    assert_int_equal(rmdir(dir), 0); /* nothing else left behind */
+}
+
+/* HAMi's lock directory at its fixed path is used only when nobody else can have planted it. */
+static void test_shared_dir_check(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/gvb-hardening-dir-XXXXXX", p[160], why[256];
+    assert_non_null(mkdtemp(dir));
+    snprintf(p, sizeof p, "%s/vgpulock", dir);
+    assert_int_equal(gvb_shared_dir_check(p, why, sizeof why), 0); /* absent: created */
+    struct stat st;
+    assert_int_equal(lstat(p, &st), 0);
+    assert_true(S_ISDIR(st.st_mode));
+    assert_int_equal(gvb_shared_dir_check(p, why, sizeof why), 0); /* ours: used */
+    rmdir(p);
+    int fd = open(p, O_CREAT | O_WRONLY, 0666); /* a 0666 file */
+    close(fd);
+    chmod(p, 0666);
+    assert_int_equal(gvb_shared_dir_check(p, why, sizeof why), -1);
+    assert_non_null(strstr(why, "not a directory"));
+    unlink(p);
+    assert_int_equal(symlink(dir, p), 0); /* a link to a directory */
+    assert_int_equal(gvb_shared_dir_check(p, why, sizeof why), -1);
+    assert_non_null(strstr(why, "symbolic link"));
+    unlink(p);
+    if (geteuid() == 0) { /* another user's directory (only root can make one here) */
+        assert_int_equal(mkdir(p, 0777), 0);
+        assert_int_equal(chown(p, 65534, 65534), 0);
+        assert_int_equal(gvb_shared_dir_check(p, why, sizeof why), -1);
+        assert_non_null(strstr(why, "another user"));
+        rmdir(p);
+    }
+    rmdir(dir);
+}
+
+/* The tenants' shared page: tenant 0 never truncates and uses an object already at the
+ * predictable name; one of ours (a crashed run's) is replaced, anyone else's refused. */
+static void test_shared_page_exclusive(void **state)
+{
+    (void)state;
+    gvb_worker w = {.metric = gvb_metric_find("IS-005"), .tenant = 0};
+    char name[64], path[96];
+    snprintf(name, sizeof name, "/gvb-%d-IS-005", (int)getppid());
+    snprintf(path, sizeof path, "/dev/shm%s", name);
+    shm_unlink(name);
+    int planted = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0666);
+    assert_true(planted >= 0);
+    fchmod(planted, 0666);
+    assert_int_equal(write(planted, "planted", 7), 7);
+    gvb_shared *sh = gvb_shared_open(&w);
+    assert_non_null(sh); /* ours: replaced by a fresh page */
+    char back[8] = {0};
+    assert_int_equal(pread(planted, back, 7, 0), 7); /* the planted object was not truncated */
+    assert_string_equal(back, "planted");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    gvb_shared_close(sh, &w);
+    close(planted);
+
+    /* the other tenants refuse a page others could write */
+    gvb_worker t1 = {.metric = w.metric, .tenant = 1};
+    planted = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    assert_int_equal(ftruncate(planted, 4096), 0);
+    fchmod(planted, 0666);
+    assert_null(gvb_shared_open(&t1));
+    if (geteuid() == 0) { /* another user's object: tenant 0 refuses it */
+        assert_int_equal(fchown(planted, 65534, 65534), 0);
+        assert_null(gvb_shared_open(&w));
+    }
+    close(planted);
+    shm_unlink(name);
+}
+
 int run_hardening_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -203,6 +330,9 @@ int run_hardening_tests(void)
         cmocka_unit_test(test_md_fence_holds_backticks),
         cmocka_unit_test(test_reader_refuses_out_of_range),
         cmocka_unit_test(test_reader_cleans_strings),
+        cmocka_unit_test(test_atomic_write_ignores_planted_tmp),
+        cmocka_unit_test(test_shared_dir_check),
+        cmocka_unit_test(test_shared_page_exclusive),
     };
     return cmocka_run_group_tests_name("hardening", tests, NULL, NULL);
 }
