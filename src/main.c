@@ -190,17 +190,37 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-/* The output directory must take files, before anything is measured. */
+/* The output directory must take files, before anything is measured, and without creating
+ * anything yet (a run that stops at the GPU probe leaves no directories behind): the deepest
+ * part of dir that exists must be a directory in which a file can be created. The probe file
+ * gets a fresh name from mkstemp (O_EXCL): a file or symlink planted at a predictable name is
+ * never opened, followed or truncated. */
 static int check_writable(const char *dir)
 {
-    if (mkdir_p(dir) != 0)
-        return -1;
     char probe[PATH_MAX];
-    snprintf(probe, sizeof probe, "%s/.gvb-write-test-%d", dir, (int)getpid());
-    FILE *f = fopen(probe, "w");
-    if (!f)
+    if (snprintf(probe, sizeof probe, "%s", dir) >= (int)sizeof probe - 32) {
+        errno = ENAMETOOLONG;
         return -1;
-    fclose(f);
+    }
+    struct stat st;
+    while (stat(probe, &st) != 0) {
+        char *slash = strrchr(probe, '/');
+        if (errno != ENOENT || strcmp(probe, ".") == 0)
+            return -1;
+        if (!slash)
+            snprintf(probe, sizeof probe, ".");
+        else
+            slash[slash == probe] = '\0'; /* "/x" -> "/" */
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    strcat(probe, "/.gvb-write-test-XXXXXX");
+    int fd = mkstemp(probe);
+    if (fd < 0)
+        return -1;
+    close(fd);
     unlink(probe);
     return 0;
 }
@@ -323,7 +343,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     if (needs_gpu(systems, o.n_systems, metrics, (size_t)n_metrics) &&
         gvb_runner_probe(&rn, &run.gpu, err, sizeof err) != 0)
         return die(EXIT_NO_GPU, "%s", err);
-    if (make_run_dir(o.output, out.dir, sizeof out.dir) != 0)
+    if (mkdir_p(o.output) != 0 || make_run_dir(o.output, out.dir, sizeof out.dir) != 0)
         return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", o.output,
                    strerror(errno));
 
@@ -445,10 +465,13 @@ static int cmd_validate(int argc, char **argv)
     gvb_options_defaults(&o);
     gvb_runner rn = {.opts = &o, .self_exe = self, .base_env = environ};
     gvb_kv gpu = {0};
+    if (check_writable(vo.output) != 0)
+        return die(EXIT_USAGE, "cannot write to output directory '%s': %s", vo.output,
+                   strerror(errno));
     if (gvb_runner_probe(&rn, &gpu, err, sizeof err) != 0)
         return die(EXIT_NO_GPU, "validate needs a CUDA GPU: %s", err);
-    if (check_writable(vo.output) != 0 || make_run_dir(vo.output, dir, sizeof dir) != 0)
-        return die(EXIT_USAGE, "cannot write to output directory '%s': %s", vo.output,
+    if (mkdir_p(vo.output) != 0 || make_run_dir(vo.output, dir, sizeof dir) != 0)
+        return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", vo.output,
                    strerror(errno));
     struct sigaction sa = {.sa_handler = on_signal};
     sigemptyset(&sa.sa_mask);
@@ -633,10 +656,8 @@ int main(int argc, char **argv)
     /* OH-004's fresh process: stamped before anything else runs */
     if (argc >= 2 && !strcmp(argv[1], "__ctxinit"))
         return gvb_ctxinit_main(gvb_now());
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
+    if (argc < 2) /* one line, as every other usage error; the usage itself is `help` */
+        return die(EXIT_USAGE, "no command given (list, run, report, validate, help)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "__worker"))
         return gvb_worker_main(argc - 1, argv + 1);

@@ -49,6 +49,11 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
         case 'm':
             if (!*optarg || strlen(optarg) >= sizeof o->aa_metrics)
                 return snprintf(err, errlen, "validate: bad --aa-metrics '%s'", optarg), -1;
+            if (gvb_check_metric_list(optarg, err, errlen) != 0) {
+                char why[512];
+                snprintf(why, sizeof why, "%s", err);
+                return snprintf(err, errlen, "validate: --aa-metrics: %s", why), -1;
+            }
             snprintf(o->aa_metrics, sizeof o->aa_metrics, "%s", optarg);
             break;
         case 'c':

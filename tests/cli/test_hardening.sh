@@ -45,6 +45,12 @@ ln -s "$TMP/victim" "$D/report.md.tmp"
 check "2. report --output FILE with a symlink at FILE.tmp: written (rc=$rc), the link's target untouched" \
     bash -c "[ $rc -eq 0 ] && grep -q '^# ' '$D/report.md' && [ \"\$(cat '$TMP/victim')\" = precious ]"
 check "2. report --output: no temporary file left" [ -z "$(ls "$D" | grep -vx 'report.md' | grep -vx 'report.md.tmp')" ]
+# run --output DIR probed DIR/.gvb-write-test-<its pid>: plant that name for the next pids
+last=$(cat /proc/sys/kernel/ns_last_pid)
+for p in $(seq $((last + 1)) $((last + 300))); do ln -s "$TMP/victim" "$D/.gvb-write-test-$p"; done
+"$GVB" run --systems fake --metrics SELF-001 --iterations 4 --replicates 1 --json-only --output "$D" >/dev/null 2>&1; rc=$?
+check "2. run --output DIR with symlinks at DIR/.gvb-write-test-<pid>: runs (rc=$rc), target untouched" \
+    bash -c "[ $rc -eq 0 ] && [ \"\$(cat '$TMP/victim')\" = precious ]"
 
 # ---- 3. text from a file: no control characters in any format, the code fence holds
 esc=$(printf '\033]0;owned\007\033[2J')
@@ -79,6 +85,23 @@ check "3. CSV: a category holding a comma and a newline stays one field" python3
 import csv, sys
 rows = list(csv.reader(open('$TMP/esc.csv')))
 sys.exit(0 if all(len(r) == len(rows[0]) for r in rows) and rows[1][3] == 'overhead,x?y' else 1)"
+
+# ---- 4. bad command lines: exit 2, one line, nothing created
+one_line_exit2 "4. no arguments" "$GVB"
+one_line_exit2 "4. --env for a system not selected" "$GVB" run --systems fake --metrics SELF-001 --env hami:CUDA_DEVICE_SM_LIMIT=50 --output "$TMP/bad4"
+one_line_exit2 "4. --env with an invalid variable name" "$GVB" run --systems fake --metrics SELF-001 --env fake:1-X=2 --output "$TMP/bad4"
+one_line_exit2 "4. --calib ,,, (as --calib \"\")" "$GVB" run --systems calib --metrics OH-001 --calib ,,, --output "$TMP/bad4"
+one_line_exit2 "4. validate --aa-metrics XX-999, before any GPU probe" "$GVB" validate --aa-metrics XX-999 --output "$TMP/bad4"
+long="SELF-001,$(printf '%*s' 4200 '')XX-999"
+one_line_exit2 "4. a --metrics list longer than 4095 characters is read whole" "$GVB" run --systems fake --metrics "$long" --output "$TMP/bad4"
+check "4. none of those created the output directory" [ ! -e "$TMP/bad4" ]
+if [ -e /dev/nvidia0 ] || [ -e /dev/nvidiactl ]; then
+    skip "4. no GPU: nothing created (this machine has a GPU)"
+else
+    "$GVB" run --systems native --metrics OH-001 --output "$TMP/nogpu/a/b" >/dev/null 2>&1; rc=$?
+    check "4. no GPU (exit $rc): the output directory and its parents are not created" \
+        bash -c "[ $rc -eq 3 ] && [ ! -e '$TMP/nogpu' ]"
+fi
 
 # ---- 5. the reader: out-of-range numbers, mixed GPU models, unknown output formats
 edit "$GOOD" "$TMP/schema.json" "d['schema_version'] = 4294967297"

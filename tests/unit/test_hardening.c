@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/options.h"
 #include "core/protocol.h"
 #include "core/result.h"
 #include "core/sanitize.h"
@@ -200,6 +201,59 @@ static void test_reader_cleans_strings(void **state)
     free(path);
 }
 
+/* ---- 4. command lines that were accepted --------------------------------------------------- */
+
+static int parse_run(const char *const *args, char *err, size_t errlen)
+{
+    static gvb_options o;
+    char *argv[16] = {(char *)"run"};
+    int argc = 1;
+    for (; args[argc - 1]; argc++)
+        argv[argc] = (char *)args[argc - 1];
+    gvb_options_defaults(&o);
+    return gvb_options_parse(argc, argv, &o, err, errlen);
+}
+
+static void test_bad_command_lines_refused(void **state)
+{
+    (void)state;
+    char err[512];
+    static const struct { const char *args[8]; const char *why; } bad[] = {
+        /* --env for a system that is not measured, or a name no shell would set */
+        {{"--systems", "native", "--env", "hami:CUDA_DEVICE_SM_LIMIT=50"}, "system 'hami' is not selected"},
+        {{"--preload", "f=/l.so", "--env", "f:KEY=1"}, "system 'f' is not selected"},
+        {{"--systems", "native", "--env", "native:1X=2"}, "'1X' is not a variable name"},
+        {{"--systems", "native", "--env", "native:A-B=2"}, "'A-B' is not a variable name"},
+        /* --calib with nothing in it, like --calib "" */
+        {{"--systems", "calib", "--calib", ",,,"}, "--calib: empty spec"},
+        {{"--systems", "calib", "--calib", " , "}, "--calib: empty spec"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(parse_run(bad[i].args, err, sizeof err), -1);
+        if (!strstr(err, bad[i].why))
+            fail_msg("case %zu: '%s' does not say '%s'", i, err, bad[i].why);
+    }
+    const char *good[][8] = {
+        {"--systems", "native@a,native@b", "--env", "native:A_1=x"},
+        {"--systems", "native@a", "--env", "native@a:_B=1=2"},
+        {"--systems", "f", "--preload", "f=/l.so", "--env", "f:KEY="},
+    };
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+        if (parse_run(good[i], err, sizeof err) != 0)
+            fail_msg("case %zu refused: %s", i, err);
+
+    /* a --metrics list past 4095 characters was cut there: the unknown entry at its end
+     * went unseen */
+    static char list[6000];
+    memset(list, ' ', 4200); /* blanks before an entry are allowed */
+    memcpy(list, "OH-001,", 7);
+    snprintf(list + 4200, sizeof list - 4200, "XX-999");
+    assert_int_equal(gvb_check_metric_list(list, err, sizeof err), -1);
+    assert_non_null(strstr(err, "unknown metric 'XX-999'"));
+    assert_int_equal(gvb_check_metric_list("OH-*,SELF-001", err, sizeof err), 0);
+}
+
 /* ---- 2. files at predictable names ---------------------------------------------------------- */
 
 static char *read_all(const char *path)
@@ -330,6 +384,7 @@ int run_hardening_tests(void)
         cmocka_unit_test(test_md_fence_holds_backticks),
         cmocka_unit_test(test_reader_refuses_out_of_range),
         cmocka_unit_test(test_reader_cleans_strings),
+        cmocka_unit_test(test_bad_command_lines_refused),
         cmocka_unit_test(test_atomic_write_ignores_planted_tmp),
         cmocka_unit_test(test_shared_dir_check),
         cmocka_unit_test(test_shared_page_exclusive),
