@@ -393,6 +393,11 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     }
     gvb_run_free(&baseline);
 
+    /* A signal that came after the last metric, while the files and the report were being
+     * written, interrupted the run too (it used to be ignored: exit 0). From here on a signal
+     * ends the process the default way, so none can fall between this check and the exit. */
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     int code = EXIT_OK;
     for (size_t i = 0; i < run.n_results; i++) {
         if (run.results[i].status == GVB_FAIL && code < EXIT_FAILED)
@@ -402,7 +407,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     }
     if (out.write_failed)
         code = EXIT_INTERNAL;
-    if (rc != 0)
+    if (rc != 0 || gvb_stop_requested)
         code = EXIT_INTERRUPTED;
     gvb_run_free(&run);
     return code;

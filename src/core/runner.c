@@ -431,7 +431,11 @@ static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason,
     char errl[256];
     last_err_line(t, errl, sizeof errl);
     const char *sep = errl[0] ? "; last stderr: " : "";
-    if (g->interrupted) {
+    /* Ctrl-C reaches the whole process group: a tenant the terminal's SIGINT (or a SIGTERM
+     * to the group) killed before this loop saw the stop was interrupted, not crashed */
+    int stop_sig = WIFSIGNALED(t->wstatus) &&
+                   (WTERMSIG(t->wstatus) == SIGINT || WTERMSIG(t->wstatus) == SIGTERM);
+    if (g->interrupted || (gvb_stop_requested && t->exited && stop_sig)) {
         snprintf(reason, len, "interrupted");
         return GVB_FAIL;
     }

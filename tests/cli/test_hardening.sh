@@ -117,6 +117,32 @@ check "5. --output x.pdf wrote nothing" [ -z "$(ls "$TMP" | grep '^x\.pdf')" ]
 "$GVB" report "$GOOD" --output "$TMP/x.csv" >/dev/null 2>&1
 check "5. --output x.csv writes CSV" bash -c "head -1 '$TMP/x.csv' | grep -q '^system,metric,'"
 
+# ---- 6. signals
+# after the last metric, while the files and the report are written (large samples make
+# that take seconds): the run is interrupted, exit 130, not 0
+"$GVB" run --systems fake,fake@b --metrics SELF-001 --iterations 20000 --verbose \
+    --output "$TMP/sig" >/dev/null 2>"$TMP/sig.err" &
+pid=$!
+for _ in $(seq 600); do grep -q '^\[done\]' "$TMP/sig.err" && break; sleep 0.05; done
+kill -TERM $pid
+wait $pid; rc=$?
+check "6. SIGTERM after the last metric, while files are written: exit 130 (got $rc)" [ $rc -eq 130 ]
+check "6. ... and the results are complete" [ "$(result "$(ls "$TMP"/sig/*/results.json | head -1)" fake@b SELF-001 status)" = OK ]
+# Ctrl-C reaches the whole process group, tenants included: the metric was interrupted
+set -m
+"$GVB" run --systems fake --metrics SELF-001,SELF-004 --deadline 60 --output "$TMP/pg" >/dev/null 2>&1 &
+pid=$!
+set +m
+for _ in $(seq 200); do pgrep -g $pid -f __worker >/dev/null && [ -n "$(ls "$TMP"/pg/*/results.json 2>/dev/null)" ] && break; sleep 0.05; done
+sleep 0.3
+kill -INT -- -$pid
+wait $pid; rc=$?
+J=$(ls "$TMP"/pg/*/results.json 2>/dev/null | head -1)
+check "6. SIGINT to the process group: exit 130 (got $rc)" [ $rc -eq 130 ]
+check "6. ... the running metric is FAIL 'interrupted', not a crash ($(result "$J" fake SELF-004 reason))" \
+    [ "$(result "$J" fake SELF-004 reason)" = interrupted ]
+check "6. ... no worker left running" [ -z "$(leftover_workers)" ]
+
 # ---- 7. scale: checks first, bootstraps only for what is printed
 python3 - "$TMP" <<'PY'
 import json, random, sys
