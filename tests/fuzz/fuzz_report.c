@@ -3,7 +3,6 @@
  * (gvb_model_build), and print every format (md, html, txt, json, csv, the run summary, the
  * --compare table). Any crash, leak or undefined behaviour is a bug: docs/inputs-and-files.md
  * says what the reader guarantees. Built and run by tests/fuzz/run.sh. */
-#define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>

@@ -27,10 +27,10 @@ mkdir -p "$OUT/obj" "$OUT/corpus"
 rm -f "$OUT"/obj/*.o "$OUT/libgvb.a"
 # the reader, statistics and report writers, instrumented for coverage; an archive, so that
 # only what the target reaches is linked (the runner's parts are never pulled in)
-for src in src/core/*.c src/stats/*.c src/report/*.c src/calib/calib_account.c tests/fuzz/impl_stubs.c; do
-    obj="$OUT/obj/$(echo "${src%.c}" | tr / _).o"
-    $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || exit 1
-done
+export CC CFLAGS OUT
+ls src/core/*.c src/stats/*.c src/report/*.c src/calib/calib_account.c tests/fuzz/impl_stubs.c |
+    xargs -P "$(nproc)" -I{} sh -c 'src={}; obj="$OUT/obj/$(echo "${src%.c}" | tr / _).o"
+        exec $CC $CFLAGS -fsanitize=fuzzer-no-link -c "$src" -o "$obj"' || exit 1
 ar rcs "$OUT/libgvb.a" "$OUT"/obj/*.o
 $CC $CFLAGS -fsanitize=fuzzer tests/fuzz/fuzz_report.c "$OUT/libgvb.a" -ljansson -lm \
     -o "$OUT/fuzz-report" || exit 1
