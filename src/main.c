@@ -158,6 +158,26 @@ static void on_signal(int sig)
     gvb_stop_requested = 1;
 }
 
+/* SIGINT and SIGTERM from here on stop the work in order (gvb_stop_requested). */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The end of the work: from here on a signal ends the process the default way, so none can
+ * fall between this check and the exit. Returns whether a stop was requested at any point,
+ * the writing of the files after the last measurement included (such a signal used to be
+ * ignored: exit 0). */
+static int stop_catching_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    return gvb_stop_requested;
+}
+
 static void iso_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -355,10 +375,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     fill_host(&run.host);
     fill_config(&run.config, &o);
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    catch_stop_signals();
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -393,11 +410,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     }
     gvb_run_free(&baseline);
 
-    /* A signal that came after the last metric, while the files and the report were being
-     * written, interrupted the run too (it used to be ignored: exit 0). From here on a signal
-     * ends the process the default way, so none can fall between this check and the exit. */
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
+    int stopped = stop_catching_signals();
     int code = EXIT_OK;
     for (size_t i = 0; i < run.n_results; i++) {
         if (run.results[i].status == GVB_FAIL && code < EXIT_FAILED)
@@ -407,7 +420,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     }
     if (out.write_failed)
         code = EXIT_INTERNAL;
-    if (rc != 0 || gvb_stop_requested)
+    if (rc != 0 || stopped)
         code = EXIT_INTERRUPTED;
     gvb_run_free(&run);
     return code;
@@ -478,10 +491,7 @@ static int cmd_validate(int argc, char **argv)
     if (mkdir_p(vo.output) != 0 || make_run_dir(vo.output, dir, sizeof dir) != 0)
         return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", vo.output,
                    strerror(errno));
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    catch_stop_signals();
 
     char started[40];
     iso_now(started, sizeof started);
@@ -532,6 +542,8 @@ static int cmd_validate(int argc, char **argv)
     gvb_kv_free(&gpu);
     if (wrc != 0)
         return die(EXIT_INTERNAL, "cannot write %s: %s", path, strerror(errno));
+    if (stop_catching_signals())
+        return die(EXIT_INTERRUPTED, "validate interrupted while writing %s", path);
     return gvb_validate_failures(checks, n_checks) ? EXIT_FAILED : EXIT_OK;
 }
 
