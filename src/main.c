@@ -178,6 +178,26 @@ static void on_signal(int sig)
     gvb_stop_requested = 1;
 }
 
+/* SIGINT and SIGTERM from here on stop the work in order (gvb_stop_requested). */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* The end of the work: from here on a signal ends the process the default way, so none can
+ * fall between this check and the exit. Returns whether a stop was requested at any point,
+ * the writing of the files after the last measurement included (such a signal used to be
+ * ignored: exit 0). */
+static int stop_catching_signals(void)
+{
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    return gvb_stop_requested;
+}
+
 static void iso_now(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -210,17 +230,37 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
-/* The output directory must take files, before anything is measured. */
+/* The output directory must take files, before anything is measured, and without creating
+ * anything yet (a run that stops at the GPU probe leaves no directories behind): the deepest
+ * part of dir that exists must be a directory in which a file can be created. The probe file
+ * gets a fresh name from mkstemp (O_EXCL): a file or symlink planted at a predictable name is
+ * never opened, followed or truncated. */
 static int check_writable(const char *dir)
 {
-    if (mkdir_p(dir) != 0)
-        return -1;
     char probe[PATH_MAX];
-    snprintf(probe, sizeof probe, "%s/.gvb-write-test-%d", dir, (int)getpid());
-    FILE *f = fopen(probe, "w");
-    if (!f)
+    if (snprintf(probe, sizeof probe, "%s", dir) >= (int)sizeof probe - 32) {
+        errno = ENAMETOOLONG;
         return -1;
-    fclose(f);
+    }
+    struct stat st;
+    while (stat(probe, &st) != 0) {
+        char *slash = strrchr(probe, '/');
+        if (errno != ENOENT || strcmp(probe, ".") == 0)
+            return -1;
+        if (!slash)
+            snprintf(probe, sizeof probe, ".");
+        else
+            slash[slash == probe] = '\0'; /* "/x" -> "/" */
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        return -1;
+    }
+    strcat(probe, "/.gvb-write-test-XXXXXX");
+    int fd = mkstemp(probe);
+    if (fd < 0)
+        return -1;
+    close(fd);
     unlink(probe);
     return 0;
 }
@@ -358,7 +398,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
         return die(EXIT_NO_GPU, "%s", err);
     if (o.auto_limits)
         apply_auto_limits(&o, &run.gpu);
-    if (make_run_dir(o.output, out.dir, sizeof out.dir) != 0)
+    if (mkdir_p(o.output) != 0 || make_run_dir(o.output, out.dir, sizeof out.dir) != 0)
         return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", o.output,
                    strerror(errno));
 
@@ -370,10 +410,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     fill_host(&run.host);
     fill_config(&run.config, &o);
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    catch_stop_signals();
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -408,6 +445,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     }
     gvb_run_free(&baseline);
 
+    int stopped = stop_catching_signals();
     int code = EXIT_OK;
     for (size_t i = 0; i < run.n_results; i++) {
         if (run.results[i].status == GVB_FAIL && code < EXIT_FAILED)
@@ -417,7 +455,7 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     }
     if (out.write_failed)
         code = EXIT_INTERNAL;
-    if (rc != 0)
+    if (rc != 0 || stopped)
         code = EXIT_INTERRUPTED;
     gvb_run_free(&run);
     return code;
@@ -480,15 +518,15 @@ static int cmd_validate(int argc, char **argv)
     gvb_options_defaults(&o);
     gvb_runner rn = {.opts = &o, .self_exe = self, .base_env = environ};
     gvb_kv gpu = {0};
-    if (gvb_runner_probe(&rn, &gpu, err, sizeof err) != 0)
-        return die(EXIT_NO_GPU, "validate needs a CUDA GPU: %s", err);
-    if (check_writable(vo.output) != 0 || make_run_dir(vo.output, dir, sizeof dir) != 0)
+    if (check_writable(vo.output) != 0)
         return die(EXIT_USAGE, "cannot write to output directory '%s': %s", vo.output,
                    strerror(errno));
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    if (gvb_runner_probe(&rn, &gpu, err, sizeof err) != 0)
+        return die(EXIT_NO_GPU, "validate needs a CUDA GPU: %s", err);
+    if (mkdir_p(vo.output) != 0 || make_run_dir(vo.output, dir, sizeof dir) != 0)
+        return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", vo.output,
+                   strerror(errno));
+    catch_stop_signals();
 
     char started[40];
     iso_now(started, sizeof started);
@@ -539,6 +577,8 @@ static int cmd_validate(int argc, char **argv)
     gvb_kv_free(&gpu);
     if (wrc != 0)
         return die(EXIT_INTERNAL, "cannot write %s: %s", path, strerror(errno));
+    if (stop_catching_signals())
+        return die(EXIT_INTERRUPTED, "validate interrupted while writing %s", path);
     return gvb_validate_failures(checks, n_checks) ? EXIT_FAILED : EXIT_OK;
 }
 
@@ -607,11 +647,18 @@ static int cmd_report(int argc, char **argv)
     if (!n)
         return die(EXIT_USAGE, "report: no results files given");
     gvb_report_format fmt = GVB_REPORT_TXT;
-    int csv = format && !strcmp(format, "csv");
+    const char *slash = output ? strrchr(output, '/') : NULL;
+    const char *name = slash ? slash + 1 : output;
+    const char *ext = name ? strrchr(name, '.') : NULL;
+    if (ext == name)
+        ext = NULL; /* a dot file: no extension */
+    int csv = format ? !strcmp(format, "csv") : ext && !strcmp(ext, ".csv");
     if (format && !csv && gvb_report_format_parse(format, &fmt) != 0)
         return die(EXIT_USAGE, "report: unknown format '%s' (md, html, txt, json, csv)", format);
-    if (!format && output && gvb_report_format_from_path(output, &fmt) != 0)
-        fmt = GVB_REPORT_TXT;
+    /* the format from the extension; an unknown one is refused (x.pdf got text), none is txt */
+    if (!format && ext && !csv && gvb_report_format_from_path(output, &fmt) != 0)
+        return die(EXIT_USAGE, "report: cannot tell the format of '%s' from its extension "
+                   "(.md, .html, .htm, .txt, .json, .csv): give --format", output);
 
     static gvb_run runs[GVB_MAX_REPORT_FILES], base;
     const gvb_run *ptrs[GVB_MAX_REPORT_FILES];
@@ -629,6 +676,10 @@ static int cmd_report(int argc, char **argv)
     if (compare && gvb_json_read(compare, &base, err, sizeof err) != 0) {
         compare = NULL;
         code = die(EXIT_USAGE, "--compare: %s", err);
+        goto out;
+    }
+    if (csv && gvb_runs_same_gpu(ptrs, files, (size_t)n, err, sizeof err) != 0) {
+        code = die(EXIT_USAGE, "report: %s", err);
         goto out;
     }
     if (!csv && gvb_model_build(&model, ptrs, files, (size_t)n, compare ? &base : NULL, compare,
@@ -657,10 +708,8 @@ int main(int argc, char **argv)
     /* OH-004's fresh process: stamped before anything else runs */
     if (argc >= 2 && !strcmp(argv[1], "__ctxinit"))
         return gvb_ctxinit_main(gvb_now());
-    if (argc < 2) {
-        usage(stderr);
-        return EXIT_USAGE;
-    }
+    if (argc < 2) /* one line, as every other usage error; the usage itself is `help` */
+        return die(EXIT_USAGE, "no command given (list, run, report, validate, help)");
     const char *cmd = argv[1];
     if (!strcmp(cmd, "__worker"))
         return gvb_worker_main(argc - 1, argv + 1);

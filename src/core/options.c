@@ -1,6 +1,7 @@
 /* Option parsing and metric selection (see options.h). */
 #include "core/options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <getopt.h>
@@ -58,23 +59,27 @@ static int parse_seconds(const char *s, double *out)
     return 0;
 }
 
-/* Splits a comma list, calling add(item) for each non-empty item. */
+/* Splits a comma list, calling add(item) for each non-empty item. The whole list is split
+ * (a copy of any length: a fixed buffer cut long --metrics lists silently). */
 static int each_item(const char *list, int (*add)(gvb_options *, const char *, char *, size_t),
                      gvb_options *o, char *err, size_t errlen)
 {
-    char buf[4096];
-    snprintf(buf, sizeof buf, "%s", list);
+    char *buf = strdup(list);
+    if (!buf)
+        return fail(err, errlen, "out of memory");
     char *save = NULL;
-    int any = 0;
-    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    int any = 0, rc = 0;
+    for (char *tok = strtok_r(buf, ",", &save); tok && rc == 0; tok = strtok_r(NULL, ",", &save)) {
         while (*tok == ' ')
             tok++;
         if (!*tok)
             continue;
         any = 1;
-        if (add(o, tok, err, errlen) != 0)
-            return -1;
+        rc = add(o, tok, err, errlen);
     }
+    free(buf);
+    if (rc != 0)
+        return -1;
     return any ? 0 : fail(err, errlen, "empty list '%s'", list);
 }
 
@@ -151,7 +156,7 @@ static int set_calib(gvb_options *o, const char *spec, char *err, size_t errlen)
 {
     gvb_calib_spec parsed;
     char why[256];
-    if (!*spec)
+    if (!spec[strspn(spec, ", ")]) /* "" and ",,," alike: no effect named */
         return fail(err, errlen, "--calib: empty spec (e.g. launch_us=20,alloc_us=50,mem=3g,duty=50)");
     if (strlen(spec) >= sizeof o->calib)
         return fail(err, errlen, "--calib: spec too long");
@@ -169,6 +174,35 @@ static int has_system(const gvb_options *o, const char *kind)
         if (strncmp(o->systems[i], kind, n) == 0 &&
             (o->systems[i][n] == '\0' || o->systems[i][n] == '@'))
             return 1;
+    return 0;
+}
+
+/* A variable name a shell would accept: a letter or '_', then letters, digits, '_'. */
+static int env_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || !(isalpha((unsigned char)s[0]) || s[0] == '_'))
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+/* --env entries must name a selected system and a valid variable: either mistake used to
+ * be ignored without a word, and the layer ran without the setting. */
+static int check_env(const gvb_options *o, char *err, size_t errlen)
+{
+    for (int i = 0; i < o->n_extra_env; i++) {
+        const gvb_env_spec *e = &o->extra_env[i];
+        if (!has_system(o, e->system))
+            return fail(err, errlen, "--env %s:%s: system '%s' is not selected (--systems)",
+                        e->system, e->assignment, e->system);
+        size_t key = strcspn(e->assignment, "=");
+        if (!env_name_ok(e->assignment, key))
+            return fail(err, errlen, "--env %s:%s: '%.*s' is not a variable name (letters, "
+                        "digits, '_'; not starting with a digit)",
+                        e->system, e->assignment, (int)key, e->assignment);
+    }
     return 0;
 }
 
@@ -345,7 +379,20 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
         add_system(o, "native", err, errlen);
     if (o->calib[0] && !has_system(o, "calib"))
         return fail(err, errlen, "--calib configures the calib system: add --systems calib");
-    return 0;
+    return check_env(o, err, errlen);
+}
+
+int gvb_check_metric_list(const char *list, char *err, size_t errlen)
+{
+    const gvb_metric_def *out[GVB_METRIC_COUNT];
+    gvb_options *o = calloc(1, sizeof *o); /* large; not on the stack */
+    if (!o)
+        return fail(err, errlen, "out of memory");
+    int rc = each_item(list, add_pattern, o, err, errlen);
+    if (rc == 0 && gvb_select_metrics(o, out, GVB_METRIC_COUNT, err, errlen) < 0)
+        rc = -1;
+    free(o);
+    return rc;
 }
 
 /* A library the loader is given by path must be there; errno names why not. */

@@ -101,6 +101,10 @@ void gvb_options_auto_limits(gvb_options *o, double gpu_memory_bytes, char *line
 /* A whole decimal number in [lo, hi], nothing else on the string. Returns 0 or -1. */
 int gvb_parse_long(const char *s, long lo, long hi, long *out);
 
+/* Checks a --metrics list as `run` would (IDs or globs of the catalog): 0, or -1 with err
+ * naming the first unknown entry. `validate` checks its --aa-metrics so before any GPU work. */
+int gvb_check_metric_list(const char *list, char *err, size_t errlen);
+
 /* Metrics selected by --metrics (globs) and --category (union); neither: every metric not
  * hidden, in catalog order. Returns the count, or -1 with err naming an unknown entry. */
 int gvb_select_metrics(const gvb_options *o, const gvb_metric_def **out, size_t max, char *err,

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/sanitize.h"
+
 int gvb_proto_name_ok(const char *name)
 {
     size_t n = strlen(name);
@@ -83,7 +85,7 @@ int gvb_proto_parse(char *line, gvb_msg *m)
             return -1;
         while (*p == ' ')
             p++;
-        m->text = p;
+        m->text = gvb_sanitize_text(p); /* a tenant's words reach the terminal and the files */
         return 0;
     }
     return -1;

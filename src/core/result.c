@@ -1,6 +1,8 @@
 /* Result containers (see result.h). */
 #include "core/result.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -147,8 +149,11 @@ size_t gvb_result_groups(const gvb_result *r, size_t *sizes, size_t max)
     size_t sum = 0;
     if (g->n == 0 || g->n > max)
         return 0;
+    /* each count is checked against what is left before it is converted or added: counts
+     * that wrap around 2^64 must not "add up", nor may 1e300 be cast */
     for (size_t i = 0; i < g->n; i++) {
-        if (!(g->v[i] >= 0) || g->v[i] != floor(g->v[i]))
+        double left = (double)(r->samples.n - sum);
+        if (!(g->v[i] >= 0 && g->v[i] <= left) || g->v[i] != floor(g->v[i]))
             return 0;
         sizes[i] = (size_t)g->v[i];
         sum += sizes[i];
@@ -209,11 +214,10 @@ size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max)
 int gvb_result_value_ci(const gvb_result *r, double *lo, double *hi)
 {
     *lo = *hi = NAN;
-    if (r->stats.n < 2 || !isfinite(r->stats.ci_lo) || !gvb_result_value_is_median(r))
+    if (r->stats.n < 2 || !gvb_result_value_is_median(r))
         return -1;
-    *lo = r->stats.ci_lo;
-    *hi = r->stats.ci_hi;
-    return 0;
+    gvb_result_ci(r, lo, hi);
+    return isfinite(*lo) && isfinite(*hi) ? 0 : -1;
 }
 
 void gvb_result_free(gvb_result *r)
@@ -306,7 +310,8 @@ void gvb_run_free(gvb_run *run)
     memset(run, 0, sizeof *run);
 }
 
-void gvb_result_finish(gvb_result *r, unsigned long long seed)
+/* Statistics from the samples; with_ci 0 leaves the bootstrap to gvb_result_ci. */
+static void finish(gvb_result *r, unsigned long long seed, int with_ci)
 {
     uint64_t s = gvb_seed_mix(gvb_seed_mix(seed, r->system), r->metric);
     size_t sizes[GVB_RESULT_MAX_GROUPS];
@@ -314,17 +319,58 @@ void gvb_result_finish(gvb_result *r, unsigned long long seed)
     for (size_t i = 0; i < r->n_series; i++) {
         gvb_series *x = &r->series[i];
         x->stats_n = 0;
-        if (x->n > 0 && gvb_stats_compute(x->v, x->n, 1, &x->stats) == 0)
+        if (with_ci && x->n > 0 && gvb_stats_compute(x->v, x->n, 1, &x->stats) == 0)
             x->stats_n = x->n;
     }
+    r->ci_deferred = !with_ci;
+    r->ci_seed = s;
     /* with >= 2 replicates the CI of the median is the two-stage bootstrap's: it includes
      * the process-to-process variation */
-    if (r->samples.n > 0 &&
-        gvb_stats_compute_grouped(r->samples.v, r->samples.n, g ? sizes : NULL, g, s,
-                                  &r->stats) == 0) {
-        if (!r->has_value && r->status == GVB_OK) {
-            r->value = r->stats.median;
-            r->has_value = 1;
-        }
+    int rc = r->samples.n == 0 ? -1
+             : with_ci ? gvb_stats_compute_grouped(r->samples.v, r->samples.n, g ? sizes : NULL,
+                                                   g, s, &r->stats)
+                       : gvb_stats_describe(r->samples.v, r->samples.n, &r->stats);
+    if (rc == 0 && !r->has_value && r->status == GVB_OK) {
+        r->value = r->stats.median;
+        r->has_value = 1;
     }
+}
+
+void gvb_result_finish(gvb_result *r, unsigned long long seed) { finish(r, seed, 1); }
+
+void gvb_result_describe(gvb_result *r, unsigned long long seed) { finish(r, seed, 0); }
+
+void gvb_result_ci(const gvb_result *r, double *lo, double *hi)
+{
+    *lo = r->stats.ci_lo;
+    *hi = r->stats.ci_hi;
+    if (!r->ci_deferred || r->stats.n == 0)
+        return;
+    size_t sizes[GVB_RESULT_MAX_GROUPS];
+    size_t g = gvb_result_groups(r, sizes, GVB_RESULT_MAX_GROUPS);
+    gvb_bootstrap_median_ci_grouped(r->samples.v, r->samples.n, g ? sizes : NULL, g, r->ci_seed,
+                                    GVB_BOOTSTRAP_RESAMPLES, GVB_CI_LEVEL, lo, hi);
+}
+
+int gvb_config_seed(const gvb_kv *config, uint64_t *seed)
+{
+    const gvb_kv_item *it = gvb_kv_get(config, "seed");
+    *seed = 0;
+    if (!it)
+        return 0;
+    if (it->is_text) {
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(it->text, &end, 10);
+        if (errno || !isdigit((unsigned char)it->text[0]) || *end)
+            return -1;
+        *seed = v;
+        return 0;
+    }
+    /* 2^64 itself is the first value that does not fit: casting it (or 1e300, or -1) is
+     * undefined */
+    if (!(it->num >= 0 && it->num < 18446744073709551616.0) || it->num != floor(it->num))
+        return -1;
+    *seed = (uint64_t)it->num;
+    return 0;
 }

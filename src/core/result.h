@@ -73,6 +73,11 @@ typedef struct gvb_result {
      * replicate (one run of the tenant processes) as a group: docs/results-format.md */
     gvb_series replicate_sizes;
     gvb_stats stats;       /* computed from samples */
+    /* Read back from a file (gvb_result_describe): stats holds no CI, gvb_result_ci computes
+     * it from the samples with this seed when a writer prints it. Reading 20,000 results
+     * used to run 20,000 bootstraps before anything was checked or printed. */
+    int ci_deferred;
+    uint64_t ci_seed;
     gvb_kv extras;         /* named scalar or text extras */
     gvb_series *series;    /* named extra sample series */
     size_t n_series;
@@ -145,5 +150,14 @@ void gvb_run_free(gvb_run *run);
 
 /* Fill stats and, unless the metric set one, the primary value (median) from the samples. */
 void gvb_result_finish(gvb_result *r, unsigned long long seed);
+/* The same for a result read back from a file, without any bootstrap: the CI of the median
+ * is deferred to gvb_result_ci, the series' statistics to their writer. */
+void gvb_result_describe(gvb_result *r, unsigned long long seed);
+/* The bootstrap 95 % CI of the median, NAN when there is none: stats' own, or for a result
+ * read back, computed now (the interval gvb_result_finish would have stored). */
+void gvb_result_ci(const gvb_result *r, double *lo, double *hi);
+/* The run seed in a configuration (config.seed: the text of a whole number, as written, or a
+ * number): 0 and *seed when it is a whole number 0..2^64-1 or absent (*seed = 0), else -1. */
+int gvb_config_seed(const gvb_kv *config, uint64_t *seed);
 
 #endif

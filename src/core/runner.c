@@ -15,6 +15,7 @@
 
 #include "core/monitor.h"
 #include "core/protocol.h"
+#include "core/sanitize.h"
 
 volatile sig_atomic_t gvb_stop_requested;
 
@@ -417,7 +418,7 @@ static const char *last_err_line(tenant *t, char *buf, size_t len)
     while (s > 0 && t->err_tail[s - 1] != '\n')
         s--;
     snprintf(buf, len, "%.*s", (int)(n - s), t->err_tail + s);
-    return buf;
+    return gvb_sanitize_text(buf); /* whatever the tenant (or its layer) printed */
 }
 
 /* What happened to one tenant, as a status and reason. The wait status is the truth: a
@@ -430,7 +431,11 @@ static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason,
     char errl[256];
     last_err_line(t, errl, sizeof errl);
     const char *sep = errl[0] ? "; last stderr: " : "";
-    if (g->interrupted) {
+    /* Ctrl-C reaches the whole process group: a tenant the terminal's SIGINT (or a SIGTERM
+     * to the group) killed before this loop saw the stop was interrupted, not crashed */
+    int stop_sig = WIFSIGNALED(t->wstatus) &&
+                   (WTERMSIG(t->wstatus) == SIGINT || WTERMSIG(t->wstatus) == SIGTERM);
+    if (g->interrupted || (gvb_stop_requested && t->exited && stop_sig)) {
         snprintf(reason, len, "interrupted");
         return GVB_FAIL;
     }

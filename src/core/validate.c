@@ -49,6 +49,11 @@ int gvb_validate_parse(int argc, char **argv, gvb_validate_opts *o, char *err, s
         case 'm':
             if (!*optarg || strlen(optarg) >= sizeof o->aa_metrics)
                 return snprintf(err, errlen, "validate: bad --aa-metrics '%s'", optarg), -1;
+            if (gvb_check_metric_list(optarg, err, errlen) != 0) {
+                char why[512];
+                snprintf(why, sizeof why, "%s", err);
+                return snprintf(err, errlen, "validate: --aa-metrics: %s", why), -1;
+            }
             snprintf(o->aa_metrics, sizeof o->aa_metrics, "%s", optarg);
             break;
         case 'c':
@@ -579,7 +584,9 @@ void gvb_check_ci_width(const gvb_run *run, const char *a, const char *b, const 
                     gvb_status_name(r->status), r->reason);
             return;
         }
-        double half = gvb_ci_half_width_pct(&r->stats);
+        gvb_stats st = r->stats; /* read back: its CI is computed when asked for */
+        gvb_result_ci(r, &st.ci_lo, &st.ci_hi);
+        double half = gvb_ci_half_width_pct(&st);
         if (!isfinite(half)) {
             verdict(c, GVB_CHECK_FAIL, "%s on %s has no CI of its median", metric, r->system);
             return;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -137,15 +138,38 @@ static void shared_name(const gvb_worker *w, char *buf, size_t len)
     snprintf(buf, len, "/gvb-%d-%s", (int)getppid(), w->metric->code);
 }
 
+/* The page's name is predictable, so tenant 0 creates it exclusively (O_EXCL): an object
+ * already there is never truncated and used. One of ours left by a crashed run whose pid
+ * came back is removed first; anyone else's makes the open fail. The other tenants open only
+ * a page that is ours and private to us. */
+static int shared_create(const char *name)
+{
+    int fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+    if (fd >= 0 || errno != EEXIST)
+        return fd;
+    struct stat st;
+    int old = shm_open(name, O_RDONLY, 0);
+    int stale = old >= 0 && fstat(old, &st) == 0 && st.st_uid == geteuid();
+    if (old >= 0)
+        close(old);
+    if (!stale || shm_unlink(name) != 0) {
+        errno = EEXIST;
+        return -1;
+    }
+    return shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+}
+
 gvb_shared *gvb_shared_open(const gvb_worker *w)
 {
     char name[64];
     shared_name(w, name, sizeof name);
     int creator = w->tenant == 0;
-    int fd = shm_open(name, creator ? O_RDWR | O_CREAT | O_TRUNC : O_RDWR, 0600);
+    int fd = creator ? shared_create(name) : shm_open(name, O_RDWR, 0);
     if (fd < 0)
         return NULL;
-    if (creator && ftruncate(fd, 4096) != 0) {
+    struct stat st;
+    if ((creator && ftruncate(fd, 4096) != 0) || fstat(fd, &st) != 0 ||
+        st.st_uid != geteuid() || (st.st_mode & 077) || st.st_size < 4096) {
         close(fd);
         return NULL;
     }

@@ -330,16 +330,16 @@ static int chart_value_bars(FILE *f, const gvb_model *m, int k)
 {
     const gvb_mmetric *mm = &m->metrics[k];
     int sys[GVB_MODEL_MAX_SYSTEMS], n = 0;
-    double hi = 110;
+    double hi = 110, ci_lo[GVB_MODEL_MAX_SYSTEMS], ci_hi[GVB_MODEL_MAX_SYSTEMS];
     for (int s = 0; s < m->n_systems; s++) {
         const gvb_result *r = mm->cells[s].r;
         if (!r || r->status != GVB_OK || !r->has_value || !isfinite(r->value))
             continue;
-        sys[n++] = s;
+        gvb_result_value_ci(r, &ci_lo[n], &ci_hi[n]); /* NAN unless the value is the median */
         hi = fmax(hi, r->value * 1.05);
-        double cl, ch;
-        if (gvb_result_value_ci(r, &cl, &ch) == 0)
-            hi = fmax(hi, ch * 1.05);
+        if (isfinite(ci_hi[n]))
+            hi = fmax(hi, ci_hi[n] * 1.05);
+        sys[n++] = s;
     }
     if (!n)
         return 1;
@@ -363,9 +363,8 @@ static int chart_value_bars(FILE *f, const gvb_model *m, int k)
                 "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"%s\" "
                 "fill-opacity=\"0.85\"/>\n",
                 fmin(x0, xv), y + 5, fmax(fabs(xv - x0), 1), row - 10, color(m, sys[i]));
-        double cl, ch;
-        if (gvb_result_value_ci(r, &cl, &ch) == 0) {
-            double xl = sx(&s, cl), xh = sx(&s, ch), yc = y + row / 2;
+        if (isfinite(ci_lo[i]) && isfinite(ci_hi[i])) {
+            double xl = sx(&s, ci_lo[i]), xh = sx(&s, ci_hi[i]), yc = y + row / 2;
             fprintf(f,
                     "<path d=\"M%.1f %.1fH%.1fM%.1f %.1fV%.1fM%.1f %.1fV%.1f\" stroke=\"#111827\" "
                     "fill=\"none\"/>\n",

@@ -34,19 +34,23 @@ int gvb_csv_write(FILE *f, const gvb_run *run)
     for (size_t i = 0; i < run->n_results; i++) {
         const gvb_result *r = &run->results[i];
         const gvb_stats *s = &r->stats;
+        double lo, hi;
+        gvb_result_ci(r, &lo, &hi);
         field_text(f, r->system);
         fputc(',', f);
         field_text(f, r->metric);
         fputc(',', f);
         field_text(f, r->name);
-        fprintf(f, ",%s,", r->category);
+        fputc(',', f);
+        field_text(f, r->category);
+        fputc(',', f);
         field_text(f, r->unit);
         fprintf(f, ",%s,%d,%s,", gvb_direction_name(r->direction), r->tenants,
                 gvb_status_name(r->status));
         field_num(f, r->has_value ? r->value : NAN);
         fprintf(f, ",%zu", s->n);
         const double cols[] = {s->mean, s->median, s->stdev, s->cv,    s->min,   s->max,
-                               s->p50,  s->p95,    s->p99,   s->ci_lo, s->ci_hi, r->wall_s};
+                               s->p50,  s->p95,    s->p99,   lo,       hi,       r->wall_s};
         for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++) {
             fputc(',', f);
             field_num(f, s->n ? cols[c] : (c == 11 ? cols[c] : NAN));

@@ -202,7 +202,24 @@ static void md_bullets(FILE *f, const gvb_doc_block *b)
     }
 }
 
-static void md_code(FILE *f, const gvb_doc_block *b) { fprintf(f, "```\n%s\n```\n", b->text); }
+/* A fenced block ends at a line of as many backticks as its fence or more (CommonMark), so
+ * the fence is longer than any run of backticks in the text: an argument holding "```"
+ * cannot close it and let raw HTML follow. */
+static void md_code(FILE *f, const gvb_doc_block *b)
+{
+    size_t longest = 0, run = 0;
+    for (const char *s = b->text; *s; s++) {
+        run = *s == '`' ? run + 1 : 0;
+        longest = run > longest ? run : longest;
+    }
+    size_t fence = longest >= 3 ? longest + 1 : 3;
+    for (size_t i = 0; i < fence; i++)
+        fputc('`', f);
+    fprintf(f, "\n%s\n", b->text);
+    for (size_t i = 0; i < fence; i++)
+        fputc('`', f);
+    fputc('\n', f);
+}
 
 /* The text formats print every block but charts and HTML-only ones, a blank line between. */
 typedef struct text_printer {

@@ -1,22 +1,41 @@
 /* JSON results: writer and reader (jansson). Schema: docs/results-format.md. */
+#include <errno.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/sanitize.h"
 #include "report/json_util.h"
 #include "report/report.h"
 
 int gvb_write_file_atomic(const char *path, int (*write_fn)(FILE *f, const void *ctx),
                           const void *ctx)
 {
+    /* The temporary file gets a fresh name from mkstemp (O_CREAT | O_EXCL): a file or symlink
+     * planted at a predictable PATH.tmp is never opened, so never followed and overwritten. It
+     * then takes the mode a plain fopen would have given (0666 less the umask). rename
+     * replaces a symlink at PATH itself, never its target. */
     char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
         return -1;
+    }
+    int fd = mkstemp(tmp);
+    if (fd < 0)
+        return -1;
+    mode_t mask = umask(0);
+    umask(mask);
+    FILE *f = fchmod(fd, 0666 & ~mask) == 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
     int rc = write_fn(f, ctx);
     if (fflush(f) != 0 || fsync(fileno(f)) != 0)
         rc = -1;
@@ -107,6 +126,8 @@ static json_t *result_to_json(const gvb_result *r)
                             json_pack("{s:o, s:o}", "stats", stats_to_json(&st), "samples",
                                       samples_to_json(&r->series[i])));
     }
+    gvb_stats st = r->stats;
+    gvb_result_ci(r, &st.ci_lo, &st.ci_hi);
     json_t *reps = json_array();
     for (size_t i = 0; i < r->replicate_sizes.n; i++)
         json_array_append_new(reps, kv_num(r->replicate_sizes.v[i]));
@@ -116,7 +137,7 @@ static json_t *result_to_json(const gvb_result *r)
                      r->category, "unit", r->unit, "direction", gvb_direction_name(r->direction),
                      "tenants", r->tenants, "status", gvb_status_name(r->status), "reason",
                      r->reason, "value", r->has_value ? gvb_json_num(r->value) : json_null(), "stats",
-                     stats_to_json(&r->stats), "samples", samples_to_json(&r->samples),
+                     stats_to_json(&st), "samples", samples_to_json(&r->samples),
                      "replicates", reps, "extras",
                      kv_to_json(&r->extras), "series", series, "wall_s", gvb_json_num(r->wall_s));
 }
@@ -148,7 +169,16 @@ int gvb_json_write(FILE *f, const gvb_run *run)
 
 /* ---- reader ----------------------------------------------------------------------------- */
 
+/* Every string read from a file is cleaned of control characters and broken UTF-8 on the
+ * way in (core/sanitize.h), so that no writer prints a terminal escape from a file. */
+
 static double jnum(const json_t *v) { return json_is_number(v) ? json_number_value(v) : NAN; }
+
+static char *clean_dup(const char *s)
+{
+    char *d = strdup(s ? s : "");
+    return d ? gvb_sanitize_text(d) : NULL;
+}
 
 static void json_to_kv(const json_t *o, gvb_kv *kv)
 {
@@ -156,10 +186,13 @@ static void json_to_kv(const json_t *o, gvb_kv *kv)
     json_t *v;
     json_object_foreach((json_t *)o, key, v)
     {
-        if (json_is_string(v))
-            gvb_kv_set_text(kv, key, "%s", json_string_value(v));
-        else
-            gvb_kv_set_num(kv, key, jnum(v));
+        char *k = clean_dup(key), *text = json_is_string(v) ? clean_dup(json_string_value(v)) : NULL;
+        if (k && text)
+            gvb_kv_set_text(kv, k, "%s", text);
+        else if (k && !json_is_string(v))
+            gvb_kv_set_num(kv, k, jnum(v));
+        free(k);
+        free(text);
     }
 }
 
@@ -174,6 +207,7 @@ static void copy_str(char *dst, size_t len, const json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
     snprintf(dst, len, "%s", s ? s : "");
+    gvb_sanitize_text(dst); /* after the copy: a character it cut in two goes too */
 }
 
 static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
@@ -192,7 +226,11 @@ static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
     if (!r->system[0] || !r->metric[0] || !dir || !st ||
         gvb_direction_parse(dir, &r->direction) != 0 || gvb_status_parse(st, &r->status) != 0)
         return -1;
-    r->tenants = (int)json_integer_value(json_object_get(jr, "tenants"));
+    json_t *tenants = json_object_get(jr, "tenants");
+    json_int_t nt = json_integer_value(tenants);
+    if (tenants && (!json_is_integer(tenants) || nt < 0 || nt > INT_MAX))
+        return -1;
+    r->tenants = (int)nt;
     json_t *v = json_object_get(jr, "value");
     r->has_value = json_is_number(v);
     r->value = jnum(v);
@@ -204,14 +242,17 @@ static int read_result(const json_t *jr, gvb_run *run, unsigned long long seed)
     json_t *js;
     json_object_foreach(json_object_get(jr, "series"), key, js)
     {
-        gvb_series *s = gvb_result_series(r, key);
+        char *name = clean_dup(key);
+        gvb_series *s = name ? gvb_result_series(r, name) : NULL;
+        free(name);
         if (s)
             json_to_series(json_object_get(js, "samples"), s);
     }
     r->wall_s = jnum(json_object_get(jr, "wall_s"));
-    /* statistics are recomputed from the raw samples: the file's numbers are not trusted */
+    /* statistics are recomputed from the raw samples: the file's numbers are not trusted;
+     * the bootstraps wait until something prints their interval (gvb_result_ci) */
     int had = r->has_value;
-    gvb_result_finish(r, seed);
+    gvb_result_describe(r, seed);
     r->has_value = had;
     if (!had)
         r->value = NAN;
@@ -234,12 +275,18 @@ int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen)
         snprintf(err, errlen, "%s: not a gpu-virt-bench results file", path);
         goto out;
     }
-    run->schema_version = (int)json_integer_value(json_object_get(root, "schema_version"));
-    if (run->schema_version < 1 || run->schema_version > GVB_SCHEMA_VERSION) {
-        snprintf(err, errlen, "%s: schema version %d is not supported (this tool reads 1..%d)",
-                 path, run->schema_version, GVB_SCHEMA_VERSION);
+    /* checked as the file's integer: 4294967297 cast to int was 1 */
+    json_t *schema = json_object_get(root, "schema_version");
+    json_int_t version = json_integer_value(schema);
+    if (!json_is_integer(schema) || version < 1 || version > GVB_SCHEMA_VERSION) {
+        char shown[64] = "missing";
+        if (json_is_number(schema))
+            snprintf(shown, sizeof shown, "%.17g", json_number_value(schema));
+        snprintf(err, errlen, "%s: schema version %s is not supported (this tool reads 1..%d)",
+                 path, shown, GVB_SCHEMA_VERSION);
         goto out;
     }
+    run->schema_version = (int)version;
     copy_str(run->tool_version, sizeof run->tool_version, root, "tool_version");
     copy_str(run->started_at, sizeof run->started_at, root, "started_at");
     copy_str(run->finished_at, sizeof run->finished_at, root, "finished_at");
@@ -248,8 +295,7 @@ int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen)
     run->argc = (int)json_array_size(argv);
     run->argv = calloc((size_t)run->argc + 1, sizeof *run->argv);
     for (int i = 0; run->argv && i < run->argc; i++) {
-        const char *a = json_string_value(json_array_get(argv, (size_t)i));
-        run->argv[i] = strdup(a ? a : "");
+        run->argv[i] = clean_dup(json_string_value(json_array_get(argv, (size_t)i)));
     }
     json_to_kv(json_object_get(root, "host"), &run->host);
     json_to_kv(json_object_get(root, "gpu"), &run->gpu);
@@ -263,12 +309,16 @@ int gvb_json_read(const char *path, gvb_run *run, char *err, size_t errlen)
         gvb_system_record *s = gvb_run_add_system(run, name ? name : "?", kind ? kind : "?");
         if (!s)
             goto out;
+        gvb_sanitize_text(s->name);
+        gvb_sanitize_text(s->kind);
         json_to_kv(json_object_get(js, "config"), &s->config);
         json_to_kv(json_object_get(js, "activation"), &s->activation);
     }
-    const gvb_kv_item *seed = gvb_kv_get(&run->config, "seed");
-    unsigned long long sd = !seed ? 0 : seed->is_text ? strtoull(seed->text, NULL, 10)
-                                                      : (unsigned long long)seed->num;
+    uint64_t sd;
+    if (gvb_config_seed(&run->config, &sd) != 0) {
+        snprintf(err, errlen, "%s: config.seed is not a whole number 0..2^64-1", path);
+        goto out;
+    }
     json_array_foreach(results, i, js)
     {
         if (read_result(js, run, sd) != 0) {

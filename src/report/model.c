@@ -179,10 +179,9 @@ static const char *gpu_name(const gvb_run *r)
 
 static uint64_t run_seed(const gvb_run *r)
 {
-    const gvb_kv_item *it = gvb_kv_get(&r->config, "seed");
-    if (!it)
-        return 0;
-    return it->is_text ? strtoull(it->text, NULL, 10) : (uint64_t)it->num;
+    uint64_t seed;
+    gvb_config_seed(&r->config, &seed); /* 0 when absent or not a whole number 0..2^64-1 */
+    return seed;
 }
 
 /* ---- systems ------------------------------------------------------------------------------ */
@@ -703,11 +702,9 @@ static int compare_baseline(gvb_model *m)
 
 /* ---- build ---------------------------------------------------------------------------------- */
 
-int gvb_model_build(gvb_model *m, const gvb_run *const *runs, const char *const *paths,
-                    size_t n, const gvb_run *baseline, const char *baseline_path, char *err,
-                    size_t errlen)
+int gvb_runs_same_gpu(const gvb_run *const *runs, const char *const *paths, size_t n, char *err,
+                      size_t errlen)
 {
-    memset(m, 0, sizeof *m);
     if (n == 0) {
         snprintf(err, errlen, "no results files given");
         return -1;
@@ -720,6 +717,16 @@ int gvb_model_build(gvb_model *m, const gvb_run *const *runs, const char *const 
                      *gpu_name(runs[f]) ? gpu_name(runs[f]) : "no GPU", paths[f]);
             return -1;
         }
+    return 0;
+}
+
+int gvb_model_build(gvb_model *m, const gvb_run *const *runs, const char *const *paths,
+                    size_t n, const gvb_run *baseline, const char *baseline_path, char *err,
+                    size_t errlen)
+{
+    memset(m, 0, sizeof *m);
+    if (gvb_runs_same_gpu(runs, paths, n, err, errlen) != 0)
+        return -1;
     m->inputs = calloc(n, sizeof *m->inputs);
     if (!m->inputs)
         goto oom;

@@ -188,6 +188,11 @@ typedef struct gvb_model {
     int catalog_visible; /* metrics in the catalog (self-tests excluded) */
 } gvb_model;
 
+/* Whether n runs may be combined: they come from the same GPU model (gpu.name). Returns 0, or
+ * -1 with a one-line reason naming both models and files. Every `report` format checks it
+ * (gvb_model_build does), CSV included. */
+int gvb_runs_same_gpu(const gvb_run *const *runs, const char *const *paths, size_t n, char *err,
+                      size_t errlen);
 /* Builds the model from n runs (paths name them in the report) and an optional baseline.
  * The runs must stay alive while the model is used. Returns 0, or -1 with a one-line reason
  * (mixed GPU models, no results, too many systems, out of memory). */

@@ -93,13 +93,15 @@ static json_t *metrics_json(const gvb_model *m)
             const gvb_result *r = mm->cells[s].r;
             if (!r)
                 continue;
+            double lo, hi;
+            gvb_result_ci(r, &lo, &hi);
             json_array_append_new(
                 cells, json_pack("{s:s, s:s, s:s, s:o, s:I, s:[o, o], s:o}", "system",
                                  m->systems[s].label, "status", gvb_status_name(r->status),
                                  "reason", r->reason, "value",
                                  r->has_value ? gvb_json_num(r->value) : json_null(), "n",
-                                 (json_int_t)r->samples.n, "ci95_median", gvb_json_num(r->stats.ci_lo),
-                                 gvb_json_num(r->stats.ci_hi), "vs_baseline",
+                                 (json_int_t)r->samples.n, "ci95_median", gvb_json_num(lo),
+                                 gvb_json_num(hi), "vs_baseline",
                                  effect_json(&mm->cells[s].vs_base)));
         }
         json_array_append_new(

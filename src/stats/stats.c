@@ -212,6 +212,8 @@ size_t gvb_group_count(size_t n, const size_t *sizes, size_t ngroups)
 {
     size_t sum = 0, g = 0;
     for (size_t i = 0; sizes && i < ngroups; i++) {
+        if (sizes[i] > n - sum) /* more than is left: also sizes that would wrap the sum */
+            return 1;
         sum += sizes[i];
         g += sizes[i] > 0;
     }
@@ -244,6 +246,11 @@ static int groups_init(groups *gr, size_t n, const size_t *sizes, size_t ngroups
             largest = sizes[i] > largest ? sizes[i] : largest;
         }
         off += sizes[i];
+    }
+    if (largest > SIZE_MAX / g) { /* the pooled resample would not fit in a size_t */
+        free(gr->off);
+        free(gr->size);
+        return -1;
     }
     gr->max_pool = g * largest;
     return 0;
@@ -426,8 +433,7 @@ int gvb_stats_compute(const double *x, size_t n, uint64_t seed, gvb_stats *out)
     return gvb_stats_compute_grouped(x, n, NULL, 0, seed, out);
 }
 
-int gvb_stats_compute_grouped(const double *x, size_t n, const size_t *sizes, size_t ngroups,
-                              uint64_t seed, gvb_stats *out)
+int gvb_stats_describe(const double *x, size_t n, gvb_stats *out)
 {
     memset(out, 0, sizeof *out);
     out->ci_lo = out->ci_hi = NAN;
@@ -459,6 +465,14 @@ int gvb_stats_compute_grouped(const double *x, size_t n, const size_t *sizes, si
     out->p95 = gvb_percentile_sorted(s, n, 95);
     out->p99 = gvb_percentile_sorted(s, n, 99);
     free(s);
+    return 0;
+}
+
+int gvb_stats_compute_grouped(const double *x, size_t n, const size_t *sizes, size_t ngroups,
+                              uint64_t seed, gvb_stats *out)
+{
+    if (gvb_stats_describe(x, n, out) != 0)
+        return -1;
     gvb_bootstrap_median_ci_grouped(x, n, sizes, ngroups, seed, GVB_BOOTSTRAP_RESAMPLES,
                                     GVB_CI_LEVEL, &out->ci_lo, &out->ci_hi);
     return 0;

@@ -49,6 +49,9 @@ double gvb_block_drift_pct(const double *x, size_t n, size_t blocks);
  * either set of block medians is constant. */
 double gvb_block_corr(const double *x, const double *y, size_t n, size_t blocks);
 
+/* Fills *out from n samples but the bootstrap CI (ci_lo/ci_hi NAN): what a sort gives.
+ * Returns 0, or -1 when n == 0 or a sample is not finite. */
+int gvb_stats_describe(const double *x, size_t n, gvb_stats *out);
 /* Fills *out from n samples. Returns 0, or -1 when n == 0 or a sample is not finite. */
 int gvb_stats_compute(const double *x, size_t n, uint64_t seed, gvb_stats *out);
 /* The same for samples in groups (see the grouped bootstrap below): ci_lo/ci_hi come from the

@@ -17,6 +17,7 @@
 #include "systems/system.h"
 
 #define HAMI_DEFAULT_LIB "/usr/local/vgpu/libvgpu.so"
+#define HAMI_LOCK_DIR "/tmp/vgpulock"
 
 typedef struct hami_priv {
     char lib[PATH_MAX];      /* as given */
@@ -50,11 +51,10 @@ static int hami_setup(gvb_system *s, char *why, size_t len)
         p->rundir[0] = '\0';
         return GVB_FAIL;
     }
-    /* older HAMi-core builds wait forever without it; creating it is harmless */
-    if (mkdir("/tmp/vgpulock", 0777) != 0 && errno != EEXIST) {
-        snprintf(why, len, "cannot create /tmp/vgpulock: %s", strerror(errno));
+    /* older HAMi-core builds wait forever without it; it sits at a path anyone on the host
+     * can take first, so what is there is checked before HAMi runs as this user */
+    if (gvb_shared_dir_check(HAMI_LOCK_DIR, why, len) != 0)
         return GVB_FAIL;
-    }
     return 0;
 }
 

@@ -100,6 +100,10 @@ int gvb_system_apply_extra_env(const gvb_system *s, gvb_env *env);
 
 /* ---- private run directories (systems/rundir.c) ---------------------------------------- */
 
+/* A directory at a fixed, shared path (HAMi's /tmp/vgpulock), created (0755) when absent,
+ * and used only when nobody else can have planted it: a directory, not a symlink, owned by
+ * this user or root. Returns 0, or -1 with why. */
+int gvb_shared_dir_check(const char *path, char *why, size_t len);
 /* Creates a fresh directory $TMPDIR/gvb-<tag>.XXXXXX (mode 0700) into out. Returns 0 or -1. */
 int gvb_rundir_create(const char *tag, char *out, size_t len);
 /* Removes the directory and everything below it (never following links). Returns 0 or -1. */

@@ -20,7 +20,7 @@ check "self-test run exits 4 (two metrics fail on purpose)" [ $rc -eq 4 ]
 J=$(ls "$TMP"/a/*/results.json 2>/dev/null | head -1)
 check "results.json written" [ -f "$J" ]
 check "results.csv and summary.txt written" [ -f "$(dirname "$J")/results.csv" -a -f "$(dirname "$J")/summary.txt" ]
-check "no temp files left" [ -z "$(ls "$(dirname "$J")" | grep '\.tmp$')" ]
+check "no temp files left" [ -z "$(ls "$(dirname "$J")" | grep '\.tmp')" ]
 check "SELF-001: 100 real samples" [ "$(result "$J" fake SELF-001 stats.n)" = 100 ]
 check "SELF-001: median of 1..100 is 50.5" [ "$(result "$J" fake SELF-001 value)" = 50.5 ]
 check "SELF-001: p99 is 99.01" [ "$(result "$J" fake SELF-001 stats.p99)" = 99.01 ]

@@ -24,5 +24,6 @@ int main(void)
     failed += run_grouped_tests();
     failed += run_worker_tests();
     failed += run_claim_tests();
+    failed += run_hardening_tests();
     return failed > 125 ? 125 : failed;
 }

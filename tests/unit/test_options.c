@@ -167,7 +167,7 @@ static void test_preload_env_specs(void **state)
     gvb_options o;
     char err[256];
     assert_int_equal(parse(&o, err, (const char *[]){"--preload", "fcsp=/opt/l.so", "--env",
-                                                     "fcsp:KEY=a=b", NULL}),
+                                                     "fcsp:KEY=a=b", "--systems", "fcsp", NULL}),
                      0);
     assert_int_equal(o.n_preloads, 1);
     assert_string_equal(o.preloads[0].name, "fcsp");

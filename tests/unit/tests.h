@@ -40,5 +40,6 @@ int run_cublas_dl_tests(void);
 int run_grouped_tests(void);
 int run_claim_tests(void);
 int run_worker_tests(void);
+int run_hardening_tests(void);
 
 #endif
