@@ -60,8 +60,8 @@ typedef struct gvb_options {
 #define GVB_QUICK_ITERATIONS 30
 #define GVB_QUICK_WARMUP 3
 #define GVB_DEFAULT_PROCESSES 4
-/* 3: the claim rule's t interval needs R - 1 >= 2 degrees of freedom to be of use (at 99 %,
- * t = 63.7 with 2 replicates, 9.9 with 3); docs/report.md, "Defaults". */
+/* 3: the claim rule's t interval needs R - 1 >= 2 degrees of freedom to be of use (at 97.5 %,
+ * t = 25.5 with 2 replicates, 6.2 with 3); docs/report.md, "Defaults". */
 #define GVB_DEFAULT_REPLICATES 3
 #define GVB_QUICK_REPLICATES 1
 #define GVB_MAX_REPLICATES 64

@@ -8,6 +8,7 @@
 
 #include "report/doc.h"
 #include "report/model.h"
+#include "stats/claim.h"
 
 #define W 980.0
 #define LABEL_W 300.0
@@ -168,8 +169,10 @@ static int chart_category(FILE *f, const gvb_model *m, int c)
     svg_open(f, h, title);
     legend(f, m, sys, ns, 16);
     double bottom = top + (double)nr * row_h;
-    x_axis(f, &s, top - 4, bottom, "ratio to native (log scale), whiskers: 99 % CI of the claim "
-                                   "rule; faded: no significant difference");
+    char axis_text[128];
+    snprintf(axis_text, sizeof axis_text, "ratio to native (log scale), whiskers: %g %% CI of the "
+             "claim rule; faded: no significant difference", GVB_CLAIM_LEVEL * 100);
+    x_axis(f, &s, top - 4, bottom, axis_text);
     for (size_t r = 0; r < nr; r++) {
         const gvb_mmetric *mm = &m->metrics[rows[r]];
         double y0 = top + (double)r * row_h;

@@ -80,7 +80,7 @@ static const char *change(const gvb_effect *e, double v, const char *unit, char 
     return buf;
 }
 
-/* "+18.6 % (99 % CI +15.0 to +21.0 %)" */
+/* "+18.6 % (97.5 % CI +15.0 to +21.0 %)" */
 static const char *change_ci(const gvb_effect *e, const char *unit, char *buf, size_t len)
 {
     nbuf a, b, c;

@@ -104,8 +104,8 @@ static void test_identical_distributions_no_claim(void **state)
     assert_true(e.lo <= 1 && e.hi >= 1 && e.mde == 0);
     gvb_result_free(&a);
     gvb_result_free(&b);
-    /* 200 pairs drawn from one distribution, 3 replicates each: the 99 % interval excludes 1
-     * by chance in about 1 % of them; never in more than 4 % (8 of 200) */
+    /* 200 pairs drawn from one distribution, 3 replicates each: the 97.5 % interval excludes
+     * 1 by chance in about 2.5 % of them (5 of 200); never in more than 6 % (12 of 200) */
     for (int n = 10; n <= 100; n *= 10) {
         int claims = 0;
         for (int i = 0; i < 200; i++) {
@@ -119,7 +119,7 @@ static void test_identical_distributions_no_claim(void **state)
             gvb_result_free(&y);
         }
         print_message("identical distributions, n = %d: %d of 200 pairs claimed\n", n, claims);
-        assert_true(claims <= 8);
+        assert_true(claims <= 12);
     }
 }
 
