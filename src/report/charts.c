@@ -209,8 +209,9 @@ static int chart_category(FILE *f, const gvb_model *m, int c)
     fputs("</svg>\n", f);
     char cap[1024];
     snprintf(cap, sizeof cap,
-             "Each bar: a system's median divided by the median of the native of its run (1 = "
-             "native, dashed line). Models and INERT systems are not drawn.%s%s%s",
+             "Each bar: a system against the native of its run by the claim rule (the mean ratio "
+             "of their replicates' values; 1 = native, dashed line). Models and INERT systems are "
+             "not drawn.%s%s%s",
              skipped[0] ? " Not drawn (no ratio to native: native not measured, values zero or negative, "
                            "or not testable): " : "",
              skipped, skipped[0] ? "." : "");
