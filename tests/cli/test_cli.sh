@@ -60,6 +60,29 @@ check "default 3 replicates: SELF-001 replicates [34, 34, 34]" [ "$(result "$JR2
 check "a crash in a replicate FAILs the metric naming the replicate" bash -c "grep -q '^replicate 1: tenant 1 .*signal 11' <<<'$(result "$JR2" fake SELF-003 reason)'"
 check "a failed replicate ends the metric (no second replicate)" [ "$(result "$JR2" fake SELF-003 replicates)" = "[10]" ]
 
+# ---- interleaved order: every system set up first, then rounds of replicates
+"$GVB" run --systems fake,fake@b,fake@c --metrics SELF-001,SELF-006 --replicates 3 --iterations 30 \
+    --json-only --output "$TMP/il" >/dev/null 2>&1
+JI=$(ls "$TMP"/il/*/results.json 2>/dev/null | head -1)
+check "interleaved: recorded as config.system_order" [ "$(json_get "$JI" 'd["config"]["system_order"]')" = interleaved ]
+check "interleaved: round k runs replicate k of every system, in a rotating order, before round k + 1" python3 -c "
+import json, sys
+d = json.load(open('$JI'))
+ok = True
+for m in ('SELF-001', 'SELF-006'):
+    rs = [r for r in d['results'] if r['metric'] == m]
+    starts = {r['system']: r['series']['replicate_start_s']['samples'] for r in rs}
+    pos = {r['system']: r['series']['replicate_position']['samples'] for r in rs}
+    # every replicate k of every system starts before any replicate k + 1
+    for k in range(2):
+        ok &= max(v[k] for v in starts.values()) < min(v[k + 1] for v in starts.values())
+    # each system takes each position once over the three rounds
+    ok &= all(sorted(p) == [0, 1, 2] for p in pos.values())
+    # the results of one metric are next to each other (metric by metric)
+ids = [r['metric'] for r in d['results']]
+ok &= ids == ['SELF-001'] * 3 + ['SELF-006'] * 3
+sys.exit(0 if ok else 1)"
+
 # ---- clean run, old flags, json-only, never overwrite
 "$GVB" --system fake --metrics SELF-001,SELF-006 --json-only --output "$TMP/b" >/dev/null 2>&1; rc=$?
 check "older tool's flags (no subcommand, --system, --json-only) exit 0" [ $rc -eq 0 ]
