@@ -2,8 +2,9 @@
  * results files (after nvbench's summaries): systems and their labels, per-metric cells with
  * the difference against native and its bootstrap CI, the best system where the data supports
  * one, per-category and per-system summaries, use-case recommendations by documented rules,
- * validity findings, and an optional comparison with a baseline run. Writers (Markdown, HTML,
- * text, JSON) only format it. Pure C; the rules are documented in docs/report.md. */
+ * validity findings, an optional comparison with a baseline run, and what each system with a
+ * limit was promised and delivered. Writers (Markdown, HTML, text, JSON) only format it. Pure
+ * C; the rules are documented in docs/report.md. */
 #ifndef GVB_REPORT_MODEL_H
 #define GVB_REPORT_MODEL_H
 

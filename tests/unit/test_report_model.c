@@ -592,6 +592,13 @@ static void promise_model(gvb_run *run, gvb_model *m, gvb_doc *d, double mem, do
     assert_int_equal(gvb_report_doc(d, m), 0);
 }
 
+static void promise_free(gvb_run *run, gvb_model *m, gvb_doc *d)
+{
+    gvb_doc_free(d);
+    gvb_model_free(m);
+    gvb_run_free(run);
+}
+
 /* The cell of the "Promised and delivered" table at (row, col), or NULL without the section. */
 static const char *promise_cell(const gvb_doc *d, size_t row, size_t col)
 {
@@ -628,9 +635,7 @@ static void test_promise_memory_less(void **state)
     assert_non_null(strstr(cell, "4096 MiB promised, 3584 MiB usable: 87.5 % of the promise"));
     assert_non_null(strstr(cell, "less than promised"));
     assert_string_equal(promise_cell(&d, 1, 2), "no limit");
-    gvb_doc_free(&d);
-    gvb_model_free(&m);
-    gvb_run_free(&run);
+    promise_free(&run, &m, &d);
 }
 
 /* 50 % promised, a throughput at 66 % of native with a tight interval: more than promised */
@@ -655,9 +660,7 @@ static void test_promise_throughput_more(void **state)
     assert_non_null(strstr(cell, "of native): more than promised"));
     /* IS-003 not measured: said so, with the promise */
     assert_string_equal(promise_cell(&d, 1, 2), "50 % promised; IS-003 not measured");
-    gvb_doc_free(&d);
-    gvb_model_free(&m);
-    gvb_run_free(&run);
+    promise_free(&run, &m, &d);
 }
 
 /* 50 % promised, a throughput whose interval holds 50 %: as promised, whatever its estimate */
@@ -673,9 +676,7 @@ static void test_promise_within_interval(void **state)
     assert_true(t->interval && t->lo < 50 && t->hi > 50);
     assert_int_equal(t->kept, GVB_KEPT_AS);
     assert_non_null(strstr(promise_cell(&d, 1, 3), "as promised (within the interval)"));
-    gvb_doc_free(&d);
-    gvb_model_free(&m);
-    gvb_run_free(&run);
+    promise_free(&run, &m, &d);
 }
 
 /* IS-003's share: the one achieved share of old files (by the value), or a range over
@@ -690,9 +691,7 @@ static void test_promise_compute_share(void **state)
     promise_model(&run, &m, &d, 0, 50, "IS-003", nat, lay);
     const gvb_mpromise *p = &m.promises[0];
     assert_int_equal(p->compute.kept, GVB_KEPT_UNKNOWN); /* an accuracy alone has no side */
-    gvb_doc_free(&d);
-    gvb_model_free(&m);
-    gvb_run_free(&run);
+    promise_free(&run, &m, &d);
 
     promise_model(&run, &m, &d, 0, 50, "IS-003", nat, lay);
     gvb_model_free(&m);
@@ -724,9 +723,7 @@ static void test_promise_compute_share(void **state)
     assert_int_equal(p->compute.kept, GVB_KEPT_MIXED);
     assert_non_null(strstr(promise_cell(&d, 1, 2), "31 to 66 % delivered for 40 % promised "
                                                    "(IS-003, over 2 kernel shapes)"));
-    gvb_doc_free(&d);
-    gvb_model_free(&m);
-    gvb_run_free(&run);
+    promise_free(&run, &m, &d);
 }
 
 /* No system with a limit: no section, not even its heading */
@@ -742,16 +739,12 @@ static void test_promise_none_without_limits(void **state)
     for (size_t i = 0; i < d.n; i++)
         assert_true(d.b[i].kind != GVB_DOC_HEADING ||
                     strcmp(d.b[i].text, "Promised and delivered") != 0);
-    gvb_doc_free(&d);
-    gvb_model_free(&m);
-    gvb_run_free(&run);
+    promise_free(&run, &m, &d);
     /* a compute share of 100 % promises nothing */
     promise_model(&run, &m, &d, 0, 100, "LLM-001", nat, lay);
     assert_int_equal(m.n_promises, 0);
     assert_null(promise_cell(&d, 1, 3));
-    gvb_doc_free(&d);
-    gvb_model_free(&m);
-    gvb_run_free(&run);
+    promise_free(&run, &m, &d);
 }
 
 static void test_renderers_escape(void **state)
