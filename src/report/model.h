@@ -2,8 +2,9 @@
  * results files (after nvbench's summaries): systems and their labels, per-metric cells with
  * the difference against native and its bootstrap CI, the best system where the data supports
  * one, per-category and per-system summaries, use-case recommendations by documented rules,
- * validity findings, and an optional comparison with a baseline run. Writers (Markdown, HTML,
- * text, JSON) only format it. Pure C; the rules are documented in docs/report.md. */
+ * validity findings, an optional comparison with a baseline run, and what each system with a
+ * limit was promised and delivered. Writers (Markdown, HTML, text, JSON) only format it. Pure
+ * C; the rules are documented in docs/report.md. */
 #ifndef GVB_REPORT_MODEL_H
 #define GVB_REPORT_MODEL_H
 
@@ -161,6 +162,51 @@ typedef struct gvb_mcmp {
     gvb_cmp_entry e;
 } gvb_mcmp;
 
+/* ---- promised and delivered (docs/report.md, "Promised and delivered") ----------------- */
+
+typedef enum {
+    GVB_KEPT_UNKNOWN, /* nothing to compare (not measured, no native value, no share recorded) */
+    GVB_KEPT_LESS,    /* less than promised: the interval (or the value, or every shape) below */
+    GVB_KEPT_AS,      /* as promised: the interval holds the promise (or the value equals it) */
+    GVB_KEPT_MORE,    /* more than promised */
+    GVB_KEPT_MIXED,   /* shapes on both sides of the promise (a range over kernel shapes) */
+} gvb_kept;
+
+/* What one promise delivered, in % (of the promised memory; of the GPU for compute; of the
+ * native's value for a throughput). lo/hi: the claim rule's interval at GVB_CLAIM_LEVEL
+ * (interval = 1), or the range over kernel shapes (shapes >= 2); NAN when neither exists and
+ * `kept` was decided by the value alone. */
+typedef struct gvb_mdeliv {
+    int metric;       /* metric index it was read from, -1 none */
+    gvb_kept kept;
+    double est, lo, hi;
+    int interval;     /* lo/hi are the claim rule's interval */
+    const char *why;  /* static: why kept is UNKNOWN, or why there is no interval */
+} gvb_mdeliv;
+
+/* One system with a limit (measured, not native, not a model, not INERT). Promises are read
+ * from the results: the limit the metric itself recorded (IS-001 limit_bytes, IS-003
+ * target_pct), else the system's own (systems[].config), else the run's config. */
+typedef struct gvb_mpromise {
+    int sys;
+    double memory_bytes;        /* promised per tenant; 0 none */
+    const char *memory_from;    /* static: where it was read */
+    double compute_pct;         /* promised share of the GPU; 0 none */
+    const char *compute_from;
+    gvb_mdeliv memory;          /* IS-001: usable memory as % of the promise */
+    double usable_bytes;        /* NAN when not known */
+    gvb_mdeliv compute;         /* IS-003: achieved share of the GPU, % */
+    int shapes;                 /* kernel shapes the share covers (0: none recorded) */
+    const char *compute_kernel; /* IS-003's own text naming its kernel or method, or NULL */
+    gvb_mdeliv *tput;           /* throughput metrics under the compute limit: % of native */
+    size_t n_tput;
+} gvb_mpromise;
+
+/* A metric whose value is a throughput (higher is better, a rate: FLOPS, or any unit per
+ * second such as GB/s, tokens/s, allocs/s): under a compute limit it is compared with the
+ * promised share. */
+int gvb_metric_is_throughput(const char *unit, gvb_direction direction);
+
 typedef struct gvb_minput {
     const gvb_run *run;
     char path[512];
@@ -183,6 +229,8 @@ typedef struct gvb_model {
     size_t n_warns, cap_warns;
     gvb_mcmp *cmps;
     size_t n_cmps;
+    gvb_mpromise *promises; /* one per system with a limit, in system order */
+    size_t n_promises;
     int status_count[4]; /* OK, SKIP, FAIL, INERT over every result */
     int metrics_ok;      /* distinct metrics measured OK by at least one system */
     int catalog_visible; /* metrics in the catalog (self-tests excluded) */

@@ -184,6 +184,54 @@ static json_t *compare_json(const gvb_model *m)
     return json_pack("{s:s, s:o}", "file", m->baseline_path, "metrics", a);
 }
 
+static json_t *deliv_json(const gvb_model *m, const gvb_mdeliv *d, int range)
+{
+    static const char *const kept[] = {"unknown", "less", "as_promised", "more", "mixed"};
+    json_t *o = json_pack("{s:o, s:s, s:o}", "metric",
+                          d->metric >= 0 ? json_string(m->metrics[d->metric].id) : json_null(),
+                          "kept", kept[d->kept], "why", d->why ? json_string(d->why) : json_null());
+    json_object_set_new(o, range ? "range_pct" : "delivered_pct",
+                        range ? json_pack("[o, o]", gvb_json_num(d->lo), gvb_json_num(d->hi))
+                              : gvb_json_num(d->est));
+    json_object_set_new(o, "ci", d->interval ? json_pack("[o, o]", gvb_json_num(d->lo),
+                                                         gvb_json_num(d->hi))
+                                             : json_null());
+    return o;
+}
+
+/* "Promised and delivered": per system with a limit, the promises and what was delivered. */
+static json_t *promises_json(const gvb_model *m)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < m->n_promises; i++) {
+        const gvb_mpromise *p = &m->promises[i];
+        json_t *mem = json_null(), *cpu = json_null(), *tput = json_array();
+        if (p->memory_bytes > 0) {
+            mem = deliv_json(m, &p->memory, 0);
+            json_object_set_new(mem, "promised_bytes", gvb_json_num(p->memory_bytes));
+            json_object_set_new(mem, "promised_from", json_string(p->memory_from));
+            json_object_set_new(mem, "usable_bytes", gvb_json_num(p->usable_bytes));
+        }
+        if (p->compute_pct > 0) {
+            cpu = deliv_json(m, &p->compute, p->shapes >= 2);
+            json_object_set_new(cpu, "promised_pct", gvb_json_num(p->compute_pct));
+            json_object_set_new(cpu, "promised_from", json_string(p->compute_from));
+            json_object_set_new(cpu, "shapes", json_integer(p->shapes));
+            json_object_set_new(cpu, "kernel", p->compute_kernel ? json_string(p->compute_kernel)
+                                                                 : json_null());
+        }
+        for (size_t t = 0; t < p->n_tput; t++) {
+            json_t *o = deliv_json(m, &p->tput[t], 0);
+            json_object_set_new(o, "promised_pct", gvb_json_num(p->compute_pct));
+            json_array_append_new(tput, o);
+        }
+        json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o}", "system", sys_ref(m, p->sys),
+                                           "memory", mem, "compute", cpu,
+                                           "throughput_of_native", tput));
+    }
+    return a;
+}
+
 int gvb_report_write_json(FILE *f, const gvb_model *m)
 {
     json_t *inputs = json_array();
@@ -195,13 +243,14 @@ int gvb_report_write_json(FILE *f, const gvb_model *m)
                                                 r->tool_version));
     }
     json_t *root = json_pack(
-        "{s:s, s:i, s:o, s:o, s:{s:i, s:i, s:i, s:i}, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o}",
+        "{s:s, s:i, s:o, s:o, s:{s:i, s:i, s:i, s:i}, s:i, s:i, s:o, s:o, s:o, s:o, s:o, s:o, "
+        "s:o}",
         "tool", "gpu-virt-bench", "report_version", 1, "inputs", inputs, "gpu",
         kv_json(m->n_inputs ? &m->inputs[0].run->gpu : NULL), "status_count", "OK",
         m->status_count[GVB_OK], "SKIP", m->status_count[GVB_SKIP], "FAIL",
         m->status_count[GVB_FAIL], "INERT", m->status_count[GVB_INERT], "metrics_ok",
         m->metrics_ok, "catalog_metrics", m->catalog_visible, "systems", systems_json(m),
         "metrics", metrics_json(m), "categories", categories_json(m), "recommendations",
-        recs_json(m), "warnings", warns_json(m), "compare", compare_json(m));
+        recs_json(m), "warnings", warns_json(m), "compare", compare_json(m), "promises", promises_json(m));
     return gvb_json_dump(f, root);
 }

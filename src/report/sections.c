@@ -321,6 +321,132 @@ static void summary(gvb_doc *d, const gvb_model *m)
                        m->n_warns == 1 ? "" : "s");
 }
 
+/* ---- promised and delivered ------------------------------------------------------------------ */
+
+/* A share or percentage: "66", "87.5", "279". */
+static const char *pct(double v, char *buf)
+{
+    snprintf(buf, sizeof(nbuf), fabs(v) >= 100 ? "%.0f" : "%.3g", v);
+    return buf;
+}
+
+static const char *kept_words(const gvb_mdeliv *dl)
+{
+    switch (dl->kept) {
+    case GVB_KEPT_MORE: return "more than promised";
+    case GVB_KEPT_LESS: return "less than promised";
+    case GVB_KEPT_AS: return dl->interval ? "as promised (within the interval)" : "as promised";
+    case GVB_KEPT_MIXED: return "some shapes more, some less than promised";
+    default: return "not known";
+    }
+}
+
+/* " (97.5 % CI 64 to 68 % of native)" or " (by the value: why)" */
+static const char *evidence(const gvb_mdeliv *dl, const char *of, char *buf, size_t len)
+{
+    nbuf a, b;
+    if (dl->interval)
+        snprintf(buf, len, " (%g %% CI %s to %s %%%s)", GVB_CLAIM_LEVEL * 100, pct(dl->lo, a),
+                 pct(dl->hi, b), of);
+    else
+        snprintf(buf, len, " (by the value: %s)", dl->why ? dl->why : "no interval");
+    return buf;
+}
+
+static void memory_cell(gvb_doc *d, const gvb_mpromise *p)
+{
+    const gvb_mdeliv *dl = &p->memory;
+    char ev[256];
+    nbuf a;
+    if (!(p->memory_bytes > 0))
+        gvb_doc_cell(d, 0, "no limit");
+    else if (dl->kept == GVB_KEPT_UNKNOWN)
+        gvb_doc_cell(d, 0, "%.0f MiB promised; %s", p->memory_bytes / 1048576.0,
+                     dl->why ? dl->why : "not known");
+    else
+        gvb_doc_cell(d, 0, "%.0f MiB promised, %.0f MiB usable: %s %% of the promise%s: %s",
+                     p->memory_bytes / 1048576.0, p->usable_bytes / 1048576.0, pct(dl->est, a),
+                     evidence(dl, "", ev, sizeof ev), kept_words(dl));
+}
+
+static void compute_cell(gvb_doc *d, const gvb_mpromise *p)
+{
+    const gvb_mdeliv *dl = &p->compute;
+    nbuf a, b, c;
+    if (!(p->compute_pct > 0))
+        gvb_doc_cell(d, 0, "no limit");
+    else if (dl->kept == GVB_KEPT_UNKNOWN)
+        gvb_doc_cell(d, 0, "%s %% promised; %s", pct(p->compute_pct, a),
+                     dl->why ? dl->why : "not known");
+    else if (p->shapes >= 2)
+        gvb_doc_cell(d, 0, "%s to %s %% delivered for %s %% promised (IS-003, over %d kernel "
+                           "shapes): %s",
+                     pct(dl->lo, a), pct(dl->hi, b), pct(p->compute_pct, c), p->shapes,
+                     kept_words(dl));
+    else
+        gvb_doc_cell(d, 0, "%s %% delivered for %s %% promised (IS-003, one kernel shape "
+                           "measured%s%s; by the value, no interval): %s",
+                     pct(dl->est, a), pct(p->compute_pct, b),
+                     p->compute_kernel ? ": " : "", p->compute_kernel ? p->compute_kernel : "",
+                     kept_words(dl));
+}
+
+static void throughput_cell(gvb_doc *d, const gvb_model *m, const gvb_mpromise *p)
+{
+    char buf[2048], ev[256];
+    size_t off = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->n_tput && off < sizeof buf; i++) {
+        const gvb_mdeliv *dl = &p->tput[i];
+        const gvb_mmetric *mm = &m->metrics[dl->metric];
+        nbuf a, b;
+        if (dl->kept == GVB_KEPT_UNKNOWN)
+            off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s: %s", off ? "; " : "",
+                                    mm->id, dl->why ? dl->why : "not known");
+        else
+            off += (size_t)snprintf(buf + off, sizeof buf - off,
+                                    "%s%s: %s %% delivered for %s %% promised%s: %s",
+                                    off ? "; " : "", mm->id, pct(dl->est, a),
+                                    pct(p->compute_pct, b),
+                                    evidence(dl, " of native", ev, sizeof ev), kept_words(dl));
+    }
+    if (!(p->compute_pct > 0))
+        gvb_doc_cell(d, 0, "no compute limit");
+    else
+        gvb_doc_cell(d, 0, "%s", off ? buf : "no throughput metric measured");
+}
+
+static void promises(gvb_doc *d, const gvb_model *m)
+{
+    if (!m->n_promises)
+        return;
+    gvb_doc_heading(d, 2, "promises", "Promised and delivered");
+    gvb_doc_para(d,
+                 "What a tenant was promised and what it got, for every measured system with a "
+                 "memory or compute limit (native applies none and is the reference; models and "
+                 "INERT layers are not measurements). Memory: the limit against the memory IS-001 "
+                 "could allocate. Compute: the share of the GPU against the share IS-003 "
+                 "achieved, a range when it measured several kernel shapes. Throughput: every "
+                 "throughput metric (higher is better, in FLOPS or per second) measured under the "
+                 "compute limit, as %% of its native, next to the promised share. More or less "
+                 "than promised is said only when the %g %% interval of the claim rule lies wholly "
+                 "above or below the promise; otherwise \"as promised (within the interval)\". "
+                 "Where there is no interval the value decides, and the cell says so.",
+                 GVB_CLAIM_LEVEL * 100);
+    gvb_doc_table(d, 4);
+    gvb_doc_cell(d, 0, "System");
+    gvb_doc_cell(d, 0, "Memory: promised, usable (IS-001)");
+    gvb_doc_cell(d, 0, "Compute: promised, delivered (IS-003)");
+    gvb_doc_cell(d, 0, "Throughput under the compute limit, %% of native");
+    for (size_t i = 0; i < m->n_promises; i++) {
+        const gvb_mpromise *p = &m->promises[i];
+        gvb_doc_cell(d, 0, "%s", m->systems[p->sys].label);
+        memory_cell(d, p);
+        compute_cell(d, p);
+        throughput_cell(d, m, p);
+    }
+}
+
 /* ---- per-category tables -------------------------------------------------------------------- */
 
 static void value_cell(gvb_doc *d, const gvb_model *m, const gvb_mmetric *mm, int s)
@@ -1016,6 +1142,7 @@ int gvb_report_doc(gvb_doc *d, const gvb_model *m)
     memset(d, 0, sizeof *d);
     header(d, m);
     summary(d, m);
+    promises(d, m);
     category_tables(d, m);
     consistency(d, m);
     tails(d, m);

@@ -51,6 +51,16 @@ check "no winner when the leader ties (OH-001 best: no significant difference)" 
 check "higher-is-better winner (IS-003 mps)" grep -qE '^\| IS-003 .*\| \*\*mps\*\* \|' "$MD"
 check "a value above peak is flagged and not claimed" bash -c "grep -q 'pct_of_peak = 104, above 100 %' '$MD' && grep -qE '^\| LLM-001 .*1030 \(suspect\)' '$MD'"
 check "monitor disagreement reported" grep -q 'monitor_disagreement_pct = 7.2' "$MD"
+check "Promised and delivered: the heading, right after the summary" bash -c "grep '^## ' '$MD' | sed -n 3p | grep -qx '## Promised and delivered'"
+check "Promised and delivered: an old file's limits (memory rows, one IS-003 share, no range)" grep -qF '| hami | 4096 MiB promised, 3419 MiB usable: 83.5 % of the promise (97.5 % CI 82 to 85 %): less than promised | 69 % delivered for 50 % promised (IS-003, one kernel shape measured; by the value, no interval): more than promised |' "$MD"
+check "json: promises of each limited system, never native or the model" python3 -c "
+import json
+d=json.load(open('$TMP/r.json'))
+p={x['system']:x for x in d['promises']}
+assert sorted(p)==['hami','hami@2','mps'], sorted(p)
+assert p['hami']['memory']['promised_bytes']==4294967296 and p['hami']['memory']['kept']=='less'
+assert p['hami']['compute']['delivered_pct']==69 and p['hami']['compute']['shapes']==1
+"
 
 # ---- model and INERT labels in every category table, never best
 check "model and INERT labelled in every category table, never best" python3 - "$F/report-h100-ab-compare.md" <<'PY'

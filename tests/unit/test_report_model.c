@@ -555,6 +555,198 @@ static char *render(int (*fn)(FILE *, const gvb_doc *), const gvb_doc *d)
     return buf;
 }
 
+/* ---- "Promised and delivered" -------------------------------------------------------------- */
+
+/* A result whose three replicates have the values v[0..2] (three samples each). */
+static gvb_result *add_reps(gvb_run *run, const char *sys, const char *metric, const double *v)
+{
+    gvb_result *r = add(run, sys, metric, GVB_HIGHER, 1, 0, 0, 0);
+    gvb_series_free(&r->samples);
+    gvb_series_free(&r->replicate_sizes);
+    for (int i = 0; i < 9; i++)
+        gvb_series_push(&r->samples, v[i / 3]);
+    for (int i = 0; i < 3; i++)
+        gvb_series_push(&r->replicate_sizes, 3);
+    gvb_result_finish(r, 7);
+    return r;
+}
+
+/* native and hami, the run's limits as given (0: none), each with `metric` at the replicate
+ * values nat[] and lay[]; the model and its document are built. */
+static void promise_model(gvb_run *run, gvb_model *m, gvb_doc *d, double mem, double pct,
+                          const char *metric, const double *nat, const double *lay)
+{
+    new_run(run, "NVIDIA H100 80GB HBM3");
+    if (mem > 0)
+        gvb_kv_set_num(&run->config, "memory_limit_bytes", mem);
+    if (pct > 0)
+        gvb_kv_set_num(&run->config, "compute_limit_pct", pct);
+    add_system(run, "native", "native", "OK");
+    add_system(run, "hami", "hami", "OK");
+    add_reps(run, "native", metric, nat);
+    add_reps(run, "hami", metric, lay);
+    const gvb_run *runs[] = {run};
+    const char *paths[] = {"p.json"};
+    char err[256];
+    assert_int_equal(gvb_model_build(m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(gvb_report_doc(d, m), 0);
+}
+
+static void promise_free(gvb_run *run, gvb_model *m, gvb_doc *d)
+{
+    gvb_doc_free(d);
+    gvb_model_free(m);
+    gvb_run_free(run);
+}
+
+/* The cell of the "Promised and delivered" table at (row, col), or NULL without the section. */
+static const char *promise_cell(const gvb_doc *d, size_t row, size_t col)
+{
+    for (size_t i = 0; i + 2 < d->n; i++)
+        if (d->b[i].kind == GVB_DOC_HEADING && strcmp(d->b[i].text, "Promised and delivered") == 0) {
+            const gvb_doc_block *t = &d->b[i + 2];
+            assert_int_equal(t->kind, GVB_DOC_TABLE);
+            return row * t->cols + col < t->n_cells ? t->cells[row * t->cols + col].text : NULL;
+        }
+    return NULL;
+}
+
+/* 4 GiB promised, IS-001 finds 3.5 GiB: less than promised, by an interval wholly below */
+static void test_promise_memory_less(void **state)
+{
+    (void)state;
+    gvb_run run;
+    gvb_model m;
+    gvb_doc d;
+    const double nat[] = {99.3, 99.3, 99.3}, lay[] = {87.4, 87.5, 87.6};
+    promise_model(&run, &m, &d, 4294967296.0, 0, "IS-001", nat, lay);
+    assert_int_equal(m.n_promises, 1);
+    const gvb_mpromise *p = &m.promises[0];
+    assert_string_equal(m.systems[p->sys].label, "hami");
+    assert_double_equal(p->memory_bytes, 4294967296.0, 0);
+    assert_string_equal(p->memory_from, "config memory_limit_bytes");
+    assert_true(p->compute_pct == 0);
+    assert_int_equal(p->memory.kept, GVB_KEPT_LESS);
+    assert_true(p->memory.interval && p->memory.hi < 100 && p->memory.lo > 87);
+    assert_double_equal(p->memory.est, 87.5, 0.01);
+    assert_double_equal(p->usable_bytes / 1048576.0, 3584, 0.5);
+    const char *cell = promise_cell(&d, 1, 1);
+    assert_non_null(cell);
+    assert_non_null(strstr(cell, "4096 MiB promised, 3584 MiB usable: 87.5 % of the promise"));
+    assert_non_null(strstr(cell, "less than promised"));
+    assert_string_equal(promise_cell(&d, 1, 2), "no limit");
+    promise_free(&run, &m, &d);
+}
+
+/* 50 % promised, a throughput at 66 % of native with a tight interval: more than promised */
+static void test_promise_throughput_more(void **state)
+{
+    (void)state;
+    gvb_run run;
+    gvb_model m;
+    gvb_doc d;
+    const double nat[] = {300, 301, 299}, lay[] = {198, 198.5, 197.6};
+    promise_model(&run, &m, &d, 0, 50, "LLM-001", nat, lay);
+    assert_int_equal(m.n_promises, 1);
+    const gvb_mpromise *p = &m.promises[0];
+    assert_double_equal(p->compute_pct, 50, 0);
+    assert_int_equal(p->n_tput, 1);
+    assert_int_equal(p->tput[0].kept, GVB_KEPT_MORE);
+    assert_true(p->tput[0].interval && p->tput[0].lo > 50);
+    assert_double_equal(p->tput[0].est, 66, 0.5);
+    const char *cell = promise_cell(&d, 1, 3);
+    assert_non_null(cell);
+    assert_non_null(strstr(cell, "LLM-001: 66 % delivered for 50 % promised (97.5 % CI "));
+    assert_non_null(strstr(cell, "of native): more than promised"));
+    /* IS-003 not measured: said so, with the promise */
+    assert_string_equal(promise_cell(&d, 1, 2), "50 % promised; IS-003 not measured");
+    promise_free(&run, &m, &d);
+}
+
+/* 50 % promised, a throughput whose interval holds 50 %: as promised, whatever its estimate */
+static void test_promise_within_interval(void **state)
+{
+    (void)state;
+    gvb_run run;
+    gvb_model m;
+    gvb_doc d;
+    const double nat[] = {300, 300, 300}, lay[] = {120, 180, 150};
+    promise_model(&run, &m, &d, 0, 50, "LLM-001", nat, lay);
+    const gvb_mdeliv *t = &m.promises[0].tput[0];
+    assert_true(t->interval && t->lo < 50 && t->hi > 50);
+    assert_int_equal(t->kept, GVB_KEPT_AS);
+    assert_non_null(strstr(promise_cell(&d, 1, 3), "as promised (within the interval)"));
+    promise_free(&run, &m, &d);
+}
+
+/* IS-003's share: the one achieved share of old files (by the value), or a range over
+ * kernel shapes when per-shape shares exist (shapes on both sides: mixed) */
+static void test_promise_compute_share(void **state)
+{
+    (void)state;
+    gvb_run run;
+    gvb_model m;
+    gvb_doc d;
+    const double nat[] = {99.9, 99.9, 99.9}, lay[] = {62, 63, 64};
+    promise_model(&run, &m, &d, 0, 50, "IS-003", nat, lay);
+    const gvb_mpromise *p = &m.promises[0];
+    assert_int_equal(p->compute.kept, GVB_KEPT_UNKNOWN); /* an accuracy alone has no side */
+    promise_free(&run, &m, &d);
+
+    promise_model(&run, &m, &d, 0, 50, "IS-003", nat, lay);
+    gvb_model_free(&m);
+    gvb_doc_free(&d);
+    gvb_result *r = &run.results[1];
+    assert_string_equal(r->system, "hami");
+    gvb_kv_set_num(&r->extras, "achieved_share_unsync_pct", 69); /* the fixtures' old name */
+    const gvb_run *runs[] = {&run};
+    const char *paths[] = {"p.json"};
+    char err[256];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(gvb_report_doc(&d, &m), 0);
+    p = &m.promises[0];
+    assert_int_equal(p->shapes, 1);
+    assert_int_equal(p->compute.kept, GVB_KEPT_MORE);
+    assert_non_null(strstr(promise_cell(&d, 1, 2), "69 % delivered for 50 % promised (IS-003, "
+                                                   "one kernel shape measured"));
+    gvb_doc_free(&d);
+    gvb_model_free(&m);
+
+    gvb_kv_set_num(&r->extras, "shape.small.share_pct", 31);
+    gvb_kv_set_num(&r->extras, "shape.big.share_pct", 66);
+    gvb_kv_set_num(&r->extras, "target_pct", 40); /* what IS-003 measured against wins */
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(gvb_report_doc(&d, &m), 0);
+    p = &m.promises[0];
+    assert_double_equal(p->compute_pct, 40, 0);
+    assert_int_equal(p->shapes, 2);
+    assert_int_equal(p->compute.kept, GVB_KEPT_MIXED);
+    assert_non_null(strstr(promise_cell(&d, 1, 2), "31 to 66 % delivered for 40 % promised "
+                                                   "(IS-003, over 2 kernel shapes)"));
+    promise_free(&run, &m, &d);
+}
+
+/* No system with a limit: no section, not even its heading */
+static void test_promise_none_without_limits(void **state)
+{
+    (void)state;
+    gvb_run run;
+    gvb_model m;
+    gvb_doc d;
+    const double nat[] = {300, 301, 299}, lay[] = {198, 198.5, 197.6};
+    promise_model(&run, &m, &d, 0, 0, "LLM-001", nat, lay);
+    assert_int_equal(m.n_promises, 0);
+    for (size_t i = 0; i < d.n; i++)
+        assert_true(d.b[i].kind != GVB_DOC_HEADING ||
+                    strcmp(d.b[i].text, "Promised and delivered") != 0);
+    promise_free(&run, &m, &d);
+    /* a compute share of 100 % promises nothing */
+    promise_model(&run, &m, &d, 0, 100, "LLM-001", nat, lay);
+    assert_int_equal(m.n_promises, 0);
+    assert_null(promise_cell(&d, 1, 3));
+    promise_free(&run, &m, &d);
+}
+
 static void test_renderers_escape(void **state)
 {
     (void)state;
@@ -613,6 +805,11 @@ int run_report_model_tests(void)
         cmocka_unit_test(test_recommendations),
         cmocka_unit_test(test_suspect_results_not_claimed),
         cmocka_unit_test(test_identical_samples_unless_deterministic),
+        cmocka_unit_test(test_promise_memory_less),
+        cmocka_unit_test(test_promise_throughput_more),
+        cmocka_unit_test(test_promise_within_interval),
+        cmocka_unit_test(test_promise_compute_share),
+        cmocka_unit_test(test_promise_none_without_limits),
         cmocka_unit_test(test_renderers_escape),
         cmocka_unit_test(test_format_names),
     };
