@@ -444,7 +444,7 @@ void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check 
     }
     /* accuracy = 100 (1 - |achieved - p| / p): the distance from p, whichever side */
     double dev = duty * (1.0 - fmax(0.0, r->value) / 100.0);
-    double achieved = num_or(&r->extras, "achieved_pct", NAN);
+    double achieved = num_or(&r->extras, "achieved_unsync_pct", NAN);
     c->measured = isfinite(achieved) ? achieved : duty + dev;
     verdict(c, dev <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
             "accuracy %.1f %% = %.1f pp from %d %%%s", r->value, dev, duty,

@@ -735,8 +735,9 @@ static void deliv_init(gvb_mdeliv *d, int metric, const char *why)
     d->why = why;
 }
 
-/* More or less than `promise`: by the interval where there is one (wholly above or below it),
- * else by the value. */
+/* More or less than `promise` (both in %): by the interval where there is one (wholly above or
+ * below it), else by the value, which must be more than GVB_PROMISE_BAND_PP away: a single
+ * value has no interval, and 51.5 % for 50 % promised is not evidence of "more". */
 static void decide(gvb_mdeliv *d, double promise)
 {
     if (!isfinite(d->est))
@@ -744,7 +745,9 @@ static void decide(gvb_mdeliv *d, double promise)
     else if (d->interval)
         d->kept = d->lo > promise ? GVB_KEPT_MORE : d->hi < promise ? GVB_KEPT_LESS : GVB_KEPT_AS;
     else
-        d->kept = d->est > promise ? GVB_KEPT_MORE : d->est < promise ? GVB_KEPT_LESS : GVB_KEPT_AS;
+        d->kept = d->est > promise + GVB_PROMISE_BAND_PP   ? GVB_KEPT_MORE
+                  : d->est < promise - GVB_PROMISE_BAND_PP ? GVB_KEPT_LESS
+                                                           : GVB_KEPT_AS;
 }
 
 /* The claim rule's interval of r's replicate values against the constant c, each replicate

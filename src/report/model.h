@@ -167,7 +167,8 @@ typedef struct gvb_mcmp {
 typedef enum {
     GVB_KEPT_UNKNOWN, /* nothing to compare (not measured, no native value, no share recorded) */
     GVB_KEPT_LESS,    /* less than promised: the interval (or the value, or every shape) below */
-    GVB_KEPT_AS,      /* as promised: the interval holds the promise (or the value equals it) */
+    GVB_KEPT_AS,      /* as promised: the interval holds the promise (or, with no interval, the
+                         value is within GVB_PROMISE_BAND_PP of it) */
     GVB_KEPT_MORE,    /* more than promised */
     GVB_KEPT_MIXED,   /* shapes on both sides of the promise (a range over kernel shapes) */
 } gvb_kept;
@@ -176,6 +177,10 @@ typedef enum {
  * native's value for a throughput). lo/hi: the claim rule's interval at GVB_CLAIM_LEVEL
  * (interval = 1), or the range over kernel shapes (shapes >= 2); NAN when neither exists and
  * `kept` was decided by the value alone. */
+/* Without an interval, a value within this many percentage points of the promise is "as
+ * promised" (the 5 pp the IS-003 verdict of issue 18 uses for "holds"). */
+#define GVB_PROMISE_BAND_PP 5.0
+
 typedef struct gvb_mdeliv {
     int metric;       /* metric index it was read from, -1 none */
     gvb_kept kept;

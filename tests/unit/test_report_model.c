@@ -711,6 +711,15 @@ static void test_promise_compute_share(void **state)
                                                    "one kernel shape measured"));
     gvb_doc_free(&d);
     gvb_model_free(&m);
+    /* one value, no interval: 1.5 pp from the promise is not evidence of "more" */
+    gvb_kv_set_num(&r->extras, "achieved_share_unsync_pct", 51.5);
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(m.promises[0].compute.kept, GVB_KEPT_AS);
+    gvb_model_free(&m);
+    gvb_kv_set_num(&r->extras, "achieved_share_unsync_pct", 44.0);
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(m.promises[0].compute.kept, GVB_KEPT_LESS);
+    gvb_model_free(&m);
 
     gvb_kv_set_num(&r->extras, "shape.small.share_pct", 31);
     gvb_kv_set_num(&r->extras, "shape.big.share_pct", 66);

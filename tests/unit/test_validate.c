@@ -278,6 +278,12 @@ static void test_mem_duty_inert(void **state)
     check(&c);
     gvb_check_duty(&run, "calib", 50, &c);
     assert_int_equal(c.status, GVB_CHECK_FAIL);
+    /* the share IS-003 records (achieved_unsync_pct) is shown as measured, with its side */
+    gvb_kv_set_num(&r->extras, "achieved_unsync_pct", 53);
+    check(&c);
+    gvb_check_duty(&run, "calib", 50, &c);
+    assert_double_equal(c.measured, 53, 0);
+    assert_null(strstr(c.detail, "side unknown"));
     r->status = GVB_SKIP; /* not measurable here: SKIP, never a pass */
     check(&c);
     gvb_check_duty(&run, "calib", 50, &c);
