@@ -21,8 +21,6 @@
 #include "gpu/calib_proof.h"
 #include "gpu/device.h"
 #include "report/model.h"
-#include "metrics/nccl.h"
-#include "metrics/metric_util.h"
 #include "gpu/proof.h"
 #include "report/report.h"
 #include "systems/system.h"
@@ -705,20 +703,19 @@ out:
 
 int main(int argc, char **argv)
 {
-    /* OH-004's fresh process: stamped before anything else runs */
-    if (argc >= 2 && !strcmp(argv[1], "__ctxinit"))
-        return gvb_ctxinit_main(gvb_now());
+    /* stamped before anything else runs: OH-004 times its fresh process from here */
+    double t_main = gvb_now();
     if (argc < 2) /* one line, as every other usage error; the usage itself is `help` */
         return die(EXIT_USAGE, "no command given (list, run, report, validate, help)");
     const char *cmd = argv[1];
+    /* a metric's own child processes: the hidden subcommands the catalog names */
+    const gvb_metric_def *child = gvb_metric_child_find(cmd);
+    if (child)
+        return child->impl->child_main(argc - 1, argv + 1, t_main);
     if (!strcmp(cmd, "__worker"))
         return gvb_worker_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "__probe"))
         return gvb_gpu_probe_main();
-    if (!strcmp(cmd, "__nccl_rank"))
-        return gvb_nccl_rank_main(argc - 1, argv + 1);
-    if (!strcmp(cmd, "__isref"))
-        return gvb_isref_main(argc - 1, argv + 1);
     if (!strcmp(cmd, "__calib-proof"))
         return gvb_calib_proof_main();
     if (!strcmp(cmd, "__proof"))

@@ -1,4 +1,4 @@
-/* The catalog table and lookups, expanded from catalog.def. */
+/* The catalog tables and lookups, expanded from catalog.def, categories.def, usecases.def. */
 #include "core/catalog.h"
 
 #include <stdio.h>
@@ -6,16 +6,24 @@
 #include <strings.h>
 
 const gvb_metric_def gvb_catalog[GVB_METRIC_COUNT] = {
-#define GVB_METRIC(sym, id, cat, name, unit, dir, tenants, req, impl) \
-    {GVB_M_##sym, id, cat, name, unit, dir, tenants, req, &impl},
+#define GVB_METRIC(sym, id, cat, name, unit, dir, tenants, req, impl, uses, mig, chart, child) \
+    {GVB_M_##sym, id, cat, name, unit, dir, tenants, req, &impl, uses, mig, chart, child},
 #include "core/catalog.def"
 #undef GVB_METRIC
 };
 
-static const char *const category_names[GVB_CAT_COUNT] = {
-    "overhead", "isolation", "llm",   "bandwidth", "cache",   "pcie",
-    "nccl",     "scheduling", "fragmentation", "error", "selftest",
+const gvb_category_def gvb_categories[GVB_CAT_COUNT] = {
+#define GVB_CATEGORY(sym, name, title, doc) {name, title, doc},
+#include "core/categories.def"
+#undef GVB_CATEGORY
 };
+
+const gvb_usecase gvb_usecases[GVB_UC_COUNT] = {
+#define GVB_USECASE(sym, id, title) {id, title, GVB_USE_##sym},
+#include "core/usecases.def"
+#undef GVB_USECASE
+};
+const size_t gvb_n_usecases = GVB_UC_COUNT;
 
 const gvb_metric_def *gvb_metric_find(const char *code)
 {
@@ -25,15 +33,23 @@ const gvb_metric_def *gvb_metric_find(const char *code)
     return NULL;
 }
 
+const gvb_metric_def *gvb_metric_child_find(const char *cmd)
+{
+    for (size_t i = 0; i < GVB_METRIC_COUNT; i++)
+        if (gvb_catalog[i].child && strcmp(gvb_catalog[i].child, cmd) == 0)
+            return &gvb_catalog[i];
+    return NULL;
+}
+
 const char *gvb_category_name(gvb_category c)
 {
-    return (c >= 0 && c < GVB_CAT_COUNT) ? category_names[c] : "?";
+    return (c >= 0 && c < GVB_CAT_COUNT) ? gvb_categories[c].name : "?";
 }
 
 int gvb_category_parse(const char *name, gvb_category *out)
 {
     for (int i = 0; i < GVB_CAT_COUNT; i++) {
-        if (strcasecmp(name, category_names[i]) == 0) {
+        if (strcasecmp(name, gvb_categories[i].name) == 0) {
             *out = (gvb_category)i;
             return 0;
         }

@@ -1,22 +1,16 @@
 /* The metric catalog: identity, category, unit, direction, tenants and requirements of each
- * metric, expanded from catalog.def. Pure C; the implementations live in src/metrics/. */
+ * metric, and what the report, the mig-ideal model and main() need to know about it, expanded
+ * from catalog.def (metrics), categories.def and usecases.def. Pure C; the implementations
+ * live in src/metrics/. */
 #ifndef GVB_CATALOG_H
 #define GVB_CATALOG_H
 
 #include <stddef.h>
 
 typedef enum {
-    GVB_CAT_OVERHEAD,
-    GVB_CAT_ISOLATION,
-    GVB_CAT_LLM,
-    GVB_CAT_BANDWIDTH,
-    GVB_CAT_CACHE,
-    GVB_CAT_PCIE,
-    GVB_CAT_NCCL,
-    GVB_CAT_SCHEDULING,
-    GVB_CAT_FRAGMENTATION,
-    GVB_CAT_ERROR,
-    GVB_CAT_SELFTEST,
+#define GVB_CATEGORY(sym, name, title, doc) GVB_CAT_##sym,
+#include "core/categories.def"
+#undef GVB_CATEGORY
     GVB_CAT_COUNT
 } gvb_category;
 
@@ -24,6 +18,41 @@ typedef enum { GVB_LOWER, GVB_HIGHER, GVB_PASS } gvb_direction;
 
 /* tenants == GVB_TENANTS_N: as many tenant processes as --processes */
 #define GVB_TENANTS_N 0
+
+/* Use cases (usecases.def): GVB_UC_* indexes gvb_usecases, GVB_USE_* is a metric's flag. */
+typedef enum {
+#define GVB_USECASE(sym, id, title) GVB_UC_##sym,
+#include "core/usecases.def"
+#undef GVB_USECASE
+    GVB_UC_COUNT
+} gvb_usecase_id;
+enum {
+#define GVB_USECASE(sym, id, title) GVB_USE_##sym = 1u << GVB_UC_##sym,
+#include "core/usecases.def"
+#undef GVB_USECASE
+};
+
+/* How the mig-ideal model (src/systems/mig_ideal.c) computes a metric from native. */
+typedef enum {
+    GVB_MIG_NONE,           /* not defined by the model: SKIP */
+    GVB_MIG_SOLO_PCT,       /* the victim keeps 100 % of its solo value */
+    GVB_MIG_ZERO,           /* no slowdown, eviction or loss: 0 */
+    GVB_MIG_EQUAL_SHARES,   /* identical instances: Jain index 1 */
+    GVB_MIG_COMPUTE_SCALED, /* native x the profile's SMs / 132 */
+} gvb_mig_rule;
+#define GVB_MIG(rule, what) {GVB_MIG_##rule, what}
+#define GVB_NO_MIG {GVB_MIG_NONE, NULL}
+
+/* A metric's chart in the HTML report (src/report/charts.c); the report draws the
+ * distributions first, then the value bars, then the time series. */
+typedef enum {
+    GVB_MCHART_NONE,
+    GVB_MCHART_DISTRIBUTION, /* every system's samples */
+    GVB_MCHART_VALUE_BARS,   /* every system's value */
+    GVB_MCHART_SERIES,       /* the first series over time */
+} gvb_metric_chart;
+#define GVB_CHART(kind, caption) {GVB_MCHART_##kind, caption}
+#define GVB_NO_CHART {GVB_MCHART_NONE, NULL}
 
 enum {
     GVB_REQ_GPU = 1u << 0,       /* a CUDA GPU */
@@ -35,7 +64,8 @@ enum {
 };
 
 typedef enum {
-#define GVB_METRIC(sym, id, cat, name, unit, dir, tenants, req, impl) GVB_M_##sym,
+#define GVB_METRIC(sym, id, cat, name, unit, dir, tenants, req, impl, uses, mig, chart, child) \
+    GVB_M_##sym,
 #include "core/catalog.def"
 #undef GVB_METRIC
     GVB_METRIC_COUNT
@@ -87,6 +117,10 @@ typedef struct gvb_metric_impl {
      * be told apart from a host whose speed changed during the measurement
      * (docs/validation.md). */
     int host_ref;
+    /* Required when the catalog names a child subcommand for the metric: main() calls it
+     * with that subcommand's arguments (argv[0] is the subcommand) and the time main() began
+     * (OH-004 measures a fresh process from it). Returns the process's exit status. */
+    int (*child_main)(int argc, char **argv, double t_main);
 } gvb_metric_impl;
 #define GVB_HOST_REF_SERIES "host_syscall_ns"
 
@@ -100,17 +134,44 @@ typedef struct gvb_metric_def {
     int tenants;
     unsigned requires;
     const gvb_metric_impl *impl;
+    unsigned uses; /* GVB_USE_* */
+    struct {
+        gvb_mig_rule rule;
+        const char *what; /* the model's assumption, in its results' reason */
+    } mig;
+    struct {
+        gvb_metric_chart kind;
+        const char *caption;
+    } chart;
+    const char *child; /* hidden subcommand of its child processes, or NULL */
 } gvb_metric_def;
+
+typedef struct gvb_category_def {
+    const char *name, *title;
+    const char *doc; /* docs/metrics/<name>.md, or NULL */
+} gvb_category_def;
+extern const gvb_category_def gvb_categories[GVB_CAT_COUNT];
+
+/* Use cases and the metrics that decide them (docs/report.md, "Recommendations"). */
+typedef struct gvb_usecase {
+    const char *id, *title;
+    unsigned flag; /* GVB_USE_*: the metrics with it in their uses decide the use case */
+} gvb_usecase;
+extern const gvb_usecase gvb_usecases[GVB_UC_COUNT];
+extern const size_t gvb_n_usecases;
 
 /* The fallback for a metric whose issue has not landed: SKIP "not implemented". */
 extern const gvb_metric_impl gvb_impl_unimplemented;
-#define GVB_METRIC(sym, id, cat, name, unit, dir, tenants, req, impl) extern const gvb_metric_impl impl;
+#define GVB_METRIC(sym, id, cat, name, unit, dir, tenants, req, impl, uses, mig, chart, child) \
+    extern const gvb_metric_impl impl;
 #include "core/catalog.def"
 #undef GVB_METRIC
 
 extern const gvb_metric_def gvb_catalog[GVB_METRIC_COUNT];
 
 const gvb_metric_def *gvb_metric_find(const char *code);
+/* The first metric whose child processes run the hidden subcommand cmd, or NULL. */
+const gvb_metric_def *gvb_metric_child_find(const char *cmd);
 const char *gvb_category_name(gvb_category c);
 int gvb_category_parse(const char *name, gvb_category *out);
 const char *gvb_direction_name(gvb_direction d);

@@ -109,11 +109,15 @@ static int add_pattern(gvb_options *o, const char *p, char *err, size_t errlen)
 static int add_category(gvb_options *o, const char *name, char *err, size_t errlen)
 {
     gvb_category c;
-    if (gvb_category_parse(name, &c) != 0)
-        return fail(err, errlen,
-                    "unknown category '%s' (overhead, isolation, llm, bandwidth, cache, pcie, "
-                    "nccl, scheduling, fragmentation, error)",
-                    name);
+    if (gvb_category_parse(name, &c) != 0) {
+        char known[256] = ""; /* the visible categories, from the catalog */
+        size_t off = 0;
+        for (int i = 0; i < GVB_CAT_COUNT && off < sizeof known; i++)
+            if (i != GVB_CAT_SELFTEST)
+                off += (size_t)snprintf(known + off, sizeof known - off, "%s%s", off ? ", " : "",
+                                        gvb_categories[i].name);
+        return fail(err, errlen, "unknown category '%s' (%s)", name, known);
+    }
     o->categories |= 1u << c;
     return 0;
 }

@@ -194,7 +194,7 @@ typedef struct reference {
 
 /* The hidden subcommand: `__isref BLOCKS ITERS SECONDS`, run with the layer variables
  * removed. Prints "ISREF kernel_s sm cc_major cc_minor clock_khz kernels". */
-int gvb_isref_main(int argc, char **argv)
+int gvb_isref_main(int argc, char **argv, double t_main)
 {
     if (argc < 4) {
         fprintf(stderr, "usage: __isref BLOCKS ITERS SECONDS\n");
@@ -236,7 +236,7 @@ static int measure_reference(gvb_worker *w, double dur, reference *ref)
     snprintf(b, sizeof b, "%d", BIG_BLOCKS);
     snprintf(it, sizeof it, "%d", BIG_ITERS);
     snprintf(d, sizeof d, "%.3f", dur);
-    char *args[] = {"__isref", b, it, d, NULL};
+    char *args[] = {(char *)w->metric->child, b, it, d, NULL}; /* __isref */
     double t_spawn;
     if (gvb_child_run(args, 1, 120, out, sizeof out, &t_spawn, why, sizeof why) != 0)
         return gvb_report_status(w, GVB_FAIL, "unconstrained reference: %s", why);
@@ -608,7 +608,7 @@ static void is_003_reduce(gvb_result *r, const gvb_series *per_tenant, int tenan
     }
 }
 const gvb_metric_impl gvb_impl_is_003 = {.run = is_003, .reduce = is_003_reduce, .monitor = 1,
-                                         .deadline_s = 180};
+                                         .deadline_s = 180, .child_main = gvb_isref_main};
 
 /* ---- IS-004 SM Limit Response Time ----------------------------------------------------------- */
 
@@ -656,7 +656,8 @@ static int is_004(gvb_worker *w)
     free(sh);
     return 0;
 }
-const gvb_metric_impl gvb_impl_is_004 = {.run = is_004, .deadline_s = 120};
+const gvb_metric_impl gvb_impl_is_004 = {.run = is_004, .deadline_s = 120,
+                                         .child_main = gvb_isref_main};
 
 /* ---- IS-005 Cross-Tenant Memory Isolation ---------------------------------------------------- */
 

@@ -23,9 +23,11 @@ int gvb_is_native(const gvb_worker *w);
 int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *out, size_t outlen,
                   double *t_spawn, char *why, size_t whylen);
 
-/* Hidden subcommands run by gvb_child_run (dispatched from main.c). */
-int gvb_ctxinit_main(double t_main);       /* OH-004: driver init + context + first kernel */
-int gvb_isref_main(int argc, char **argv); /* IS-003/IS-004: unconstrained kernel time */
+/* Hidden subcommands run by gvb_child_run: the catalog names them (its child column) and
+ * main() calls them through the metric's child_main. */
+/* OH-004: driver init + context + first kernel, stamped against t_main */
+int gvb_ctxinit_main(int argc, char **argv, double t_main);
+int gvb_isref_main(int argc, char **argv, double t_main); /* IS-003/IS-004: unconstrained kernel time */
 
 /* A page shared by the tenants of one metric run (POSIX shm named after the runner's pid and
  * the metric): a stop flag that a victim raises when it has measured, and a few values.

@@ -334,7 +334,8 @@ static int spawn_ranks(ranks *rk, const coll_ctx *c, const gvb_nccl_id *id, char
         snprintf(a[5], sizeof a[5], "--iterations=%d", c->iters);
         snprintf(a[6], sizeof a[6], "--warmup=%d", c->warmup);
         snprintf(a[7], sizeof a[7], "--parent=%d", (int)getpid());
-        char *argv[] = {"gpu-virt-bench", "__nccl_rank", a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL};
+        char *argv[] = {"gpu-virt-bench", (char *)c->w->metric->child /* __nccl_rank */,
+                        a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL};
         pid_t pid;
         int e = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
         if (e != 0) {
@@ -490,13 +491,16 @@ static int nccl_collective(gvb_worker *w)
                                  count, gvb_collective_name(c.coll));
     return 0;
 }
-const gvb_metric_impl gvb_impl_nccl_001 = {.run = nccl_collective, .deadline_s = 120};
-const gvb_metric_impl gvb_impl_nccl_002 = {.run = nccl_collective, .deadline_s = 120};
-const gvb_metric_impl gvb_impl_nccl_004 = {.run = nccl_collective, .deadline_s = 120};
+const gvb_metric_impl gvb_impl_nccl_001 = {.run = nccl_collective, .deadline_s = 120,
+                                           .child_main = gvb_nccl_rank_main};
+const gvb_metric_impl gvb_impl_nccl_002 = {.run = nccl_collective, .deadline_s = 120,
+                                           .child_main = gvb_nccl_rank_main};
+const gvb_metric_impl gvb_impl_nccl_004 = {.run = nccl_collective, .deadline_s = 120,
+                                           .child_main = gvb_nccl_rank_main};
 
 /* ---- the other ranks: `gpu-virt-bench __nccl_rank ...` ---- */
 
-int gvb_nccl_rank_main(int argc, char **argv)
+int gvb_nccl_rank_main(int argc, char **argv, double t_main)
 {
     static const struct option opts[] = {
         {"metric", required_argument, 0, 'm'}, {"rank", required_argument, 0, 'r'},

@@ -3,6 +3,6 @@
 #ifndef GVB_METRICS_NCCL_H
 #define GVB_METRICS_NCCL_H
 
-int gvb_nccl_rank_main(int argc, char **argv);
+int gvb_nccl_rank_main(int argc, char **argv, double t_main);
 
 #endif

@@ -81,17 +81,9 @@ int gvb_msys_claimable(const gvb_msys *s) { return !s->is_model && !s->is_inert;
 
 const char *gvb_category_title(const char *c)
 {
-    static const struct { const char *name, *title; } t[] = {
-        {"overhead", "Overhead"},       {"isolation", "Isolation"},
-        {"llm", "LLM"},                 {"bandwidth", "Bandwidth"},
-        {"cache", "Cache"},             {"pcie", "PCIe"},
-        {"nccl", "NCCL"},               {"scheduling", "Scheduling"},
-        {"fragmentation", "Fragmentation"}, {"error", "Error handling"},
-        {"selftest", "Self-test"},
-    };
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        if (strcmp(t[i].name, c) == 0)
-            return t[i].title;
+    for (int i = 0; i < GVB_CAT_COUNT; i++)
+        if (strcmp(gvb_categories[i].name, c) == 0)
+            return gvb_categories[i].title;
     return c;
 }
 
@@ -490,28 +482,6 @@ static int compute_categories(gvb_model *m)
 
 /* ---- recommendations ---------------------------------------------------------------------- */
 
-static const char *const uc_latency[] = {"OH-001", "OH-005", "OH-008", "IS-009", "LLM-004",
-                                         "SCHED-001", "SCHED-002", NULL};
-static const char *const uc_alloc[] = {"OH-002", "OH-003", "OH-006", "OH-007", "LLM-002",
-                                       "LLM-005", "LLM-007", "FRAG-001", "FRAG-002", NULL};
-static const char *const uc_isolation[] = {"IS-005", "IS-006", "IS-007", "IS-009", "IS-010",
-                                           "BW-001", "BW-004", "CACHE-003", "CACHE-004",
-                                           "PCIE-003", NULL};
-static const char *const uc_limits[] = {"IS-001", "IS-002", "IS-003", "IS-004", "IS-008", NULL};
-static const char *const uc_throughput[] = {"OH-010", "LLM-001", "LLM-003", "LLM-006",
-                                            "LLM-008", "BW-003", "SCHED-003", NULL};
-static const char *const uc_faults[] = {"IS-010", "ERR-001", "ERR-002", "ERR-003", NULL};
-
-const gvb_usecase gvb_usecases[] = {
-    {"latency", "Latency-sensitive serving (small kernels, token-by-token decoding)", uc_latency},
-    {"allocation", "Allocation-heavy work (KV-cache growth, dynamic shapes)", uc_alloc},
-    {"isolation", "Sharing a GPU between noisy or untrusted tenants", uc_isolation},
-    {"limits", "Hard memory and compute quotas per tenant", uc_limits},
-    {"throughput", "Batch throughput (training, offline inference)", uc_throughput},
-    {"faults", "Fault containment and recovery", uc_faults},
-};
-const size_t gvb_n_usecases = sizeof gvb_usecases / sizeof gvb_usecases[0];
-
 static void recommend(const gvb_model *m, const gvb_usecase *uc, gvb_mrec *rec)
 {
     memset(rec, 0, sizeof *rec);
@@ -523,8 +493,8 @@ static void recommend(const gvb_model *m, const gvb_usecase *uc, gvb_mrec *rec)
             layers++;
             only = s;
         }
-    for (size_t i = 0; uc->metrics[i]; i++) {
-        int k = gvb_model_metric(m, uc->metrics[i]);
+    for (size_t i = 0; i < GVB_METRIC_COUNT; i++) {
+        int k = (gvb_catalog[i].uses & uc->flag) ? gvb_model_metric(m, gvb_catalog[i].code) : -1;
         if (k < 0)
             continue;
         const gvb_mmetric *mm = &m->metrics[k];

@@ -110,13 +110,7 @@ typedef struct gvb_mcat {
     int no_winner;       /* metrics with >= 2 claimable systems and no claimed best */
 } gvb_mcat;
 
-/* Use cases and the metrics that decide them (docs/report.md, "Recommendations"). */
-typedef struct gvb_usecase {
-    const char *id, *title;
-    const char *const *metrics; /* NULL-terminated */
-} gvb_usecase;
-extern const gvb_usecase gvb_usecases[];
-extern const size_t gvb_n_usecases;
+/* Use cases: gvb_usecases in the catalog (core/usecases.def). */
 
 typedef enum {
     GVB_REC_NO_LAYER,  /* no claimable sharing layer measured */

@@ -139,8 +139,9 @@ static json_t *recs_json(const gvb_model *m)
     for (size_t i = 0; m->recs && i < gvb_n_usecases; i++) {
         const gvb_mrec *r = &m->recs[i];
         json_t *ids = json_array();
-        for (size_t j = 0; r->uc->metrics[j]; j++)
-            json_array_append_new(ids, json_string(r->uc->metrics[j]));
+        for (size_t j = 0; j < GVB_METRIC_COUNT; j++)
+            if (gvb_catalog[j].uses & r->uc->flag)
+                json_array_append_new(ids, json_string(gvb_catalog[j].code));
         json_array_append_new(
             a, json_pack("{s:s, s:s, s:o, s:s, s:o, s:i, s:o, s:o}", "use_case", r->uc->id,
                          "title", r->uc->title, "metrics", ids, "outcome", o[r->outcome],

@@ -734,8 +734,8 @@ static void uc_metrics(const gvb_model *m, const gvb_usecase *uc, int s, int fai
 {
     size_t off = 0;
     buf[0] = '\0';
-    for (size_t i = 0; uc->metrics[i] && off < len; i++) {
-        int k = gvb_model_metric(m, uc->metrics[i]);
+    for (size_t i = 0; i < GVB_METRIC_COUNT && off < len; i++) {
+        int k = (gvb_catalog[i].uses & uc->flag) ? gvb_model_metric(m, gvb_catalog[i].code) : -1;
         if (k < 0)
             continue;
         const gvb_mmetric *mm = &m->metrics[k];
@@ -776,9 +776,10 @@ static void recommendations(gvb_doc *d, const gvb_model *m)
         char ids[256], all[256], list[1024];
         size_t off = 0;
         all[0] = '\0';
-        for (size_t j = 0; uc->metrics[j] && off < sizeof all; j++)
-            off += (size_t)snprintf(all + off, sizeof all - off, "%s%s", j ? ", " : "",
-                                    uc->metrics[j]);
+        for (size_t j = 0; j < GVB_METRIC_COUNT && off < sizeof all; j++)
+            if (gvb_catalog[j].uses & uc->flag)
+                off += (size_t)snprintf(all + off, sizeof all - off, "%s%s", off ? ", " : "",
+                                        gvb_catalog[j].code);
         switch (rc->outcome) {
         case GVB_REC_NO_LAYER:
             break;
@@ -1060,20 +1061,24 @@ static void charts(gvb_doc *d, const gvb_model *m)
 {
     d->html_only = 1;
     gvb_doc_heading(d, 2, "distributions", "Distributions and time series");
-    static const struct { const char *id; gvb_chart_kind kind; const char *what; } c[] = {
-        {"OH-001", GVB_CHART_DISTRIBUTION, "Kernel launch latency samples (OH-001)"},
-        {"IS-009", GVB_CHART_DISTRIBUTION, "Noisy-neighbour impact samples (IS-009)"},
-        {"IS-001", GVB_CHART_VALUE_BARS, "Memory limit accuracy (IS-001)"},
-        {"IS-004", GVB_CHART_SERIES, "SM limit response over time (IS-004)"},
+    /* the catalog's charts, grouped by kind in this order, catalog order within a kind */
+    static const struct { gvb_metric_chart of; gvb_chart_kind kind; } kinds[] = {
+        {GVB_MCHART_DISTRIBUTION, GVB_CHART_DISTRIBUTION},
+        {GVB_MCHART_VALUE_BARS, GVB_CHART_VALUE_BARS},
+        {GVB_MCHART_SERIES, GVB_CHART_SERIES},
     };
-    for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-        gvb_doc_heading(d, 3, NULL, "%s", c[i].what);
-        int k = gvb_model_metric(m, c[i].id);
-        if (k < 0)
-            gvb_doc_para(d, "%s: not measured.", c[i].id);
-        else
-            gvb_doc_chart(d, c[i].kind, k);
-    }
+    for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++)
+        for (size_t i = 0; i < GVB_METRIC_COUNT; i++) {
+            const gvb_metric_def *c = &gvb_catalog[i];
+            if (c->chart.kind != kinds[j].of)
+                continue;
+            gvb_doc_heading(d, 3, NULL, "%s (%s)", c->chart.caption, c->code);
+            int k = gvb_model_metric(m, c->code);
+            if (k < 0)
+                gvb_doc_para(d, "%s: not measured.", c->code);
+            else
+                gvb_doc_chart(d, kinds[j].kind, k);
+        }
     d->html_only = 0;
 }
 

@@ -3,7 +3,8 @@
  * measurement: its kind is "model" and every result says so in its reason and extras.
  * Only what the model defines is computed: zero interference (a victim keeps its solo
  * throughput, a neighbor causes no slowdown or eviction, identical tenants get equal
- * shares) and compute = SMs / 132 of native. Every other metric SKIPs. Profile:
+ * shares) and compute = SMs / 132 of native; which rule a metric follows is its line's
+ * GVB_MIG(...) in the catalog. Every other metric SKIPs. Profile:
  * --mig-profile, else the largest profile of which the metric's tenants fit on one GPU. */
 #include <math.h>
 #include <stdarg.h>
@@ -12,25 +13,6 @@
 
 #include "systems/mig_profiles.h"
 #include "systems/system.h"
-
-typedef enum { MODEL_SOLO_PCT, MODEL_ZERO, MODEL_EQUAL_SHARES, MODEL_COMPUTE_SCALED } model_rule;
-
-static const struct {
-    const char *metric;
-    model_rule rule;
-    const char *what;
-} model_map[] = {
-    {"IS-006", MODEL_SOLO_PCT, "zero interference: the victim keeps 100 % of its solo throughput"},
-    {"BW-001", MODEL_SOLO_PCT, "zero interference: the victim keeps 100 % of its solo bandwidth"},
-    {"IS-009", MODEL_ZERO, "zero interference: no slowdown next to a neighbor"},
-    {"BW-004", MODEL_ZERO, "zero interference: a streaming neighbor takes no bandwidth"},
-    {"CACHE-002", MODEL_ZERO, "partitioned L2: a neighbor evicts nothing"},
-    {"CACHE-003", MODEL_ZERO, "partitioned L2: working sets do not collide"},
-    {"CACHE-004", MODEL_ZERO, "partitioned L2: no contention from a neighbor"},
-    {"IS-008", MODEL_EQUAL_SHARES, "identical instances without interference: Jain index 1"},
-    {"BW-002", MODEL_EQUAL_SHARES, "identical instances without interference: Jain index 1"},
-    {"LLM-001", MODEL_COMPUTE_SCALED, "compute-bound throughput = native x SMs / 132"},
-};
 
 #define MODEL_LABEL "MIG reference model (systems.md), computed from native; not a measurement"
 
@@ -55,15 +37,8 @@ static void skip(gvb_result *r, const char *fmt, ...)
 static void mig_ideal_derive(gvb_system *s, const gvb_metric_def *m, const gvb_run *run,
                              gvb_result *r)
 {
-    int rule = -1;
-    const char *what = NULL;
-    for (size_t i = 0; i < sizeof model_map / sizeof model_map[0]; i++) {
-        if (strcmp(model_map[i].metric, m->code) == 0) {
-            rule = (int)model_map[i].rule;
-            what = model_map[i].what;
-        }
-    }
-    if (rule < 0) {
+    const char *what = m->mig.what;
+    if (m->mig.rule == GVB_MIG_NONE) {
         skip(r, "model: the MIG model does not define this metric");
         return;
     }
@@ -96,11 +71,12 @@ static void mig_ideal_derive(gvb_system *s, const gvb_metric_def *m, const gvb_r
     }
 
     double sm_fraction = (double)p->sms / GVB_MIG_FULL_SMS;
-    switch ((model_rule)rule) {
-    case MODEL_SOLO_PCT: r->value = 100.0; break;
-    case MODEL_ZERO: r->value = 0.0; break;
-    case MODEL_EQUAL_SHARES: r->value = 1.0; break;
-    case MODEL_COMPUTE_SCALED: r->value = native->value * sm_fraction; break;
+    switch (m->mig.rule) {
+    case GVB_MIG_NONE: break; /* returned above */
+    case GVB_MIG_SOLO_PCT: r->value = 100.0; break;
+    case GVB_MIG_ZERO: r->value = 0.0; break;
+    case GVB_MIG_EQUAL_SHARES: r->value = 1.0; break;
+    case GVB_MIG_COMPUTE_SCALED: r->value = native->value * sm_fraction; break;
     }
     r->has_value = 1;
     r->status = GVB_OK;
