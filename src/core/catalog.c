@@ -108,3 +108,10 @@ int gvb_metric_tenants(const gvb_metric_def *m, int processes)
 {
     return m->tenants == GVB_TENANTS_N ? processes : m->tenants;
 }
+
+const char *gvb_promise_metric(gvb_promise_kind k)
+{
+    static const char *const ids[GVB_PROMISE_COUNT] = {[GVB_PROMISE_MEMORY] = "IS-001",
+                                                       [GVB_PROMISE_COMPUTE] = "IS-003"};
+    return k >= 0 && k < GVB_PROMISE_COUNT ? ids[k] : NULL;
+}

@@ -170,6 +170,11 @@ extern const gvb_metric_impl gvb_impl_unimplemented;
 extern const gvb_metric_def gvb_catalog[GVB_METRIC_COUNT];
 
 const gvb_metric_def *gvb_metric_find(const char *code);
+
+/* The metrics that measure what a tenant is promised (the report's "Promised and delivered"):
+ * usable memory against a memory limit, the achieved share against a compute limit. */
+typedef enum { GVB_PROMISE_MEMORY, GVB_PROMISE_COMPUTE, GVB_PROMISE_COUNT } gvb_promise_kind;
+const char *gvb_promise_metric(gvb_promise_kind k);
 /* The first metric whose child processes run the hidden subcommand cmd, or NULL. */
 const gvb_metric_def *gvb_metric_child_find(const char *cmd);
 const char *gvb_category_name(gvb_category c);

@@ -659,14 +659,14 @@ typedef struct promise_src {
 } promise_src;
 
 static const promise_src memory_src[] = {
-    {0, "limit_bytes", "IS-001 limit_bytes"},
+    {0, "limit_bytes", NULL}, /* NULL: "<the promise metric> <key>" */
     {1, "mem_bytes", "systems[].config mem_bytes"},
     {1, "memory_limit_bytes", "systems[].config memory_limit_bytes"},
     {1, "expected_memory_limit_bytes", "systems[].config expected_memory_limit_bytes"},
     {2, "memory_limit_bytes", "config memory_limit_bytes"},
 };
 static const promise_src compute_src[] = {
-    {0, "target_pct", "IS-003 target_pct"},
+    {0, "target_pct", NULL},
     {1, "duty_pct", "systems[].config duty_pct"},
     {1, "sm_limit_pct", "systems[].config sm_limit_pct"},
     {1, "active_thread_pct", "systems[].config active_thread_pct"},
@@ -676,24 +676,34 @@ static const promise_src compute_src[] = {
 };
 
 /* The promise of system s: a number above 0 (and below `below`, where a share of 100 % is no
- * limit), or 0 with *from NULL. */
+ * limit) with where it was read in from[0..len), or 0 with from "". */
 static double promised(const gvb_model *m, int s, const char *metric, const promise_src *src,
-                       size_t n, double below, const char **from)
+                       size_t n, double below, char *from, size_t len)
 {
     const gvb_msys *sy = &m->systems[s];
     int k = gvb_model_metric(m, metric);
     const gvb_result *r = k >= 0 ? m->metrics[k].cells[s].r : NULL;
     const gvb_kv *kv[3] = {r ? &r->extras : NULL, sy->rec ? &sy->rec->config : NULL,
                            &m->inputs[sy->file].run->config};
-    *from = NULL;
+    from[0] = '\0';
     for (size_t i = 0; i < n; i++) {
         const gvb_kv_item *it = kv[src[i].where] ? gvb_kv_get(kv[src[i].where], src[i].key) : NULL;
         if (it && !it->is_text && isfinite(it->num) && it->num > 0 && it->num < below) {
-            *from = src[i].from;
+            if (src[i].from)
+                snprintf(from, len, "%s", src[i].from);
+            else
+                snprintf(from, len, "%s %s", metric, src[i].key);
             return it->num;
         }
     }
     return 0;
+}
+
+/* d->why = "<id> <text>" (the promise metric's id from the catalog) */
+static void why_of(gvb_mdeliv *d, const char *id, const char *text)
+{
+    snprintf(d->why_text, sizeof d->why_text, "%s %s", id, text);
+    d->why = d->why_text;
 }
 
 static void deliv_init(gvb_mdeliv *d, int metric, const char *why)
@@ -745,16 +755,17 @@ static int against_constant(const gvb_result *r, double c, gvb_mdeliv *d)
 static void deliver_memory(const gvb_model *m, gvb_mpromise *p)
 {
     gvb_mdeliv *d = &p->memory;
-    int k = gvb_model_metric(m, "IS-001");
+    const char *id = gvb_promise_metric(GVB_PROMISE_MEMORY);
+    int k = gvb_model_metric(m, id);
     const gvb_result *r = k >= 0 ? claim_result(&m->metrics[k], p->sys) : NULL;
     p->usable_bytes = NAN;
     deliv_init(d, k, NULL);
     if (!(p->memory_bytes > 0))
         return;
     if (!r || !r->has_value) {
-        d->why = k >= 0 && m->metrics[k].cells[p->sys].suspect
-                     ? "IS-001 failed a plausibility check (see Validity)"
-                     : "IS-001 not measured";
+        why_of(d, id, k >= 0 && m->metrics[k].cells[p->sys].suspect
+                          ? "failed a plausibility check (see Validity)"
+                          : "not measured");
         return;
     }
     double limit = NAN, usable = NAN;
@@ -775,9 +786,9 @@ static void deliver_memory(const gvb_model *m, gvb_mpromise *p)
     } else if (isfinite(usable)) {
         p->usable_bytes = usable;
         d->est = 100 * usable / p->memory_bytes;
-        d->why = "IS-001 was measured against another denominator: usable_bytes by the value";
+        why_of(d, id, "was measured against another denominator: usable_bytes by the value");
     } else {
-        d->why = "IS-001 was measured against another denominator and recorded no usable_bytes";
+        why_of(d, id, "was measured against another denominator and recorded no usable_bytes");
     }
     decide(d, 100);
 }
@@ -794,13 +805,14 @@ static int shape_share_name(const char *key)
 static void deliver_compute(const gvb_model *m, gvb_mpromise *p)
 {
     gvb_mdeliv *d = &p->compute;
-    int k = gvb_model_metric(m, "IS-003");
+    const char *id = gvb_promise_metric(GVB_PROMISE_COMPUTE);
+    int k = gvb_model_metric(m, id);
     const gvb_result *r = k >= 0 ? claim_result(&m->metrics[k], p->sys) : NULL;
     deliv_init(d, k, NULL);
     if (!(p->compute_pct > 0))
         return;
     if (!r) {
-        d->why = "IS-003 not measured";
+        why_of(d, id, "not measured");
         return;
     }
     double lo = INFINITY, hi = -INFINITY;
@@ -834,13 +846,15 @@ static void deliver_compute(const gvb_model *m, gvb_mpromise *p)
         p->compute_kernel = gvb_kv_text(&r->extras, names[i]);
     p->shapes = n;
     if (n == 0) {
-        d->why = "IS-003 recorded no achieved share (its value, an accuracy, does not say on "
-                 "which side of the promise it lies)";
+        why_of(d, id, "recorded no achieved share (its value, an accuracy, does not say on "
+                      "which side of the promise it lies)");
         return;
     }
     if (n == 1) {
         d->est = lo;
-        d->why = "one kernel shape measured: no range, and IS-003 records no interval";
+        snprintf(d->why_text, sizeof d->why_text,
+                 "one kernel shape measured: no range, and %s records no interval", id);
+        d->why = d->why_text;
         decide(d, p->compute_pct);
         return;
     }
@@ -909,12 +923,12 @@ static int compute_promises(gvb_model *m)
             continue;
         gvb_mpromise *p = &m->promises[m->n_promises];
         p->sys = s;
-        p->memory_bytes = promised(m, s, "IS-001", memory_src,
+        p->memory_bytes = promised(m, s, gvb_promise_metric(GVB_PROMISE_MEMORY), memory_src,
                                    sizeof memory_src / sizeof *memory_src, INFINITY,
-                                   &p->memory_from);
-        p->compute_pct = promised(m, s, "IS-003", compute_src,
+                                   p->memory_from, sizeof p->memory_from);
+        p->compute_pct = promised(m, s, gvb_promise_metric(GVB_PROMISE_COMPUTE), compute_src,
                                   sizeof compute_src / sizeof *compute_src, 100,
-                                  &p->compute_from);
+                                  p->compute_from, sizeof p->compute_from);
         if (!(p->memory_bytes > 0) && !(p->compute_pct > 0))
             continue;
         m->n_promises++;

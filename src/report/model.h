@@ -180,18 +180,20 @@ typedef struct gvb_mdeliv {
     gvb_kept kept;
     double est, lo, hi;
     int interval;     /* lo/hi are the claim rule's interval */
-    const char *why;  /* static: why kept is UNKNOWN, or why there is no interval */
+    const char *why;  /* why kept is UNKNOWN, or why there is no interval: static, or why_text */
+    char why_text[160];
 } gvb_mdeliv;
 
 /* One system with a limit (measured, not native, not a model, not INERT). Promises are read
- * from the results: the limit the metric itself recorded (IS-001 limit_bytes, IS-003
- * target_pct), else the system's own (systems[].config), else the run's config. */
+ * from the results: the limit the promise metric itself recorded (gvb_promise_metric: memory's
+ * limit_bytes, compute's target_pct), else the system's own (systems[].config), else the
+ * run's config. */
 typedef struct gvb_mpromise {
     int sys;
     double memory_bytes;        /* promised per tenant; 0 none */
-    const char *memory_from;    /* static: where it was read */
+    char memory_from[64];       /* where it was read ("" none) */
     double compute_pct;         /* promised share of the GPU; 0 none */
-    const char *compute_from;
+    char compute_from[64];
     gvb_mdeliv memory;          /* IS-001: usable memory as % of the promise */
     double usable_bytes;        /* NAN when not known */
     gvb_mdeliv compute;         /* IS-003: achieved share of the GPU, % */

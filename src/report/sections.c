@@ -379,14 +379,15 @@ static void compute_cell(gvb_doc *d, const gvb_mpromise *p)
         gvb_doc_cell(d, 0, "%s %% promised; %s", pct(p->compute_pct, a),
                      dl->why ? dl->why : "not known");
     else if (p->shapes >= 2)
-        gvb_doc_cell(d, 0, "%s to %s %% delivered for %s %% promised (IS-003, over %d kernel "
+        gvb_doc_cell(d, 0, "%s to %s %% delivered for %s %% promised (%s, over %d kernel "
                            "shapes): %s",
-                     pct(dl->lo, a), pct(dl->hi, b), pct(p->compute_pct, c), p->shapes,
-                     kept_words(dl));
+                     pct(dl->lo, a), pct(dl->hi, b), pct(p->compute_pct, c),
+                     gvb_promise_metric(GVB_PROMISE_COMPUTE), p->shapes, kept_words(dl));
     else
-        gvb_doc_cell(d, 0, "%s %% delivered for %s %% promised (IS-003, one kernel shape "
+        gvb_doc_cell(d, 0, "%s %% delivered for %s %% promised (%s, one kernel shape "
                            "measured%s%s; by the value, no interval): %s",
                      pct(dl->est, a), pct(p->compute_pct, b),
+                     gvb_promise_metric(GVB_PROMISE_COMPUTE),
                      p->compute_kernel ? ": " : "", p->compute_kernel ? p->compute_kernel : "",
                      kept_words(dl));
 }
@@ -424,19 +425,21 @@ static void promises(gvb_doc *d, const gvb_model *m)
     gvb_doc_para(d,
                  "What a tenant was promised and what it got, for every measured system with a "
                  "memory or compute limit (native applies none and is the reference; models and "
-                 "INERT layers are not measurements). Memory: the limit against the memory IS-001 "
-                 "could allocate. Compute: the share of the GPU against the share IS-003 "
+                 "INERT layers are not measurements). Memory: the limit against the memory %s "
+                 "could allocate. Compute: the share of the GPU against the share %s "
                  "achieved, a range when it measured several kernel shapes. Throughput: every "
                  "throughput metric (higher is better, in FLOPS or per second) measured under the "
                  "compute limit, as %% of its native, next to the promised share. More or less "
                  "than promised is said only when the %g %% interval of the claim rule lies wholly "
                  "above or below the promise; otherwise \"as promised (within the interval)\". "
                  "Where there is no interval the value decides, and the cell says so.",
+                 gvb_promise_metric(GVB_PROMISE_MEMORY), gvb_promise_metric(GVB_PROMISE_COMPUTE),
                  GVB_CLAIM_LEVEL * 100);
     gvb_doc_table(d, 4);
     gvb_doc_cell(d, 0, "System");
-    gvb_doc_cell(d, 0, "Memory: promised, usable (IS-001)");
-    gvb_doc_cell(d, 0, "Compute: promised, delivered (IS-003)");
+    gvb_doc_cell(d, 0, "Memory: promised, usable (%s)", gvb_promise_metric(GVB_PROMISE_MEMORY));
+    gvb_doc_cell(d, 0, "Compute: promised, delivered (%s)",
+                 gvb_promise_metric(GVB_PROMISE_COMPUTE));
     gvb_doc_cell(d, 0, "Throughput under the compute limit, %% of native");
     for (size_t i = 0; i < m->n_promises; i++) {
         const gvb_mpromise *p = &m->promises[i];

@@ -119,6 +119,20 @@ static void test_documented(void **state)
     }
 }
 
+/* The promise metrics (the report's "Promised and delivered") are metrics of the catalog */
+static void test_promise_metrics(void **state)
+{
+    (void)state;
+    for (int k = 0; k < GVB_PROMISE_COUNT; k++) {
+        const char *id = gvb_promise_metric((gvb_promise_kind)k);
+        assert_non_null(id);
+        const gvb_metric_def *m = gvb_metric_find(id);
+        assert_non_null(m);
+        assert_int_equal(m->category, GVB_CAT_ISOLATION);
+    }
+    assert_null(gvb_promise_metric(GVB_PROMISE_COUNT));
+}
+
 static void test_lookup(void **state)
 {
     (void)state;
@@ -145,6 +159,7 @@ int run_catalog_tests(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts),
         cmocka_unit_test(test_lookup),
+        cmocka_unit_test(test_promise_metrics),
         cmocka_unit_test(test_facts),
         cmocka_unit_test(test_documented),
     };
