@@ -150,16 +150,22 @@ static void test_handover_concurrent(void **state)
     assert_double_equal(one[0], 5, 0);
 }
 
+/* An OK result of two tenants whose GPU clocks share one base, as SCHED-001's reduce reads it */
+static void sched_result(gvb_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->status = GVB_OK;
+    r->tenants = 2;
+    gvb_kv_set_num(&r->extras, "t0.gt_base_ns", 0);
+    gvb_kv_set_num(&r->extras, "t1.gt_base_ns", 0);
+}
+
 /* SCHED-001's reduce: tenants that ran side by side are a SKIP with the reason, not a 0 */
 static void test_sched_001_side_by_side_skips(void **state)
 {
     (void)state;
     gvb_result r;
-    memset(&r, 0, sizeof r);
-    r.status = GVB_OK;
-    r.tenants = 2;
-    gvb_kv_set_num(&r.extras, "t0.gt_base_ns", 0);
-    gvb_kv_set_num(&r.extras, "t1.gt_base_ns", 0);
+    sched_result(&r);
     gvb_series t[2] = {{0}, {0}};
     /* busy periods (start, end), overlapping every time */
     const double a[] = {0, 10, 12, 22, 24, 30}, b[] = {1, 11, 13, 23};
@@ -174,11 +180,7 @@ static void test_sched_001_side_by_side_skips(void **state)
     assert_int_equal(r.samples.n, 0);
     gvb_result_free(&r);
     /* hand-overs: OK with the gaps as samples */
-    memset(&r, 0, sizeof r);
-    r.status = GVB_OK;
-    r.tenants = 2;
-    gvb_kv_set_num(&r.extras, "t0.gt_base_ns", 0);
-    gvb_kv_set_num(&r.extras, "t1.gt_base_ns", 0);
+    sched_result(&r);
     gvb_series u[2] = {{0}, {0}};
     const double c[] = {0, 1000, 3000, 4000}, d[] = {1050, 2000};
     for (size_t i = 0; i < 4; i++)
