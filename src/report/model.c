@@ -932,6 +932,11 @@ static int compute_promises(gvb_model *m)
         if (!(p->memory_bytes > 0) && !(p->compute_pct > 0))
             continue;
         m->n_promises++;
+        const gvb_kv_item *ps = sy->rec ? gvb_kv_get(&sy->rec->activation, "compute_share_pct")
+                                        : NULL;
+        p->proof_share_pct = ps && !ps->is_text && isfinite(ps->num) ? ps->num : NAN;
+        p->proof_not_enforced = p->compute_pct > 0 && isfinite(p->proof_share_pct) &&
+                                p->proof_share_pct > p->compute_pct + GVB_PROMISE_PROOF_SLACK_PP;
         deliver_memory(m, p);
         deliver_compute(m, p);
         if (deliver_throughput(m, p) != 0)

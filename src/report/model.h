@@ -174,6 +174,9 @@ typedef enum {
 /* Without an interval, a value within this many percentage points of the promise is "as
  * promised" (the 5 pp the IS-003 verdict of issue 18 uses for "holds"). */
 #define GVB_PROMISE_BAND_PP 5.0
+/* The activation proof's compute share more than this above the promise: "compute limit not
+ * enforced for that kernel" (the proof's own rule, systems/system.h). */
+#define GVB_PROMISE_PROOF_SLACK_PP 10.0
 
 typedef struct gvb_mdeliv {
     int metric;       /* metric index it was read from, -1 none */
@@ -199,6 +202,10 @@ typedef struct gvb_mpromise {
     gvb_mdeliv compute;         /* IS-003: achieved share of the GPU, % */
     int shapes;                 /* kernel shapes the share covers (0: none recorded) */
     const char *compute_kernel; /* IS-003's own text naming its kernel or method, or NULL */
+    /* the activation proof's saturating kernel: its rate as % of native (NAN: not recorded),
+     * and whether that exceeds the promise by more than 10 pp (GVB_PROOF_COMPUTE_SLACK_PP) */
+    double proof_share_pct;
+    int proof_not_enforced;
     gvb_mdeliv *tput;           /* throughput metrics under the compute limit: % of native */
     size_t n_tput;
 } gvb_mpromise;

@@ -220,6 +220,8 @@ static json_t *promises_json(const gvb_model *m)
             json_object_set_new(cpu, "shapes", json_integer(p->shapes));
             json_object_set_new(cpu, "kernel", p->compute_kernel ? json_string(p->compute_kernel)
                                                                  : json_null());
+            json_object_set_new(cpu, "proof_share_pct", gvb_json_num(p->proof_share_pct));
+            json_object_set_new(cpu, "proof_not_enforced", json_boolean(p->proof_not_enforced));
         }
         for (size_t t = 0; t < p->n_tput; t++) {
             json_t *o = deliv_json(m, &p->tput[t], 0);

@@ -369,27 +369,43 @@ static void memory_cell(gvb_doc *d, const gvb_mpromise *p)
                      evidence(dl, "", ev, sizeof ev), kept_words(dl));
 }
 
+/* "; activation proof: 100 % of native for its kernel: compute limit not enforced for that
+ * kernel" (the proof's saturating kernel, a shape of its own), or "" without a proof share */
+static const char *proof_words(const gvb_mpromise *p, char *buf, size_t len)
+{
+    nbuf a;
+    if (!isfinite(p->proof_share_pct))
+        snprintf(buf, len, "%s", "");
+    else
+        snprintf(buf, len, "; activation proof: %s %% of native for its kernel%s",
+                 pct(p->proof_share_pct, a),
+                 p->proof_not_enforced ? ": compute limit not enforced for that kernel" : "");
+    return buf;
+}
+
 static void compute_cell(gvb_doc *d, const gvb_mpromise *p)
 {
     const gvb_mdeliv *dl = &p->compute;
     nbuf a, b, c;
+    char pr[160];
+    proof_words(p, pr, sizeof pr);
     if (!(p->compute_pct > 0))
         gvb_doc_cell(d, 0, "no limit");
     else if (dl->kept == GVB_KEPT_UNKNOWN)
-        gvb_doc_cell(d, 0, "%s %% promised; %s", pct(p->compute_pct, a),
-                     dl->why ? dl->why : "not known");
+        gvb_doc_cell(d, 0, "%s %% promised; %s%s", pct(p->compute_pct, a),
+                     dl->why ? dl->why : "not known", pr);
     else if (p->shapes >= 2)
         gvb_doc_cell(d, 0, "%s to %s %% delivered for %s %% promised (%s, over %d kernel "
-                           "shapes): %s",
+                           "shapes): %s%s",
                      pct(dl->lo, a), pct(dl->hi, b), pct(p->compute_pct, c),
-                     gvb_promise_metric(GVB_PROMISE_COMPUTE), p->shapes, kept_words(dl));
+                     gvb_promise_metric(GVB_PROMISE_COMPUTE), p->shapes, kept_words(dl), pr);
     else
         gvb_doc_cell(d, 0, "%s %% delivered for %s %% promised (%s, one kernel shape "
-                           "measured%s%s; by the value, no interval): %s",
+                           "measured%s%s; by the value, no interval): %s%s",
                      pct(dl->est, a), pct(p->compute_pct, b),
                      gvb_promise_metric(GVB_PROMISE_COMPUTE),
                      p->compute_kernel ? ": " : "", p->compute_kernel ? p->compute_kernel : "",
-                     kept_words(dl));
+                     kept_words(dl), pr);
 }
 
 static void throughput_cell(gvb_doc *d, const gvb_model *m, const gvb_mpromise *p)

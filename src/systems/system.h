@@ -120,9 +120,11 @@ int gvb_proof_lib_mapped(const gvb_kv *proof, const char *lib);
 int gvb_proof_mapped_count(const gvb_kv *proof);
 /* cudaMemGetInfo total (mem_total_bytes) equals limit within 1 %? 0 yes, -1 with why. */
 int gvb_proof_check_memory_total(const gvb_kv *proof, double limit_bytes, char *why, size_t len);
-/* Adds compute_share_pct (proof rate / native rate) and, when the share is closer to full
- * speed than to the limit, finding = "compute limit not enforced in a short saturating run
- * ...". Records why the check could not run otherwise. Never fails the proof. */
+/* Adds compute_share_pct (proof rate / native rate) and, when the share exceeds the limit by
+ * more than GVB_PROOF_COMPUTE_SLACK_PP, finding = "compute limit not enforced for the proof's
+ * kernel ...". Records why the check could not run otherwise. Never fails the proof (the
+ * share depends on the kernel's shape: IS-003). */
+#define GVB_PROOF_COMPUTE_SLACK_PP 10.0
 void gvb_proof_compute_finding(gvb_kv *proof, int limit_pct);
 /* The rule for preload layers (hami, preload, external): lib mapped; with a memory limit,
  * the cudaMemGetInfo total equals it (when the proof touched the GPU); compute finding. */

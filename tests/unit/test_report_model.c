@@ -735,6 +735,38 @@ static void test_promise_compute_share(void **state)
     promise_free(&run, &m, &d);
 }
 
+/* The activation proof's saturating kernel at 100 % of native under a 50 % limit: the compute
+ * cell says the limit was not enforced for that kernel; 55 % is within the proof's slack */
+static void test_promise_proof_not_enforced(void **state)
+{
+    (void)state;
+    gvb_run run;
+    gvb_model m;
+    gvb_doc d;
+    const double nat[] = {99.9, 99.9, 99.9}, lay[] = {62, 63, 64};
+    for (int k = 0; k < 2; k++) {
+        promise_model(&run, &m, &d, 0, 50, "IS-003", nat, lay);
+        gvb_doc_free(&d);
+        gvb_model_free(&m);
+        gvb_kv_set_num(&run.systems[1].activation, "compute_share_pct", k == 0 ? 100.0 : 55.0);
+        gvb_kv_set_num(&run.results[1].extras, "achieved_unsync_pct", 63);
+        const gvb_run *runs[] = {&run};
+        const char *paths[] = {"p.json"};
+        char err[256];
+        assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+        assert_int_equal(gvb_report_doc(&d, &m), 0);
+        assert_int_equal(m.promises[0].proof_not_enforced, k == 0);
+        const char *cell = promise_cell(&d, 1, 2);
+        assert_non_null(cell);
+        if (k == 0)
+            assert_non_null(strstr(cell, "activation proof: 100 % of native for its kernel: "
+                                         "compute limit not enforced for that kernel"));
+        else
+            assert_null(strstr(cell, "not enforced"));
+        promise_free(&run, &m, &d);
+    }
+}
+
 /* No system with a limit: no section, not even its heading */
 static void test_promise_none_without_limits(void **state)
 {
@@ -819,6 +851,7 @@ int run_report_model_tests(void)
         cmocka_unit_test(test_promise_within_interval),
         cmocka_unit_test(test_promise_compute_share),
         cmocka_unit_test(test_promise_none_without_limits),
+        cmocka_unit_test(test_promise_proof_not_enforced),
         cmocka_unit_test(test_renderers_escape),
         cmocka_unit_test(test_format_names),
     };

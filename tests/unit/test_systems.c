@@ -419,7 +419,7 @@ static void test_proof_rules(void **state)
     gvb_kv_set_num(&proof, "native_compute_rate_kps", 500);
     gvb_kv_set_num(&proof, "compute_rate_kps", 480);
     gvb_proof_compute_finding(&proof, 50);
-    assert_non_null(strstr(gvb_kv_text(&proof, "finding"), "compute limit not enforced in a short saturating run"));
+    assert_non_null(strstr(gvb_kv_text(&proof, "finding"), "compute limit not enforced for the proof's kernel"));
     assert_double_equal(gvb_kv_get(&proof, "compute_share_pct")->num, 96.0, 1e-9);
     gvb_kv proof2 = {0};
     gvb_kv_set_num(&proof2, "native_compute_rate_kps", 500);
@@ -427,6 +427,13 @@ static void test_proof_rules(void **state)
     gvb_proof_compute_finding(&proof2, 50);
     assert_null(gvb_kv_get(&proof2, "finding"));
     assert_non_null(strstr(gvb_kv_text(&proof2, "compute_check"), "limit enforced"));
+    /* more than 10 pp above the limit is not enforced, even below the old midpoint (75 %) */
+    gvb_kv proof3 = {0};
+    gvb_kv_set_num(&proof3, "native_compute_rate_kps", 500);
+    gvb_kv_set_num(&proof3, "compute_rate_kps", 320); /* 64 % with a 50 % limit */
+    gvb_proof_compute_finding(&proof3, 50);
+    assert_non_null(gvb_kv_text(&proof3, "finding"));
+    gvb_kv_free(&proof3);
 
     double b;
     assert_int_equal(gvb_parse_hami_size("4g", &b), 0);
