@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/handoff.h"
 #include "core/monitor.h"
 #include "core/protocol.h"
 #include "core/sanitize.h"
@@ -536,25 +537,25 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
 {
     metric_ctx *c = vctx;
     const gvb_options *o = c->rn->opts;
-    int n = 0, rc = 0;
-    rc |= push_arg(argv, &n, "gpu-virt-bench");
-    rc |= push_arg(argv, &n, "__worker");
-    rc |= push_arg(argv, &n, "--metric=%s", c->m->code);
-    rc |= push_arg(argv, &n, "--system=%s", c->sys->name);
-    rc |= push_arg(argv, &n, "--kind=%s", gvb_system_kind(c->sys));
-    rc |= push_arg(argv, &n, "--tenant=%d", i);
-    rc |= push_arg(argv, &n, "--tenants=%d", c->tenants);
-    rc |= push_arg(argv, &n, "--iterations=%d", gvb_metric_iterations(o, c->m));
-    rc |= push_arg(argv, &n, "--replicates=%d", gvb_metric_replicates(o, c->m));
-    rc |= push_arg(argv, &n, "--warmup=%d", o->warmup);
-    rc |= push_arg(argv, &n, "--min-time=%.9g", o->min_time_s);
-    rc |= push_arg(argv, &n, "--seed=%llu", (unsigned long long)(c->seed + (uint64_t)i));
-    rc |= push_arg(argv, &n, "--quick=%d", o->quick);
-    uint64_t memory;
-    int compute;
-    gvb_system_limits(c->sys, &memory, &compute);
-    rc |= push_arg(argv, &n, "--memory-limit=%llu", (unsigned long long)memory);
-    rc |= push_arg(argv, &n, "--compute-limit=%d", compute);
+    gvb_worker w = {.metric = c->m, .tenant = i, .tenants = c->tenants,
+                    .iterations = gvb_metric_iterations(o, c->m),
+                    .replicates = gvb_metric_replicates(o, c->m), .warmup = o->warmup,
+                    .min_time_s = o->min_time_s, .seed = c->seed + (uint64_t)i, .quick = o->quick};
+    snprintf(w.system, sizeof w.system, "%s", c->sys->name);
+    snprintf(w.kind, sizeof w.kind, "%s", gvb_system_kind(c->sys));
+    gvb_system_limits(c->sys, &w.memory_limit, &w.compute_limit);
+    char **fields;
+    int n = 0, nf;
+    if (push_arg(argv, &n, "gpu-virt-bench") || push_arg(argv, &n, "__worker") ||
+        gvb_handoff_encode(&w, &fields, &nf) != 0)
+        return -1;
+    int rc = 0;
+    for (int k = 0; k < nf; k++) {
+        if (rc == 0)
+            rc = push_arg(argv, &n, "%s", fields[k]);
+        free(fields[k]);
+    }
+    free(fields);
     if (rc)
         return -1;
     return system_env(c->sys, i, c->tenants, env);

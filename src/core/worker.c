@@ -2,7 +2,6 @@
 #include "core/worker.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -12,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/handoff.h"
 #include "core/options.h"
 #include "core/protocol.h"
 
@@ -205,45 +205,9 @@ int gvb_worker_parse(int argc, char **argv, gvb_worker *out)
 {
     gvb_worker w = {.out_fd = GVB_FD_OUT, .go_fd = GVB_FD_GO, .tenants = 1, .iterations = 1,
                     .replicates = 1};
-    static const struct option opts[] = {
-        {"metric", required_argument, 0, 'm'},     {"system", required_argument, 0, 's'},
-        {"kind", required_argument, 0, 'k'},
-        {"tenant", required_argument, 0, 't'},     {"tenants", required_argument, 0, 'n'},
-        {"iterations", required_argument, 0, 'i'}, {"warmup", required_argument, 0, 'w'},
-        {"min-time", required_argument, 0, 'T'},   {"seed", required_argument, 0, 'S'},
-        {"quick", required_argument, 0, 'q'},      {"memory-limit", required_argument, 0, 'M'},
-        {"compute-limit", required_argument, 0, 'C'}, {"replicates", required_argument, 0, 'R'},
-        {0, 0, 0, 0},
-    };
-    optind = 1;
-    opterr = 0;
-    int c;
-    long v;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        int bad = 0;
-        switch (c) {
-        case 'm': w.metric = gvb_metric_find(optarg); bad = !w.metric; break;
-        case 's': snprintf(w.system, sizeof w.system, "%s", optarg); break;
-        case 'k': snprintf(w.kind, sizeof w.kind, "%s", optarg); break;
-        case 't': bad = gvb_parse_long(optarg, 0, 4096, &v); w.tenant = (int)v; break;
-        case 'n': bad = gvb_parse_long(optarg, 1, 4096, &v); w.tenants = (int)v; break;
-        case 'i': bad = gvb_parse_long(optarg, 1, 100000000, &v); w.iterations = (int)v; break;
-        case 'w': bad = gvb_parse_long(optarg, 0, 100000000, &v); w.warmup = (int)v; break;
-        case 'T': w.min_time_s = strtod(optarg, NULL); break;
-        case 'S': w.seed = strtoull(optarg, NULL, 10); break;
-        case 'q': w.quick = atoi(optarg); break;
-        case 'M': w.memory_limit = strtoull(optarg, NULL, 10); break;
-        case 'C': bad = gvb_parse_long(optarg, 0, 100, &v); w.compute_limit = (int)v; break;
-        case 'R': bad = gvb_parse_long(optarg, 1, 64, &v); w.replicates = (int)v; break;
-        default: bad = 1;
-        }
-        if (bad) {
-            fprintf(stderr, "gpu-virt-bench worker: bad argument %s\n", argv[optind - 1]);
-            return -1;
-        }
-    }
-    if (!w.metric) {
-        fprintf(stderr, "gpu-virt-bench worker: --metric is required\n");
+    char err[256];
+    if (gvb_handoff_decode(argc, argv, 1, &w, err, sizeof err) != 0) {
+        fprintf(stderr, "gpu-virt-bench worker: %s\n", err);
         return -1;
     }
     *out = w;

@@ -84,8 +84,8 @@ typedef struct gvb_round_body {
 } gvb_round_body;
 int gvb_measure_rounds(gvb_worker *w, double scale, gvb_round_body *bodies, int n, int *failed);
 
-/* The worker's argv (as the runner builds it) into *w. Returns 0, or -1 with one line on
- * stderr (unknown or out-of-range argument, no --metric). */
+/* The worker's argv (argv[0] the subcommand, then what gvb_handoff_encode wrote) into *w.
+ * Returns 0, or -1 with one line on stderr (unknown or out-of-range argument, no --metric). */
 int gvb_worker_parse(int argc, char **argv, gvb_worker *w);
 /* Worker entry: parses the worker's argv, runs the metric, reports its status. */
 int gvb_worker_main(int argc, char **argv);

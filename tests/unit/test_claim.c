@@ -207,19 +207,18 @@ static void test_baseline_by_kind(void **state)
     assert_int_equal(gvb_system_resolve("mps@b", &o, &s, err, sizeof err), 0);
     assert_false(gvb_kind_is_baseline(gvb_system_kind(&s)));
     /* the worker gets the kind beside the name, and the metrics ask the kind */
-    char *argv[] = {"gpu-virt-bench", "__worker", "--metric=IS-001", "--system=native@b",
-                    "--kind=native", "--memory-limit=4294967296", NULL};
+    char *argv[] = {"__worker", "--metric=IS-001", "--system=native@b", "--kind=native",
+                    "--memory-limit=4294967296", NULL};
     gvb_worker w;
-    assert_int_equal(gvb_worker_parse(6, argv, &w), 0);
+    assert_int_equal(gvb_worker_parse(5, argv, &w), 0);
     assert_string_equal(w.system, "native@b");
     assert_true(w.memory_limit == 4ull << 30);
     assert_true(gvb_is_native(&w));
-    char *layer[] = {"gpu-virt-bench", "__worker", "--metric=IS-001", "--system=native",
-                     "--kind=hami", NULL};
-    assert_int_equal(gvb_worker_parse(5, layer, &w), 0);
+    char *layer[] = {"__worker", "--metric=IS-001", "--system=native", "--kind=hami", NULL};
+    assert_int_equal(gvb_worker_parse(4, layer, &w), 0);
     assert_false(gvb_is_native(&w)); /* a name is not a kind */
-    char *bad[] = {"gpu-virt-bench", "__worker", "--metric=NOPE-1", NULL};
-    assert_int_equal(gvb_worker_parse(3, bad, &w), -1);
+    char *bad[] = {"__worker", "--metric=NOPE-1", NULL};
+    assert_int_equal(gvb_worker_parse(2, bad, &w), -1);
 }
 
 int run_claim_tests(void)

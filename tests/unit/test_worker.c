@@ -4,9 +4,11 @@
 #include "tests.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/handoff.h"
 #include "core/protocol.h"
 #include "core/worker.h"
 
@@ -180,6 +182,59 @@ static void test_host_ref(void **state)
     assert_int_equal(e.host, 0);
 }
 
+/* The hand-off: what the runner encodes, the worker decodes to the same fields; every value
+ * outside its bounds or malformed is refused with the argument named. */
+static void test_handoff_round_trip(void **state)
+{
+    (void)state;
+    gvb_worker w = {.metric = gvb_metric_find("IS-003"), .tenant = 3, .tenants = 4,
+                    .iterations = 34, .replicates = 3, .warmup = 10, .min_time_s = 0.25,
+                    .seed = 18446744073709551615ull, .quick = 1,
+                    .memory_limit = 4ull << 30, .compute_limit = 50};
+    snprintf(w.system, sizeof w.system, "native@b");
+    snprintf(w.kind, sizeof w.kind, "native");
+    char **a;
+    int n;
+    assert_int_equal(gvb_handoff_encode(&w, &a, &n), 0);
+    char *argv[32] = {"__worker"};
+    for (int i = 0; i < n; i++)
+        argv[i + 1] = a[i];
+    gvb_worker d = {.tenants = 1, .iterations = 1, .replicates = 1};
+    char err[256];
+    assert_int_equal(gvb_handoff_decode(n + 1, argv, 1, &d, err, sizeof err), 0);
+    assert_ptr_equal(d.metric, w.metric);
+    assert_string_equal(d.system, "native@b");
+    assert_string_equal(d.kind, "native");
+    assert_int_equal(d.tenant, 3);
+    assert_int_equal(d.tenants, 4);
+    assert_int_equal(d.iterations, 34);
+    assert_int_equal(d.replicates, 3);
+    assert_int_equal(d.warmup, 10);
+    assert_true(d.min_time_s == 0.25 && d.seed == w.seed && d.quick == 1);
+    assert_true(d.memory_limit == 4ull << 30 && d.compute_limit == 50);
+    for (int i = 0; i < n; i++)
+        free(a[i]);
+    free(a);
+    /* out of bounds on the way out: nothing is encoded */
+    w.compute_limit = 101;
+    assert_int_equal(gvb_handoff_encode(&w, &a, &n), -1);
+    /* malformed or out of range on the way in */
+    static const char *const bad[] = {"--tenants=0", "--replicates=65", "--min-time=nan",
+                                      "--seed=-1", "--memory-limit=4g", "--quick=2",
+                                      "--compute-limit=50x", "--frob=1", "--metric=XX-999",
+                                      "tenant=1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *v[] = {"__worker", "--metric=OH-001", (char *)bad[i]};
+        gvb_worker x = {0};
+        assert_int_equal(gvb_handoff_decode(3, v, 1, &x, err, sizeof err), -1);
+        assert_non_null(strstr(err, bad[i]));
+    }
+    char *nometric[] = {"__worker", "--tenant=1"};
+    gvb_worker x = {0};
+    assert_int_equal(gvb_handoff_decode(2, nometric, 1, &x, err, sizeof err), -1);
+    assert_non_null(strstr(err, "--metric"));
+}
+
 int run_worker_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -188,6 +243,7 @@ int run_worker_tests(void)
         cmocka_unit_test(test_measure_single),
         cmocka_unit_test(test_min_time),
         cmocka_unit_test(test_host_ref),
+        cmocka_unit_test(test_handoff_round_trip),
     };
     return cmocka_run_group_tests_name("worker", tests, NULL, NULL);
 }
