@@ -189,6 +189,14 @@ size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max)
     if (r->status != GVB_OK || max == 0)
         return 0;
     const gvb_series *own = find_series(r, "replicate_values");
+    /* the runner writes replicate_values exactly when the metric set its value: use them
+     * whenever present (a set value may equal the pooled median by chance) */
+    if (own && own->n > 0 && r->has_value) {
+        size_t n = own->n <= max ? own->n : 0;
+        for (size_t i = 0; i < n; i++)
+            out[i] = own->v[i];
+        return n;
+    }
     if (r->has_value && !gvb_result_value_is_median(r)) {
         size_t n = own && own->n <= max ? own->n : 0;
         for (size_t i = 0; i < n; i++)

@@ -1124,6 +1124,8 @@ static int measure_interleaved(gvb_runner *rn, sys_state *sts, int n_sys, size_t
     size_t first = run->n_results;
     for (int s = 0; s < n_sys; s++)
         if (!open_result(rn, &sts[s], m, run)) {
+            for (size_t i = first; i < run->n_results; i++) /* opened, never measured */
+                set_status(&run->results[i], GVB_FAIL, "out of memory");
             free(sl);
             free(order);
             return -1;
@@ -1134,8 +1136,10 @@ static int measure_interleaved(gvb_runner *rn, sys_state *sts, int n_sys, size_t
         sl[s].st = &sts[s];
         sl[s].r = &run->results[first + (size_t)s];
         sl[s].open = sl[s].r->status == GVB_OK;
-        if (!sl[s].open)
+        if (!sl[s].open) {
             ps->metric_left[ci] -= total;
+            ps->total -= total; /* the line counts slots that will run */
+        }
     }
     for (int k = 0; k < total; k++) {
         gvb_round_order(n_sys, (int)mi, k, order);
@@ -1162,6 +1166,7 @@ static int measure_interleaved(gvb_runner *rn, sys_state *sts, int n_sys, size_t
             if (x->r->status != GVB_OK) {
                 x->open = 0;
                 ps->metric_left[ci] -= total - k - 1;
+                ps->total -= total - k - 1;
             }
         }
     }

@@ -128,6 +128,9 @@ static void effect_between(const gvb_model *m, const gvb_mmetric *mm, int a, int
     if (lo == a || e->verdict == GVB_EFF_UNTESTED)
         return;
     double est = e->est, l = e->lo, h = e->hi;
+    size_t na = e->n_a;
+    e->n_a = e->n_b;
+    e->n_b = na;
     if (e->is_ratio) {
         e->est = 1 / est;
         e->lo = 1 / h;

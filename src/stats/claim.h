@@ -43,7 +43,8 @@ typedef struct gvb_claim {
 /* Tests a against b (values of the replicates, in round order when paired; paired needs
  * na == nb). Returns 0, or -1 when a side has fewer than 2 values, a value is not finite, or
  * paired with na != nb. Zero spread with a non-null effect is a claim (every replicate says
- * the same); with a null effect it is none. */
+ * the same) from 3 replicates (pairs) up, none with 2 (steps repeat by chance); with a null
+ * effect it is none. */
 int gvb_claim_test(const double *a, size_t na, const double *b, size_t nb, int paired,
                    double level, gvb_claim *out);
 

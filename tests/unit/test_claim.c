@@ -69,6 +69,15 @@ static void test_identical_and_constant(void **state)
     /* every replicate says 7 against 5: that is a claim */
     assert_int_equal(gvb_claim_test(b, 3, a, 3, 1, 0.99, &c), 0);
     assert_true(c.differs && c.lo > 1);
+    /* ... but not from 2 replicates: a value in steps repeats by chance 1 time in 4 */
+    assert_int_equal(gvb_claim_test(b, 2, a, 2, 1, 0.99, &c), 0);
+    assert_false(c.differs);
+    assert_int_equal(gvb_claim_test(b, 2, a, 2, 0, 0.99, &c), 0);
+    assert_false(c.differs);
+    /* values near 1 that differ only below rounding are no difference (log scale) */
+    const double one[] = {1, 1}, one_eps[] = {1 + 0x1p-52, 1 + 0x1p-52};
+    assert_int_equal(gvb_claim_test(one_eps, 2, one, 2, 1, 0.99, &c), 0);
+    assert_false(c.differs);
 }
 
 /* A/A: both sides the same process, 3 paired rounds, a round effect (host speed) common to
