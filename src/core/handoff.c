@@ -37,14 +37,20 @@ static const field fields[] = {
 
 static int in_bounds(const field *f, double v) { return v >= f->lo && v <= f->hi; }
 
-int gvb_handoff_encode(const gvb_worker *w, char ***out, int *n_out)
+int gvb_handoff_encode(const gvb_worker *w, const char *const *prefix, char ***out)
 {
-    char **a = calloc(N_FIELDS + 1, sizeof *a);
+    size_t np = 0;
+    while (prefix && prefix[np])
+        np++;
+    char **a = calloc(np + N_FIELDS + 1, sizeof *a);
     if (!a || !w->metric) {
         free(a);
         return -1;
     }
-    int n = 0, rc = 0;
+    size_t n = 0;
+    int rc = 0;
+    for (; n < np && rc == 0; n++)
+        rc = (a[n] = strdup(prefix[n])) ? 0 : -1;
     for (size_t i = 0; i < N_FIELDS && rc == 0; i++) {
         const field *f = &fields[i];
         const char *p = (const char *)w + f->off;
@@ -78,13 +84,12 @@ int gvb_handoff_encode(const gvb_worker *w, char ***out, int *n_out)
             n++;
     }
     if (rc != 0) {
-        for (int i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++)
             free(a[i]);
         free(a);
         return -1;
     }
     *out = a;
-    *n_out = n;
     return 0;
 }
 

@@ -9,10 +9,10 @@
 
 #include "core/worker.h"
 
-/* The arguments for w (its metric must be set), after argv0 and the subcommand, into a
- * NULL-terminated array of n_out strings the caller frees (each, then the array).
+/* The worker's argv: the NULL-terminated prefix (argv0, the subcommand), then w's fields (its
+ * metric must be set), into a NULL-terminated array the caller frees (each, then the array).
  * Returns 0, or -1 when out of memory or a field is out of its bounds. */
-int gvb_handoff_encode(const gvb_worker *w, char ***out, int *n_out);
+int gvb_handoff_encode(const gvb_worker *w, const char *const *prefix, char ***out);
 
 /* Decodes argv[first..argc) (as encode wrote them) into *w, the fields not given at their
  * defaults. Returns 0, or -1 with one line in err naming the argument: unknown name,

@@ -176,9 +176,9 @@ int gvb_result_value_is_median(const gvb_result *r)
     return r->stats.n > 0 && fabs(r->value - m) <= 1e-9 * fmax(1.0, fabs(m));
 }
 
-static const gvb_series *find_series(const gvb_result *r, const char *name)
+const gvb_series *gvb_series_lookup(const gvb_result *r, const char *name)
 {
-    for (size_t i = 0; i < r->n_series; i++)
+    for (size_t i = 0; r && i < r->n_series; i++)
         if (strcmp(r->series[i].name, name) == 0)
             return &r->series[i];
     return NULL;
@@ -188,7 +188,7 @@ size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max)
 {
     if (r->status != GVB_OK || max == 0)
         return 0;
-    const gvb_series *own = find_series(r, "replicate_values");
+    const gvb_series *own = gvb_series_lookup(r, "replicate_values");
     /* the runner writes replicate_values exactly when the metric set its value: use them
      * whenever present (a set value may equal the pooled median by chance) */
     if (own && own->n > 0 && r->has_value) {
@@ -197,12 +197,8 @@ size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max)
             out[i] = own->v[i];
         return n;
     }
-    if (r->has_value && !gvb_result_value_is_median(r)) {
-        size_t n = own && own->n <= max ? own->n : 0;
-        for (size_t i = 0; i < n; i++)
-            out[i] = own->v[i];
-        return n;
-    }
+    if (r->has_value && !gvb_result_value_is_median(r))
+        return 0; /* the metric's own value, and nothing recorded per replicate */
     if (r->samples.n == 0)
         return 0;
     size_t sizes[GVB_RESULT_MAX_GROUPS];
@@ -237,6 +233,12 @@ void gvb_result_free(gvb_result *r)
     free(r->series);
     gvb_kv_free(&r->extras);
     memset(r, 0, sizeof *r);
+}
+
+int gvb_run_interleaved(const gvb_run *run)
+{
+    const char *order = run ? gvb_kv_text(&run->config, "system_order") : NULL;
+    return order && strcmp(order, GVB_ORDER_INTERLEAVED) == 0;
 }
 
 int gvb_kind_is_baseline(const char *kind)

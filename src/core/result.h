@@ -85,6 +85,8 @@ typedef struct gvb_result {
 } gvb_result;
 
 gvb_series *gvb_result_series(gvb_result *r, const char *name); /* find or add */
+/* A named series of r, or NULL when absent or r is NULL (never creates it). */
+const gvb_series *gvb_series_lookup(const gvb_result *r, const char *name);
 /* The replicate sizes as counts for the grouped bootstrap (stats.h), in sizes[0..max).
  * Returns the number of groups written: 0 when none are recorded (one group of all samples)
  * or they do not add up to samples.n. */
@@ -140,6 +142,8 @@ int gvb_kind_is_baseline(const char *kind);
 /* config.system_order of a run whose systems' replicates were interleaved round by round
  * (runner.h): replicate k of every system ran in round k, so the claim rule may pair them. */
 #define GVB_ORDER_INTERLEAVED "interleaved"
+/* run's systems were interleaved (config.system_order): its replicates may be paired. */
+int gvb_run_interleaved(const gvb_run *run);
 
 gvb_result *gvb_run_add_result(gvb_run *run);
 gvb_system_record *gvb_run_add_system(gvb_run *run, const char *name, const char *kind);

@@ -544,19 +544,8 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
     snprintf(w.system, sizeof w.system, "%s", c->sys->name);
     snprintf(w.kind, sizeof w.kind, "%s", gvb_system_kind(c->sys));
     gvb_system_limits(c->sys, &w.memory_limit, &w.compute_limit);
-    char **fields;
-    int n = 0, nf;
-    if (push_arg(argv, &n, "gpu-virt-bench") || push_arg(argv, &n, "__worker") ||
-        gvb_handoff_encode(&w, &fields, &nf) != 0)
-        return -1;
-    int rc = 0;
-    for (int k = 0; k < nf; k++) {
-        if (rc == 0)
-            rc = push_arg(argv, &n, "%s", fields[k]);
-        free(fields[k]);
-    }
-    free(fields);
-    if (rc)
+    static const char *const prefix[] = {"gpu-virt-bench", "__worker", NULL};
+    if (gvb_handoff_encode(&w, prefix, argv) != 0)
         return -1;
     return system_env(c->sys, i, c->tenants, env);
 }
@@ -1236,9 +1225,7 @@ static void cross_system_pass(gvb_runner *rn, gvb_run *run)
 int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
                    const gvb_metric_def *const *metrics, size_t n_metrics, gvb_run *run)
 {
-    static progress_state ps;
-    memset(&ps, 0, sizeof ps);
-    ps.t0 = mono_now();
+    progress_state ps = {.t0 = mono_now()};
     sys_state *sts = calloc((size_t)(n_systems > 0 ? n_systems : 1), sizeof *sts);
     if (!sts)
         return -1;

@@ -454,8 +454,7 @@ void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check 
 void gvb_check_aa(const gvb_run *run, const char *a, const char *b, gvb_check *c)
 {
     c->expected = GVB_AA_MAX_CLAIM_PCT;
-    const char *order = run ? gvb_kv_text(&run->config, "system_order") : NULL;
-    int paired = order && strcmp(order, GVB_ORDER_INTERLEAVED) == 0;
+    int paired = gvb_run_interleaved(run);
     int compared = 0, claims = 0;
     double mdes[GVB_METRIC_COUNT];
     size_t off = 0;

@@ -249,14 +249,6 @@ void gvb_alloc_release(gvb_alloc_set *s)
 
 /* ---- parent side -------------------------------------------------------------------------- */
 
-const gvb_series *gvb_series_lookup(const gvb_result *r, const char *name)
-{
-    for (size_t i = 0; i < r->n_series; i++)
-        if (strcmp(r->series[i].name, name) == 0)
-            return &r->series[i];
-    return NULL;
-}
-
 const gvb_series *gvb_tenant_series(const gvb_result *r, int t, const char *name, int tenants)
 {
     char key[160];

@@ -62,8 +62,6 @@ void gvb_alloc_release(gvb_alloc_set *s);
 
 /* ---- parent side (reduce) ----------------------------------------------------------------- */
 
-/* A named series of r, or NULL when absent (never creates it: the monitor may be missing). */
-const gvb_series *gvb_series_lookup(const gvb_result *r, const char *name);
 /* Tenant t's series as the runner stores it ("t<i>.<name>" with several tenants), or NULL. */
 const gvb_series *gvb_tenant_series(const gvb_result *r, int t, const char *name, int tenants);
 /* A numeric extra of r, or NAN when absent or text. */

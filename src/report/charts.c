@@ -401,13 +401,6 @@ static const char *pick_series(const gvb_mmetric *mm, int n_systems)
     return NULL;
 }
 
-static const gvb_series *find_series(const gvb_result *r, const char *name)
-{
-    for (size_t i = 0; r && i < r->n_series; i++)
-        if (strcmp(r->series[i].name, name) == 0)
-            return &r->series[i];
-    return NULL;
-}
 
 static int chart_series(FILE *f, const gvb_model *m, int k)
 {
@@ -419,7 +412,7 @@ static int chart_series(FILE *f, const gvb_model *m, int k)
     double ylo = INFINITY, yhi = -INFINITY, target = NAN;
     size_t maxn = 0;
     for (int s = 0; s < m->n_systems; s++) {
-        const gvb_series *se = find_series(mm->cells[s].r, name);
+        const gvb_series *se = gvb_series_lookup(mm->cells[s].r, name);
         if (!se || se->n < 2)
             continue;
         sys[n++] = s;
@@ -467,7 +460,7 @@ static int chart_series(FILE *f, const gvb_model *m, int k)
     snprintf(rot, sizeof rot, " transform=\"rotate(-90 %.1f %.1f)\"", PLOT_X0 - 44, top + ph / 2);
     text(f, PLOT_X0 - 44, top + ph / 2, "middle", rot, name);
     for (int i = 0; i < n; i++) {
-        const gvb_series *se = find_series(mm->cells[sys[i]].r, name);
+        const gvb_series *se = gvb_series_lookup(mm->cells[sys[i]].r, name);
         fprintf(f, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"1.6\" points=\"",
                 color(m, sys[i]));
         for (size_t j = 0; j < se->n; j++)

@@ -103,10 +103,8 @@ static const gvb_result *ok_result(const gvb_mmetric *mm, int s)
 
 int gvb_model_paired(const gvb_model *m, int a, int b)
 {
-    if (m->systems[a].file != m->systems[b].file)
-        return 0;
-    const char *order = gvb_kv_text(&m->inputs[m->systems[a].file].run->config, "system_order");
-    return order && strcmp(order, GVB_ORDER_INTERLEAVED) == 0;
+    return m->systems[a].file == m->systems[b].file &&
+           gvb_run_interleaved(m->inputs[m->systems[a].file].run);
 }
 
 /* A result claims may use: measured OK and not suspect. */

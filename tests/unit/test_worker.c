@@ -194,14 +194,15 @@ static void test_handoff_round_trip(void **state)
     snprintf(w.system, sizeof w.system, "native@b");
     snprintf(w.kind, sizeof w.kind, "native");
     char **a;
-    int n;
-    assert_int_equal(gvb_handoff_encode(&w, &a, &n), 0);
-    char *argv[32] = {"__worker"};
-    for (int i = 0; i < n; i++)
-        argv[i + 1] = a[i];
+    static const char *const prefix[] = {"__worker", NULL};
+    assert_int_equal(gvb_handoff_encode(&w, prefix, &a), 0);
+    int n = 0;
+    while (a[n])
+        n++;
+    assert_string_equal(a[0], "__worker");
     gvb_worker d = {.tenants = 1, .iterations = 1, .replicates = 1};
     char err[256];
-    assert_int_equal(gvb_handoff_decode(n + 1, argv, 1, &d, err, sizeof err), 0);
+    assert_int_equal(gvb_handoff_decode(n, a, 1, &d, err, sizeof err), 0);
     assert_ptr_equal(d.metric, w.metric);
     assert_string_equal(d.system, "native@b");
     assert_string_equal(d.kind, "native");
@@ -217,7 +218,7 @@ static void test_handoff_round_trip(void **state)
     free(a);
     /* out of bounds on the way out: nothing is encoded */
     w.compute_limit = 101;
-    assert_int_equal(gvb_handoff_encode(&w, &a, &n), -1);
+    assert_int_equal(gvb_handoff_encode(&w, prefix, &a), -1);
     /* malformed or out of range on the way in */
     static const char *const bad[] = {"--tenants=0", "--replicates=65", "--min-time=nan",
                                       "--seed=-1", "--memory-limit=4g", "--quick=2",
