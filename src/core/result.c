@@ -215,6 +215,22 @@ size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max)
     return n;
 }
 
+gvb_claim_outcome gvb_result_claim(const gvb_result *a, const gvb_result *b, int paired,
+                                   gvb_claim *c)
+{
+    double va[GVB_CLAIM_MAX], vb[GVB_CLAIM_MAX];
+    size_t na = gvb_result_replicate_values(a, va, GVB_CLAIM_MAX);
+    size_t nb = gvb_result_replicate_values(b, vb, GVB_CLAIM_MAX);
+    if (na == 0 || nb == 0)
+        return GVB_CLAIM_NO_VALUES;
+    if (na < 2 || nb < 2)
+        return GVB_CLAIM_ONE_REPLICATE;
+    if (gvb_claim_test(va, na, vb, nb, paired && na == nb, GVB_CLAIM_LEVEL, c) != 0 ||
+        !isfinite(c->lo) || !isfinite(c->hi))
+        return GVB_CLAIM_NO_INTERVAL;
+    return GVB_CLAIM_OK;
+}
+
 int gvb_result_value_ci(const gvb_result *r, double *lo, double *hi)
 {
     *lo = *hi = NAN;

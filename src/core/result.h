@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "core/catalog.h"
+#include "stats/claim.h"
 #include "stats/stats.h"
 
 typedef enum { GVB_OK, GVB_SKIP, GVB_FAIL, GVB_INERT } gvb_status;
@@ -105,6 +106,17 @@ size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max)
  * is the median; -1 (no CI shown) when the value is the metric's own (the median's CI would
  * belong to another number). */
 int gvb_result_value_ci(const gvb_result *r, double *lo, double *hi);
+/* Why two results could not be compared by gvb_result_claim. */
+typedef enum {
+    GVB_CLAIM_OK = 0,
+    GVB_CLAIM_NO_VALUES = -1,    /* a side's primary value is its own, with no per-replicate values */
+    GVB_CLAIM_ONE_REPLICATE = -2, /* a side has fewer than 2 replicates */
+    GVB_CLAIM_NO_INTERVAL = -3,  /* the rule gave no finite interval */
+} gvb_claim_outcome;
+/* a against b by the claim rule (stats/claim.h) on their replicates' values at
+ * GVB_CLAIM_LEVEL, paired when `paired` and both have as many replicates. Both must be OK. */
+gvb_claim_outcome gvb_result_claim(const gvb_result *a, const gvb_result *b, int paired,
+                                   gvb_claim *c);
 void gvb_result_free(gvb_result *r);
 
 /* One system under test as it was configured and proven in this run. */

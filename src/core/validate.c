@@ -462,14 +462,12 @@ void gvb_check_aa(const gvb_run *run, const char *a, const char *b, gvb_check *c
     for (size_t i = 0; run && i < run->n_results; i++) {
         const gvb_result *ra = &run->results[i];
         const gvb_result *rb = strcmp(ra->system, a) == 0 ? gvb_run_find(run, b, ra->metric) : NULL;
-        double va[GVB_CLAIM_MAX], vb[GVB_CLAIM_MAX];
         gvb_claim cl;
-        if (!rb || ra->direction == GVB_PASS || compared >= GVB_METRIC_COUNT)
+        if (!rb || ra->direction == GVB_PASS || compared >= GVB_METRIC_COUNT ||
+            ra->status != GVB_OK || rb->status != GVB_OK)
             continue;
-        size_t na = gvb_result_replicate_values(ra, va, GVB_CLAIM_MAX);
-        size_t nb = gvb_result_replicate_values(rb, vb, GVB_CLAIM_MAX);
         /* b against a, as the report compares a layer against native */
-        if (gvb_claim_test(vb, nb, va, na, paired && na == nb, GVB_CLAIM_LEVEL, &cl) != 0)
+        if (gvb_result_claim(rb, ra, paired, &cl) != GVB_CLAIM_OK)
             continue;
         mdes[compared++] = cl.is_ratio ? cl.mde * 100 : NAN;
         if (!cl.differs)

@@ -57,20 +57,20 @@ void gvb_compare_one(const gvb_result *r, const gvb_result *b, gvb_cmp_entry *e)
     if (!e->both_ok)
         return;
     /* two runs: their replicates are not paired (claim.h); Welch's interval */
-    double vr[GVB_CLAIM_MAX], vb[GVB_CLAIM_MAX];
-    size_t nr = gvb_result_replicate_values(r, vr, GVB_CLAIM_MAX);
-    size_t nb = gvb_result_replicate_values(b, vb, GVB_CLAIM_MAX);
-    if (nr < 2 || nb < 2) {
-        e->why = nr == 0 || nb == 0
-                     ? "the primary value has no per-replicate values"
-                     : "one process group in a run (run-to-run variation unknown; run with "
-                       "--replicates >= 2)";
-        return;
-    }
     gvb_claim c;
-    if (gvb_claim_test(vr, nr, vb, nb, 0, GVB_CLAIM_LEVEL, &c) != 0) {
+    switch (gvb_result_claim(r, b, 0, &c)) {
+    case GVB_CLAIM_NO_VALUES:
+        e->why = "the primary value has no per-replicate values";
+        return;
+    case GVB_CLAIM_ONE_REPLICATE:
+        e->why = "one process group in a run (run-to-run variation unknown; run with "
+                 "--replicates >= 2)";
+        return;
+    case GVB_CLAIM_NO_INTERVAL:
         e->why = "no confidence interval could be computed";
         return;
+    case GVB_CLAIM_OK:
+        break;
     }
     e->is_ratio = c.is_ratio;
     e->ratio = c.est;

@@ -27,22 +27,22 @@ void gvb_effect_compute(const gvb_result *a, const gvb_result *b, int paired, gv
         return untested(e, "not measured by both");
     if (a->direction == GVB_PASS)
         return untested(e, "pass/fail metric: compared by outcome");
-    double va[GVB_CLAIM_MAX], vb[GVB_CLAIM_MAX];
-    size_t na = gvb_result_replicate_values(a, va, GVB_CLAIM_MAX);
-    size_t nb = gvb_result_replicate_values(b, vb, GVB_CLAIM_MAX);
-    e->n_a = na;
-    e->n_b = nb;
-    if (na == 0 || nb == 0)
+    gvb_claim c;
+    switch (gvb_result_claim(a, b, paired, &c)) {
+    case GVB_CLAIM_NO_VALUES:
         return untested(e, "the primary value is the metric's own and has no per-replicate "
                            "values to compare");
-    /* Process-to-process variation is often far larger than a process's own spread; with
-     * one process group per system it is unknown, and any difference may be nothing else */
-    if (na < 2 || nb < 2)
+    case GVB_CLAIM_ONE_REPLICATE:
+        /* Process-to-process variation is often far larger than a process's own spread; with
+         * one process group per system it is unknown, and any difference may be nothing else */
         return untested(e, GVB_ONE_REPLICATE_WHY);
-    gvb_claim c;
-    if (gvb_claim_test(va, na, vb, nb, paired && na == nb, GVB_CLAIM_LEVEL, &c) != 0 ||
-        !isfinite(c.lo) || !isfinite(c.hi))
+    case GVB_CLAIM_NO_INTERVAL:
         return untested(e, "no confidence interval could be computed");
+    case GVB_CLAIM_OK:
+        break;
+    }
+    e->n_a = c.na;
+    e->n_b = c.nb;
     e->is_ratio = c.is_ratio;
     e->paired = c.paired;
     e->est = c.est;
