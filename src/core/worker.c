@@ -127,6 +127,19 @@ int gvb_replicate_share(const gvb_worker *w, int total)
     return (total + r - 1) / r;
 }
 
+int gvb_replicate_share_min(const gvb_worker *w, int total, int at_least)
+{
+    int n = gvb_replicate_share(w, total);
+    return n < at_least ? at_least : n;
+}
+
+double gvb_replicate_window_s(const gvb_worker *w, double total_s, double at_least_s)
+{
+    int r = w->replicates > 0 ? w->replicates : 1;
+    double s = total_s / r;
+    return s < at_least_s ? at_least_s : s;
+}
+
 /* Hard cap on samples per loop, so a min-time on a very fast body stays bounded. */
 #define GVB_MAX_SAMPLES 1000000
 

@@ -56,6 +56,11 @@ double gvb_now(void);
 /* This process group's share of a count meant for the whole metric: ceil(total /
  * w->replicates), for samples that are fresh processes already or budgets per metric. */
 int gvb_replicate_share(const gvb_worker *w, int total);
+/* The same with a floor per process group: max(at_least, ceil(total / w->replicates)). */
+int gvb_replicate_share_min(const gvb_worker *w, int total, int at_least);
+/* A time window meant for the whole metric, split the same way: max(at_least_s,
+ * total_s / w->replicates). Windows pooled over the replicates keep at least total_s. */
+double gvb_replicate_window_s(const gvb_worker *w, double total_s, double at_least_s);
 
 /* The shared timing loop. Runs w->warmup untimed calls, then timed calls until both
  * w->iterations samples and w->min_time_s of measured time are reached. Each call is one

@@ -274,7 +274,7 @@ static int is_001(gvb_worker *w)
     double denom = limited ? (double)w->memory_limit : (double)total0;
     gvb_barrier(w);
     /* 5 whole-memory searches per metric, split over its replicates (2 at least each) */
-    int trials = w->quick ? 2 : gvb_replicate_share(w, 5) < 2 ? 2 : gvb_replicate_share(w, 5);
+    int trials = w->quick ? 2 : gvb_replicate_share_min(w, 5, 2);
     double usable = 0;
     for (int t = 0; t < trials; t++) {
         gvb_alloc_set set = {0};
@@ -378,7 +378,7 @@ static int is_002(gvb_worker *w)
     GVB_CUDA_TRY(w, cudaFree(0));
     gvb_barrier(w);
     /* 10 fills per metric, split over its replicates (3 at least each) */
-    int trials = w->quick ? 3 : gvb_replicate_share(w, 10) < 3 ? 3 : gvb_replicate_share(w, 10);
+    int trials = w->quick ? 3 : gvb_replicate_share_min(w, 10, 3);
     int in_limit_ok = 1;
     cudaError_t fail_err = cudaSuccess;
     double at_bytes = 0;

@@ -587,7 +587,7 @@ static int oh_009(gvb_worker *w)
     static char total_name[MAX_THREADS][32];
     int nt = 0;
     /* 8 idle intervals per metric, split over its replicates (3 at least per replicate) */
-    int intervals = w->quick ? 2 : gvb_replicate_share(w, 8) < 3 ? 3 : gvb_replicate_share(w, 8);
+    int intervals = w->quick ? 2 : gvb_replicate_share_min(w, 8, 3);
     int na = snapshot_threads(a, MAX_THREADS);
     if (na < 0)
         return gvb_report_status(w, GVB_SKIP, "/proc/self/task is not readable");

@@ -126,6 +126,13 @@ static void test_replicates(void **state)
     assert_int_equal(gvb_replicate_share(&w, 10), 4);
     w.replicates = 0; /* a worker started without --replicates is one group */
     assert_int_equal(gvb_replicate_share(&w, 10), 10);
+    w.replicates = 3; /* floors per group, and windows split the same way */
+    assert_int_equal(gvb_replicate_share_min(&w, 10, 3), 4);
+    assert_int_equal(gvb_replicate_share_min(&w, 5, 3), 3);
+    assert_true(fabs(gvb_replicate_window_s(&w, 3.0, 0.5) - 1.0) < 1e-12);
+    assert_true(fabs(gvb_replicate_window_s(&w, 1.2, 0.5) - 0.5) < 1e-12);
+    w.replicates = 0;
+    assert_true(fabs(gvb_replicate_window_s(&w, 1.2, 0.5) - 1.2) < 1e-12);
     assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "0", NULL}), -1);
     assert_non_null(strstr(err, "--replicates"));
     assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "65", NULL}), -1);
