@@ -240,6 +240,42 @@ int gvb_result_value_ci(const gvb_result *r, double *lo, double *hi)
     return isfinite(*lo) && isfinite(*hi) ? 0 : -1;
 }
 
+int gvb_unit_is_time(const char *u)
+{
+    return !strcmp(u, "ns") || !strcmp(u, "us") || !strcmp(u, "ms") || !strcmp(u, "s");
+}
+
+int gvb_key_names_peak(const char *key)
+{
+    char low[128];
+    size_t i = 0;
+    for (; key[i] && i < sizeof low - 1; i++)
+        low[i] = (char)tolower((unsigned char)key[i]);
+    low[i] = '\0';
+    return strstr(low, "pct_of_peak") || strstr(low, "% of peak") ||
+           strstr(low, "percent_of_peak");
+}
+
+unsigned gvb_result_implausible(const gvb_result *r, int is_model)
+{
+    unsigned bad = 0;
+    for (size_t i = 0; i < r->extras.n; i++) {
+        const gvb_kv_item *it = &r->extras.items[i];
+        if (!it->is_text && gvb_key_names_peak(it->key) && it->num > 100)
+            bad |= GVB_IMPLAUSIBLE_ABOVE_PEAK;
+    }
+    if (r->status != GVB_OK || r->samples.n == 0 || r->direction == GVB_PASS)
+        return bad;
+    if (gvb_unit_is_time(r->unit) && r->stats.median < 0)
+        bad |= GVB_IMPLAUSIBLE_NEGATIVE_TIME;
+    /* a metric whose trials agree exactly by design (a search at a fixed resolution) says so
+     * in its extra "deterministic"; then identical samples are its answer, not a copy */
+    if (r->samples.n >= 10 && r->stats.min == r->stats.max && !is_model &&
+        !gvb_kv_get(&r->extras, "deterministic"))
+        bad |= GVB_IMPLAUSIBLE_IDENTICAL;
+    return bad;
+}
+
 void gvb_result_free(gvb_result *r)
 {
     gvb_series_free(&r->samples);

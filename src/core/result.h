@@ -117,6 +117,17 @@ typedef enum {
  * GVB_CLAIM_LEVEL, paired when `paired` and both have as many replicates. Both must be OK. */
 gvb_claim_outcome gvb_result_claim(const gvb_result *a, const gvb_result *b, int paired,
                                    gvb_claim *c);
+/* Plausibility of one result, as bits: a % of peak above 100 in an extra, a negative time,
+ * >= 10 identical samples from a measured system without the extra "deterministic". A result
+ * with any bit set is suspect and kept out of every claim (report, --compare, validate). */
+enum {
+    GVB_IMPLAUSIBLE_ABOVE_PEAK = 1,
+    GVB_IMPLAUSIBLE_NEGATIVE_TIME = 2,
+    GVB_IMPLAUSIBLE_IDENTICAL = 4,
+};
+unsigned gvb_result_implausible(const gvb_result *r, int is_model);
+int gvb_unit_is_time(const char *unit);
+int gvb_key_names_peak(const char *key); /* an extra's name that says "% of peak" */
 void gvb_result_free(gvb_result *r);
 
 /* One system under test as it was configured and proven in this run. */

@@ -463,8 +463,10 @@ void gvb_check_aa(const gvb_run *run, const char *a, const char *b, gvb_check *c
         const gvb_result *ra = &run->results[i];
         const gvb_result *rb = strcmp(ra->system, a) == 0 ? gvb_run_find(run, b, ra->metric) : NULL;
         gvb_claim cl;
+        /* as the report: a suspect result (above peak, identical samples) is in no claim */
         if (!rb || ra->direction == GVB_PASS || compared >= GVB_METRIC_COUNT ||
-            ra->status != GVB_OK || rb->status != GVB_OK)
+            ra->status != GVB_OK || rb->status != GVB_OK || gvb_result_implausible(ra, 0) ||
+            gvb_result_implausible(rb, 0))
             continue;
         /* b against a, as the report compares a layer against native */
         if (gvb_result_claim(rb, ra, paired, &cl) != GVB_CLAIM_OK)

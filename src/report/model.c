@@ -560,49 +560,24 @@ static void recommend(const gvb_model *m, const gvb_usecase *uc, gvb_mrec *rec)
 
 /* ---- validity ------------------------------------------------------------------------------- */
 
-static int is_time_unit(const char *u)
-{
-    return !strcmp(u, "ns") || !strcmp(u, "us") || !strcmp(u, "ms") || !strcmp(u, "s");
-}
-
-static int names_peak(const char *key)
-{
-    char low[128];
-    size_t i = 0;
-    for (; key[i] && i < sizeof low - 1; i++)
-        low[i] = (char)tolower((unsigned char)key[i]);
-    low[i] = '\0';
-    return strstr(low, "pct_of_peak") || strstr(low, "% of peak") ||
-           strstr(low, "percent_of_peak");
-}
-
 /* Plausibility checks of one result; a result above peak, with a negative time or with
  * identical samples is marked suspect and kept out of every claim. */
 static int check_result(gvb_model *m, int s, gvb_mcell *c)
 {
     const gvb_result *r = c->r;
     int rc = 0;
-    for (size_t i = 0; i < r->extras.n; i++) {
+    unsigned bad = gvb_result_implausible(r, m->systems[s].is_model);
+    c->suspect = bad != 0;
+    for (size_t i = 0; (bad & GVB_IMPLAUSIBLE_ABOVE_PEAK) && i < r->extras.n; i++) {
         const gvb_kv_item *it = &r->extras.items[i];
-        if (!it->is_text && names_peak(it->key) && it->num > 100) {
+        if (!it->is_text && gvb_key_names_peak(it->key) && it->num > 100)
             rc |= add_warn(m, GVB_WARN_ABOVE_PEAK, s, r, it->key, it->num);
-            c->suspect = 1;
-        }
     }
-    if (r->status != GVB_OK || r->samples.n == 0 || r->direction == GVB_PASS)
-        return rc;
-    if (is_time_unit(r->unit) && r->stats.median < 0) {
+    if (bad & GVB_IMPLAUSIBLE_NEGATIVE_TIME)
         rc |= add_warn(m, GVB_WARN_NEGATIVE_TIME, s, r, "", r->stats.median);
-        c->suspect = 1;
-    }
-    /* a metric whose trials agree exactly by design (a search at a fixed resolution) says so
-     * in its extra "deterministic"; then identical samples are its answer, not a copy */
-    if (r->samples.n >= 10 && r->stats.min == r->stats.max && !m->systems[s].is_model &&
-        !gvb_kv_get(&r->extras, "deterministic")) {
+    if (bad & GVB_IMPLAUSIBLE_IDENTICAL)
         rc |= add_warn(m, GVB_WARN_IDENTICAL, s, r, "", r->stats.min);
-        c->suspect = 1;
-    }
-    if (r->samples.n < 5)
+    if (r->status == GVB_OK && r->samples.n > 0 && r->direction != GVB_PASS && r->samples.n < 5)
         rc |= add_warn(m, GVB_WARN_FEW_SAMPLES, s, r, "", (double)r->samples.n);
     return rc;
 }

@@ -590,11 +590,6 @@ static void category_tables(gvb_doc *d, const gvb_model *m)
 
 /* ---- consistency and tails ---------------------------------------------------------------- */
 
-static int is_time_unit(const char *u)
-{
-    return !strcmp(u, "ns") || !strcmp(u, "us") || !strcmp(u, "ms") || !strcmp(u, "s");
-}
-
 static void consistency(gvb_doc *d, const gvb_model *m)
 {
     gvb_doc_heading(d, 2, "consistency", "Consistency");
@@ -637,7 +632,7 @@ static void tails(gvb_doc *d, const gvb_model *m)
     for (size_t k = 0; k < m->n_metrics; k++)
         for (int s = 0; s < m->n_systems; s++) {
             const gvb_result *r = ok_res(&m->metrics[k], s);
-            rows += r && is_time_unit(m->metrics[k].unit) && r->samples.n >= 2;
+            rows += r && gvb_unit_is_time(m->metrics[k].unit) && r->samples.n >= 2;
         }
     if (!rows) {
         gvb_doc_para(d, "No time metric with samples in these results.");
@@ -655,7 +650,7 @@ static void tails(gvb_doc *d, const gvb_model *m)
     gvb_doc_cell(d, GVB_CELL_NUM, "P95/P50");
     for (size_t k = 0; k < m->n_metrics; k++) {
         const gvb_mmetric *mm = &m->metrics[k];
-        if (!is_time_unit(mm->unit))
+        if (!gvb_unit_is_time(mm->unit))
             continue;
         for (int s = 0; s < m->n_systems; s++) {
             const gvb_result *r = ok_res(mm, s);
