@@ -607,21 +607,24 @@ static void record_exit(gvb_result *r, const tenant *t, int i)
         gvb_kv_set_text(&r->extras, key, "exit %d", WEXITSTATUS(t->wstatus));
 }
 
-/* The unhooked monitor runs during multi-tenant GPU metrics and those that ask for it.
- * GVB_MONITOR=1 in the environment: during every metric (diagnostics, tests). */
-static int wants_monitor(const gvb_system *sys, const gvb_metric_def *m, int tenants)
+/* The unhooked monitor runs in every replicate of the GPU metrics whose value reads it
+ * (impl->monitor) and in the first replicate of the other multi-tenant GPU metrics, where it
+ * is ground truth for the report only (its start costs a process and NVML's init per group).
+ * GVB_MONITOR=1 in the environment: during every metric and replicate (diagnostics, tests). */
+static int wants_monitor(const gvb_system *sys, const gvb_metric_def *m, int tenants,
+                         int replicate)
 {
     const char *all = getenv("GVB_MONITOR");
     if (all && strcmp(all, "1") == 0)
         return 1;
     return sys->ops->needs_gpu && (m->requires & GVB_REQ_GPU) &&
-           (tenants > 1 || m->impl->monitor);
+           (m->impl->monitor || (tenants > 1 && replicate == 0));
 }
 
-/* One replicate: one complete run of the tenant group in fresh processes (with its own
- * monitor when monitored), into r, which holds only this replicate. */
+/* One replicate (0-based index `replicate`): one complete run of the tenant group in fresh
+ * processes (with its own monitor when monitored), into r, which holds only this replicate. */
 static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *m,
-                         const gvb_run *run, gvb_result *r)
+                         const gvb_run *run, int replicate, gvb_result *r)
 {
     const gvb_options *o = rn->opts;
     int n = r->tenants;
@@ -642,7 +645,7 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
                                                 : GVB_DEFAULT_DEADLINE_S;
     group g = {.n = n, .t = ts, .deadline_s = deadline, .on_msg = metric_msg,
                .ctx = &c, .rn = rn, .system = sys->name, .metric = m->code};
-    int monitored = wants_monitor(sys, m, n);
+    int monitored = wants_monitor(sys, m, n, replicate);
     gvb_monitor mon;
     double t0 = mono_now();
     if (monitored)
@@ -1145,7 +1148,7 @@ static int measure_interleaved(gvb_runner *rn, sys_state *sts, int n_sys, size_t
             double start = mono_now();
             gvb_result rr;
             replicate_init(&rr, x->r);
-            measure_once(rn, x->st->sys, m, run, &rr);
+            measure_once(rn, x->st->sys, m, run, k, &rr);
             replicate_merge(x->r, &rr, k, total, &x->values, &x->metric_set_value);
             gvb_result_free(&rr);
             record_order(x->r, p, start - ps->t0);
