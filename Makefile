@@ -46,7 +46,7 @@ LDLIBS    := $(JANSSON_LIB) -ldl -lpthread -lrt -lm
 # every tenant's exec (OH-004). The loader's fallback directory is the toolkit's.
 CPPFLAGS  += -DGVB_CUDA_LIB_DIR=\"$(CUDA_HOME)/lib64\"
 
-PURE_SRC := $(wildcard src/core/*.c src/stats/*.c src/report/*.c src/systems/*.c)
+PURE_SRC := $(wildcard src/core/*.c src/stats/*.c src/report/*.c src/systems/*.c src/validate/*.c)
 CUDA_SRC := $(wildcard src/gpu/*.c src/metrics/*.c) src/main.c
 CU_SRC   := $(wildcard src/kernels/*.cu)
 
@@ -100,7 +100,7 @@ deps:
 $(BIN): $(PURE_OBJ) $(CUDA_OBJ) $(CU_OBJ)
 	$(NVCC) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/src/core/%.o $(BUILD)/src/stats/%.o $(BUILD)/src/report/%.o $(BUILD)/src/systems/%.o: CFLAGS_EXTRA := $(PURE_FLAGS)
+$(BUILD)/src/core/%.o $(BUILD)/src/stats/%.o $(BUILD)/src/report/%.o $(BUILD)/src/systems/%.o $(BUILD)/src/validate/%.o: CFLAGS_EXTRA := $(PURE_FLAGS)
 $(BUILD)/src/calib/%.o: CFLAGS_EXTRA := $(PURE_FLAGS)
 $(BUILD)/src/gpu/%.o $(BUILD)/src/metrics/%.o $(BUILD)/src/main.o: CFLAGS_EXTRA := $(CUDA_C_FLAGS)
 

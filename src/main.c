@@ -16,7 +16,7 @@
 
 #include "core/options.h"
 #include "core/runner.h"
-#include "core/validate.h"
+#include "validate/validate.h"
 #include "core/worker.h"
 #include "gpu/calib_proof.h"
 #include "gpu/device.h"

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 #include "core/result.h"
-#include "core/validate.h"
+#include "validate/validate.h"
 
 /* Writes via path.tmp + rename, so a reader never sees a half-written file. */
 int gvb_write_atomic(const char *path, int (*write_fn)(FILE *f, const gvb_run *run),

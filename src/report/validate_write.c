@@ -1,5 +1,5 @@
 /* `validate` output: the pass/fail table with measured vs expected, and the JSON of the
- * checks (validate.json). Formatting only; the checks are computed in core/validate.c. */
+ * checks (validate.json). Formatting only; the checks are computed in validate/checks.c. */
 #include <jansson.h>
 
 #include "report/json_util.h"

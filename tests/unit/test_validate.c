@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "core/validate.h"
+#include "validate/validate.h"
 #include "tests.h"
 
 /* A result with n samples around `center` (a deterministic spread of +-spread). */

@@ -5,11 +5,12 @@
  * A/A run claims no difference, that no throughput exceeds the device's peak, and that an
  * inert layer is caught. docs/validation.md lists every check and tolerance.
  *
- * This file: the plan (which runs, with which arguments) and the checks, as pure functions
- * over results (unit-tested with fake runs), plus spawning one child run. Printing is in
- * report/validate_write.c; the subcommand in main.c. Pure C. */
-#ifndef GVB_VALIDATE_H
-#define GVB_VALIDATE_H
+ * This header: the plan (which runs, with which arguments; plan.c) and the checks, as pure
+ * functions over results (checks.c; unit-tested with fake runs), plus spawning one child run
+ * (plan.c). Printing is in report/validate_write.c; the subcommand in main.c. Pure C. A
+ * command of its own, so it lives outside core/. */
+#ifndef GVB_VALIDATE_VALIDATE_H
+#define GVB_VALIDATE_VALIDATE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -89,6 +90,13 @@ typedef struct gvb_check {
     gvb_check_status status;
     char detail[512];
 } gvb_check;
+
+/* A fresh check: ids and texts set, numbers NAN, status FAIL until a verdict. */
+void gvb_check_init(gvb_check *c, const char *id, const char *what, const char *unit,
+                    const char *op);
+/* The check's status and its detail line. */
+void gvb_check_verdict(gvb_check *c, gvb_check_status s, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Tolerance of a recovered delay: max(10 %, 1 us). */
 double gvb_delay_tolerance_us(double injected_us);
