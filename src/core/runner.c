@@ -17,484 +17,11 @@
 #include "core/monitor.h"
 #include "core/protocol.h"
 #include "core/sanitize.h"
+#include "core/worker.h"
 
-volatile sig_atomic_t gvb_stop_requested;
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-/* ---- one group of tenant processes -------------------------------------------------- */
-
-#define ERR_TAIL 1024
-
-typedef struct tenant {
-    pid_t pid;
-    int out_fd, err_fd;
-    int ready;   /* reached the start barrier (phase 0) */
-    int reached; /* highest phase announced, -1 before the start barrier */
-    int exited, wstatus, killed;
-    double exit_time;
-    char line[GVB_PROTO_MAX_LINE];
-    size_t line_len;
-    char eline[512];
-    size_t eline_len;
-    char err_tail[ERR_TAIL]; /* last stderr lines, for FAIL reasons */
-    int has_status;
-    gvb_status status;
-    char reason[512];
-    int proto_errors;
-} tenant;
-
-typedef void (*msg_fn)(void *ctx, int t, const gvb_msg *m);
-struct group;
-typedef void (*ready_fn)(void *ctx, struct group *g);
-
-typedef struct group {
-    int n;
-    tenant *t;
-    int go_w[GVB_MAX_PHASES]; /* write ends of the phase barriers; closing one releases it */
-    int timed_out, interrupted;
-    double kill_time; /* when kill_all first ran (0: never) */
-    double deadline_s;
-    msg_fn on_msg;
-    ready_fn on_ready; /* optional: once every tenant waits at the start barrier */
-    int ready_called;
-    void *ctx;
-    gvb_runner *rn;
-    const char *system, *metric;
-} group;
-
-/* Moves fd above the range the child will dup2 into, keeping it close-on-exec. */
-static int lift_fd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 10); }
-
-static void child_exec(const char *exe, char *const *argv, char *const *envp, int out_w, int err_w,
-                       const int *go_r)
-{
-    int o = lift_fd(out_w), e = lift_fd(err_w), g[GVB_MAX_PHASES];
-    int devnull = open("/dev/null", O_RDONLY);
-    for (int k = 0; k < GVB_MAX_PHASES; k++)
-        if ((g[k] = lift_fd(go_r[k])) < 0)
-            _exit(126);
-    if (o < 0 || e < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(e, 1) < 0 ||
-        dup2(e, 2) < 0 || dup2(o, GVB_FD_OUT) < 0)
-        _exit(126);
-    for (int k = 0; k < GVB_MAX_PHASES; k++)
-        if (dup2(g[k], GVB_FD_GO + k) < 0)
-            _exit(126);
-    execve(exe, argv, envp);
-    dprintf(3, "STATUS FAIL cannot exec %s: %s\n", exe, strerror(errno));
-    _exit(127);
-}
-
-static void tail_append(tenant *t, const char *line)
-{
-    size_t have = strlen(t->err_tail), add = strlen(line) + 1;
-    if (add >= ERR_TAIL)
-        return;
-    if (have + add >= ERR_TAIL) {
-        /* drop the oldest lines */
-        const char *cut = t->err_tail + (have + add - ERR_TAIL) + 1;
-        const char *nl = strchr(cut, '\n');
-        memmove(t->err_tail, nl ? nl + 1 : t->err_tail + have, strlen(nl ? nl + 1 : "") + 1);
-    }
-    strcat(t->err_tail, line);
-    strcat(t->err_tail, "\n");
-}
-
-static void handle_line(group *g, int i, char *line)
-{
-    tenant *t = &g->t[i];
-    gvb_msg m;
-    if (gvb_proto_parse(line, &m) != 0) {
-        t->proto_errors++;
-        return;
-    }
-    if (m.type == GVB_MSG_READY) {
-        int k = (int)m.value;
-        if (k >= GVB_MAX_PHASES || k < t->reached) {
-            t->proto_errors++;
-            return;
-        }
-        t->reached = k;
-        if (k == 0)
-            t->ready = 1;
-        return;
-    }
-    if (m.type == GVB_MSG_STATUS) {
-        gvb_status s;
-        if (gvb_status_parse(m.name, &s) != 0) {
-            t->proto_errors++;
-            return;
-        }
-        t->has_status = 1;
-        t->status = s;
-        snprintf(t->reason, sizeof t->reason, "%s", m.text ? m.text : "");
-        return;
-    }
-    g->on_msg(g->ctx, i, &m);
-}
-
-/* Reads what is available on fd; returns 0 at EOF, 1 otherwise. */
-static int drain(group *g, int i, int is_err)
-{
-    tenant *t = &g->t[i];
-    char buf[8192];
-    ssize_t k = read(is_err ? t->err_fd : t->out_fd, buf, sizeof buf);
-    if (k < 0)
-        return errno == EINTR || errno == EAGAIN ? 1 : 0;
-    if (k == 0)
-        return 0;
-    char *line = is_err ? t->eline : t->line;
-    size_t *len = is_err ? &t->eline_len : &t->line_len;
-    size_t cap = is_err ? sizeof t->eline : sizeof t->line;
-    for (ssize_t j = 0; j < k; j++) {
-        if (buf[j] != '\n' && *len + 1 < cap) {
-            line[(*len)++] = buf[j];
-            continue;
-        }
-        if (buf[j] != '\n')
-            continue; /* overlong line: keep its head, drop the rest */
-        line[*len] = '\0';
-        if (is_err) {
-            tail_append(t, line);
-            if (g->rn->opts->verbose && g->rn->hooks.on_worker_log)
-                g->rn->hooks.on_worker_log(g->rn->hooks.ctx, g->system, g->metric, i, line);
-        } else {
-            handle_line(g, i, line);
-        }
-        *len = 0;
-    }
-    return 1;
-}
-
-static void reap(group *g, int block);
-
-static void kill_all(group *g)
-{
-    if (g->kill_time == 0)
-        g->kill_time = mono_now();
-    reap(g, 0); /* a tenant that already exited is not marked as killed */
-    for (int i = 0; i < g->n; i++) {
-        if (g->t[i].pid > 0 && !g->t[i].exited) {
-            kill(g->t[i].pid, SIGKILL); /* by its own pid, never a group */
-            g->t[i].killed = 1;
-        }
-    }
-}
-
-static void release_phase(group *g, int k)
-{
-    if (g->go_w[k] >= 0) {
-        close(g->go_w[k]);
-        g->go_w[k] = -1;
-    }
-}
-
-static void release_all(group *g)
-{
-    for (int k = 0; k < GVB_MAX_PHASES; k++)
-        release_phase(g, k);
-}
-
-/* Phase k >= 1 opens when every tenant has reached it or exited (an exited or crashed
- * tenant must not hold the others forever; the metric judges what that means). */
-static void release_phases(group *g)
-{
-    for (int k = 1; k < GVB_MAX_PHASES; k++) {
-        if (g->go_w[k] < 0)
-            continue;
-        int waiting = 0, blocked = 0;
-        for (int i = 0; i < g->n; i++) {
-            if (g->t[i].reached >= k)
-                waiting++;
-            else if (!g->t[i].exited)
-                blocked = 1;
-        }
-        if (waiting && !blocked)
-            release_phase(g, k);
-    }
-}
-
-/* Seconds a SIGKILLed tenant may take to die before the group stops waiting for it (a
- * process blocked inside the driver dies only when the driver lets go). */
-#define KILL_WAIT_S 10.0
-
-static int all_done(group *g, double now)
-{
-    for (int i = 0; i < g->n; i++) {
-        tenant *t = &g->t[i];
-        int fds_open = t->out_fd >= 0 || t->err_fd >= 0;
-        if (!t->exited && t->killed && g->kill_time > 0 && now - g->kill_time > KILL_WAIT_S)
-            continue; /* abandoned: tenant_outcome says so */
-        /* a grandchild may hold the pipes open after the tenant exits: stop waiting */
-        if (!t->exited || (fds_open && now - t->exit_time < 1.0))
-            return 0;
-    }
-    return 1;
-}
-
-static void reap(group *g, int block)
-{
-    for (int i = 0; i < g->n; i++) {
-        tenant *t = &g->t[i];
-        if (t->pid <= 0 || t->exited)
-            continue;
-        pid_t r = waitpid(t->pid, &t->wstatus, block ? 0 : WNOHANG);
-        if (r == t->pid) {
-            t->exited = 1;
-            t->exit_time = mono_now();
-        }
-    }
-}
-
-/* Starts n tenants with argv/env from the callbacks, runs them to completion or deadline. */
-typedef int (*build_fn)(void *ctx, int tenant, char ***argv, gvb_env *env);
-
-static int run_group(group *g, build_fn build, void *bctx)
-{
-    int go_r[GVB_MAX_PHASES];
-    for (int k = 0; k < GVB_MAX_PHASES; k++)
-        go_r[k] = g->go_w[k] = -1;
-    for (int i = 0; i < g->n; i++) {
-        g->t[i].out_fd = g->t[i].err_fd = -1;
-        g->t[i].reached = -1;
-    }
-    for (int k = 0; k < GVB_MAX_PHASES; k++) {
-        int p[2];
-        if (pipe2(p, O_CLOEXEC) != 0)
-            goto fail;
-        go_r[k] = p[0];
-        g->go_w[k] = p[1];
-    }
-    for (int i = 0; i < g->n; i++) {
-        tenant *t = &g->t[i];
-        int out[2], err[2];
-        if (pipe2(out, O_CLOEXEC) != 0)
-            goto fail;
-        if (pipe2(err, O_CLOEXEC) != 0) {
-            close(out[0]);
-            close(out[1]);
-            goto fail;
-        }
-        char **argv = NULL;
-        gvb_env env;
-        if (gvb_env_init(&env, g->rn->base_env) != 0 || build(bctx, i, &argv, &env) != 0) {
-            snprintf(t->reason, sizeof t->reason, "cannot prepare tenant %d", i);
-            gvb_env_free(&env);
-            close(out[0]); close(out[1]); close(err[0]); close(err[1]);
-            goto fail;
-        }
-        pid_t pid = fork();
-        if (pid == 0)
-            child_exec(g->rn->self_exe, argv, env.vars, out[1], err[1], go_r);
-        for (char **a = argv; a && *a; a++)
-            free(*a);
-        free(argv);
-        gvb_env_free(&env);
-        close(out[1]);
-        close(err[1]);
-        if (pid < 0) {
-            close(out[0]);
-            close(err[0]);
-            goto fail;
-        }
-        t->pid = pid;
-        t->out_fd = out[0];
-        t->err_fd = err[0];
-    }
-    for (int k = 0; k < GVB_MAX_PHASES; k++) {
-        close(go_r[k]);
-        go_r[k] = -1;
-    }
-
-    double deadline = mono_now() + g->deadline_s;
-    struct pollfd *pfd = calloc((size_t)g->n * 2, sizeof *pfd);
-    if (!pfd) {
-        kill_all(g);
-        reap(g, 1);
-        return -1;
-    }
-    for (;;) {
-        double now = mono_now();
-        reap(g, 0);
-        if (all_done(g, now))
-            break;
-        if (gvb_stop_requested && !g->interrupted) {
-            g->interrupted = 1;
-            kill_all(g);
-        }
-        if (now > deadline && !g->timed_out && !g->interrupted) {
-            g->timed_out = 1;
-            kill_all(g);
-        }
-        int ready = 0, gone = 0;
-        for (int i = 0; i < g->n; i++) {
-            ready += g->t[i].ready;
-            gone += !g->t[i].ready && g->t[i].exited;
-        }
-        if (ready == g->n) {
-            if (g->on_ready && !g->ready_called && g->go_w[0] >= 0) {
-                g->ready_called = 1;
-                g->on_ready(g->ctx, g);
-            }
-            release_phase(g, 0);
-        } else if (gone > 0 && g->go_w[0] >= 0) {
-            /* a tenant died before the barrier: the others would wait for it forever, and
-             * the metric cannot be measured as designed */
-            kill_all(g);
-            release_all(g);
-        }
-        release_phases(g);
-        int np = 0;
-        for (int i = 0; i < g->n; i++) {
-            if (g->t[i].out_fd >= 0)
-                pfd[np++] = (struct pollfd){.fd = g->t[i].out_fd, .events = POLLIN};
-            if (g->t[i].err_fd >= 0)
-                pfd[np++] = (struct pollfd){.fd = g->t[i].err_fd, .events = POLLIN};
-        }
-        int wait_ms = 100;
-        if (np == 0) {
-            usleep(20000);
-            continue;
-        }
-        if (poll(pfd, (nfds_t)np, wait_ms) <= 0)
-            continue;
-        for (int p = 0; p < np; p++) {
-            if (!(pfd[p].revents & (POLLIN | POLLHUP | POLLERR)))
-                continue;
-            for (int i = 0; i < g->n; i++) {
-                tenant *t = &g->t[i];
-                int is_err = pfd[p].fd == t->err_fd;
-                if (pfd[p].fd != t->out_fd && !is_err)
-                    continue;
-                if (!drain(g, i, is_err)) {
-                    close(pfd[p].fd);
-                    if (is_err)
-                        t->err_fd = -1;
-                    else
-                        t->out_fd = -1;
-                }
-                break;
-            }
-        }
-    }
-    free(pfd);
-    release_all(g);
-    for (int i = 0; i < g->n; i++) {
-        if (g->t[i].out_fd >= 0)
-            close(g->t[i].out_fd);
-        if (g->t[i].err_fd >= 0)
-            close(g->t[i].err_fd);
-        g->t[i].out_fd = g->t[i].err_fd = -1;
-    }
-    return 0;
-
-fail:
-    for (int k = 0; k < GVB_MAX_PHASES; k++)
-        if (go_r[k] >= 0)
-            close(go_r[k]);
-    kill_all(g);
-    release_all(g);
-    reap(g, 1);
-    for (int i = 0; i < g->n; i++) {
-        if (g->t[i].out_fd >= 0)
-            close(g->t[i].out_fd);
-        if (g->t[i].err_fd >= 0)
-            close(g->t[i].err_fd);
-    }
-    return -1;
-}
-
-/* Last non-empty line of a tenant's stderr, for a reason. */
-static const char *last_err_line(tenant *t, char *buf, size_t len)
-{
-    size_t n = strlen(t->err_tail);
-    while (n > 0 && t->err_tail[n - 1] == '\n')
-        n--;
-    size_t s = n;
-    while (s > 0 && t->err_tail[s - 1] != '\n')
-        s--;
-    snprintf(buf, len, "%.*s", (int)(n - s), t->err_tail + s);
-    return gvb_sanitize_text(buf); /* whatever the tenant (or its layer) printed */
-}
-
-/* What happened to one tenant, as a status and reason. The wait status is the truth: a
- * tenant that exited on its own is judged by what it reported, one that died of a signal
- * we did not send crashed, and one we SIGKILLed was over its deadline or stopped because
- * another tenant failed. */
-static gvb_status tenant_outcome(const group *g, tenant *t, int i, char *reason, size_t len,
-                                 int tolerate_death)
-{
-    char errl[256];
-    last_err_line(t, errl, sizeof errl);
-    const char *sep = errl[0] ? "; last stderr: " : "";
-    /* Ctrl-C reaches the whole process group: a tenant the terminal's SIGINT (or a SIGTERM
-     * to the group) killed before this loop saw the stop was interrupted, not crashed */
-    int stop_sig = WIFSIGNALED(t->wstatus) &&
-                   (WTERMSIG(t->wstatus) == SIGINT || WTERMSIG(t->wstatus) == SIGTERM);
-    if (g->interrupted || (gvb_stop_requested && t->exited && stop_sig)) {
-        snprintf(reason, len, "interrupted");
-        return GVB_FAIL;
-    }
-    if (!t->exited) {
-        snprintf(reason, len, "tenant %d (pid %d) did not exit within %.0f s of SIGKILL "
-                 "(blocked inside the driver?)", i, (int)t->pid, KILL_WAIT_S);
-        return GVB_FAIL;
-    }
-    if (WIFSIGNALED(t->wstatus)) {
-        int sig = WTERMSIG(t->wstatus);
-        if (tolerate_death && !t->killed) { /* died on purpose: the metric judges it */
-            reason[0] = '\0';
-            return GVB_OK;
-        }
-        if (t->killed && sig == SIGKILL && g->timed_out)
-            snprintf(reason, len,
-                     "tenant %d (pid %d) overran its %.1f s deadline and was killed%s%s", i,
-                     (int)t->pid, g->deadline_s, sep, errl);
-        else if (t->killed && sig == SIGKILL)
-            snprintf(reason, len, "tenant %d was stopped because another tenant failed", i);
-        else
-            snprintf(reason, len, "tenant %d (pid %d) crashed: killed by signal %d (%s)%s%s", i,
-                     (int)t->pid, sig, strsignal(sig), sep, errl);
-        return GVB_FAIL;
-    }
-    if (t->has_status && t->status != GVB_OK) {
-        snprintf(reason, len, "%s", t->reason);
-        return t->status;
-    }
-    if (WEXITSTATUS(t->wstatus) != 0) {
-        snprintf(reason, len, "tenant %d exited with status %d%s%s", i,
-                 WEXITSTATUS(t->wstatus), sep, errl);
-        return GVB_FAIL;
-    }
-    if (!t->has_status) {
-        snprintf(reason, len, "tenant %d ended without reporting a status%s%s", i, sep, errl);
-        return GVB_FAIL;
-    }
-    if (t->proto_errors) {
-        snprintf(reason, len, "tenant %d sent %d malformed protocol lines", i, t->proto_errors);
-        return GVB_FAIL;
-    }
-    reason[0] = '\0';
-    return GVB_OK;
-}
-
-/* Severity order for combining tenants: a crash outranks an INERT layer, which outranks a
- * SKIP, which outranks OK. */
-static int severity(gvb_status s)
-{
-    switch (s) {
-    case GVB_FAIL: return 3;
-    case GVB_INERT: return 2;
-    case GVB_SKIP: return 1;
-    case GVB_OK: return 0;
-    }
-    return 3;
-}
+/* Where a group's worker stderr lines go: the run's hook, with --verbose only. */
+#define GVB_GROUP_LOG(rn)                                                                        \
+    .on_log = (rn)->opts->verbose ? (rn)->hooks.on_worker_log : NULL, .log_ctx = (rn)->hooks.ctx
 
 /* ---- metrics ------------------------------------------------------------------------- */
 
@@ -594,7 +121,7 @@ static void set_status(gvb_result *r, gvb_status s, const char *reason)
 }
 
 /* How a tenant ended, as the text extra t<i>.exit (metrics that tolerate tenant deaths). */
-static void record_exit(gvb_result *r, const tenant *t, int i)
+static void record_exit(gvb_result *r, const gvb_tenant *t, int i)
 {
     char key[32];
     snprintf(key, sizeof key, "t%d.exit", i);
@@ -631,7 +158,7 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
     metric_ctx c = {.rn = rn, .sys = sys, .m = m, .r = r, .tenants = n,
                     .seed = gvb_seed_mix(gvb_seed_mix(o->seed, sys->name), m->code)};
     c.per_tenant = calloc((size_t)n, sizeof *c.per_tenant);
-    tenant *ts = calloc((size_t)n, sizeof *ts);
+    gvb_tenant *ts = calloc((size_t)n, sizeof *ts);
     pid_t *pids = calloc((size_t)n, sizeof *pids);
     if (!c.per_tenant || !ts || !pids) {
         set_status(r, GVB_FAIL, "out of memory");
@@ -643,14 +170,14 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
     double deadline = o->deadline_s > 0 ? o->deadline_s
                       : m->impl->deadline_s > 0 ? m->impl->deadline_s
                                                 : GVB_DEFAULT_DEADLINE_S;
-    group g = {.n = n, .t = ts, .deadline_s = deadline, .on_msg = metric_msg,
-               .ctx = &c, .rn = rn, .system = sys->name, .metric = m->code};
+    gvb_group g = {.n = n, .t = ts, .deadline_s = deadline, .on_msg = metric_msg,
+               .ctx = &c, .exe = rn->self_exe, .base_env = rn->base_env, GVB_GROUP_LOG(rn), .system = sys->name, .metric = m->code};
     int monitored = wants_monitor(sys, m, n, replicate);
     gvb_monitor mon;
-    double t0 = mono_now();
+    double t0 = gvb_now();
     if (monitored)
         gvb_monitor_start(&mon, rn->self_exe, rn->base_env, gvb_kv_text(&run->gpu, "uuid"));
-    if (run_group(&g, build_metric_tenant, &c) != 0) {
+    if (gvb_group_run(&g, build_metric_tenant, &c) != 0) {
         set_status(r, GVB_FAIL, ts[0].reason[0] ? ts[0].reason : "cannot start tenant processes");
     } else {
         gvb_status worst = GVB_OK;
@@ -659,9 +186,9 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
             char why[512];
             if (m->impl->tolerate_tenant_death)
                 record_exit(r, &ts[i], i);
-            gvb_status s = tenant_outcome(&g, &ts[i], i, why, sizeof why,
+            gvb_status s = gvb_tenant_outcome(&g, &ts[i], i, why, sizeof why,
                                           m->impl->tolerate_tenant_death);
-            if (severity(s) > severity(worst)) {
+            if (gvb_status_severity(s) > gvb_status_severity(worst)) {
                 worst = s;
                 if (n > 1 && strncmp(why, "tenant ", 7) != 0)
                     snprintf(reason, sizeof reason, "tenant %d: %s", i, why);
@@ -671,7 +198,7 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
         }
         set_status(r, worst, reason);
     }
-    r->wall_s = mono_now() - t0;
+    r->wall_s = gvb_now() - t0;
     for (int i = 0; i < n; i++) {
         char key[32];
         pids[i] = ts[i].pid;
@@ -747,7 +274,7 @@ static void replicate_merge(gvb_result *r, const gvb_result *rr, int k, int tota
             gvb_series_push(values, gvb_median(rr->samples.v, rr->samples.n));
         }
     }
-    if (severity(rr->status) > severity(r->status)) {
+    if (gvb_status_severity(rr->status) > gvb_status_severity(r->status)) {
         if (rr->status == GVB_FAIL && total > 1 && !gvb_stop_requested) {
             char why[sizeof r->reason];
             snprintf(why, sizeof why, "replicate %d: %s", k + 1, rr->reason);
@@ -854,11 +381,11 @@ static void proof_msg(void *vctx, int t, const gvb_msg *m)
 }
 
 /* The worker has reported and waits at its barrier: judge it while it is alive. */
-static void proof_ready(void *vctx, group *g)
+static void proof_ready(void *vctx, gvb_group *g)
 {
     proof_ctx *c = vctx;
     char errl[256];
-    if (*last_err_line(&g->t[0], errl, sizeof errl))
+    if (*gvb_tenant_last_err(&g->t[0], errl, sizeof errl))
         gvb_kv_set_text(c->proof, "worker_stderr", "%s", errl);
     if (!c->sys || !c->sys->ops->verify_active)
         return;
@@ -871,17 +398,18 @@ static void proof_ready(void *vctx, group *g)
 /* Runs one proof worker; returns its outcome (OK when it reported and exited cleanly). */
 static gvb_status run_proof_worker(proof_ctx *c, char *why, size_t len)
 {
-    tenant t;
+    gvb_tenant t;
     memset(&t, 0, sizeof t);
-    group g = {.n = 1, .t = &t, .deadline_s = 120, .on_msg = proof_msg, .on_ready = proof_ready,
-               .ctx = c, .rn = c->rn, .system = c->sys ? c->sys->name : "native-reference",
+    gvb_group g = {.n = 1, .t = &t, .deadline_s = 120, .on_msg = proof_msg, .on_ready = proof_ready,
+               .ctx = c, .exe = c->rn->self_exe, .base_env = c->rn->base_env, GVB_GROUP_LOG(c->rn),
+               .system = c->sys ? c->sys->name : "native-reference",
                .metric = "proof"};
-    if (run_group(&g, build_proof, c) != 0) {
+    if (gvb_group_run(&g, build_proof, c) != 0) {
         snprintf(why, len, "cannot start the activation proof worker");
         return GVB_FAIL;
     }
     gvb_kv_set_num(c->proof, "pid", t.pid);
-    return tenant_outcome(&g, &t, 0, why, len, 0);
+    return gvb_tenant_outcome(&g, &t, 0, why, len, 0);
 }
 
 /* The unconstrained compute rate that a compute limit is compared with: one proof worker
@@ -1073,7 +601,7 @@ static void report_progress(gvb_runner *rn, progress_state *ps, const gvb_system
         return;
     gvb_progress p = {.done = ++ps->done, .total = ps->total, .system = sys->name,
                       .metric = m->code, .replicate = replicate, .replicates = replicates,
-                      .elapsed_s = mono_now() - ps->t0,
+                      .elapsed_s = gvb_now() - ps->t0,
                       .eta_s = gvb_eta_estimate(ps->metric_s, ps->metric_n, ps->metric_left,
                                                 GVB_METRIC_COUNT)};
     rn->hooks.on_progress(rn->hooks.ctx, &p);
@@ -1145,14 +673,14 @@ static int measure_interleaved(gvb_runner *rn, sys_state *sts, int n_sys, size_t
                 continue;
             }
             report_progress(rn, ps, x->st->sys, m, k + 1, total);
-            double start = mono_now();
+            double start = gvb_now();
             gvb_result rr;
             replicate_init(&rr, x->r);
             measure_once(rn, x->st->sys, m, run, k, &rr);
             replicate_merge(x->r, &rr, k, total, &x->values, &x->metric_set_value);
             gvb_result_free(&rr);
             record_order(x->r, p, start - ps->t0);
-            ps->metric_s[ci] += mono_now() - start;
+            ps->metric_s[ci] += gvb_now() - start;
             ps->metric_n[ci]++;
             ps->metric_left[ci]--;
             if (x->r->status != GVB_OK) {
@@ -1228,7 +756,7 @@ static void cross_system_pass(gvb_runner *rn, gvb_run *run)
 int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
                    const gvb_metric_def *const *metrics, size_t n_metrics, gvb_run *run)
 {
-    progress_state ps = {.t0 = mono_now()};
+    progress_state ps = {.t0 = gvb_now()};
     sys_state *sts = calloc((size_t)(n_systems > 0 ? n_systems : 1), sizeof *sts);
     if (!sts)
         return -1;
@@ -1279,17 +807,17 @@ static void probe_msg(void *vctx, int t, const gvb_msg *m)
 
 int gvb_runner_probe(gvb_runner *rn, gvb_kv *gpu, char *err, size_t errlen)
 {
-    tenant t;
+    gvb_tenant t;
     memset(&t, 0, sizeof t);
     probe_ctx c = {.gpu = gpu};
-    group g = {.n = 1, .t = &t, .deadline_s = 120, .on_msg = probe_msg, .ctx = &c,
-               .rn = rn, .system = "probe", .metric = "probe"};
-    if (run_group(&g, build_probe, &c) != 0) {
+    gvb_group g = {.n = 1, .t = &t, .deadline_s = 120, .on_msg = probe_msg, .ctx = &c,
+               .exe = rn->self_exe, .base_env = rn->base_env, GVB_GROUP_LOG(rn), .system = "probe", .metric = "probe"};
+    if (gvb_group_run(&g, build_probe, &c) != 0) {
         snprintf(err, errlen, "cannot start the GPU probe process");
         return -1;
     }
     char why[512];
-    gvb_status s = tenant_outcome(&g, &t, 0, why, sizeof why, 0);
+    gvb_status s = gvb_tenant_outcome(&g, &t, 0, why, sizeof why, 0);
     if (s != GVB_OK) {
         snprintf(err, errlen, "%s", why);
         return -1;

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 
+#include "core/group.h"
 #include "core/options.h"
 #include "core/result.h"
 #include "systems/system.h"
@@ -44,9 +45,7 @@ typedef struct gvb_runner {
     double native_rate_kps;
 } gvb_runner;
 
-/* Set from a SIGINT/SIGTERM handler: running tenants are killed, systems torn down, and the
- * run ends with what it measured. */
-extern volatile sig_atomic_t gvb_stop_requested;
+/* gvb_stop_requested (core/group.h) ends the run with what it measured. */
 
 /* The order of the systems in round `replicate` (0-based) of the metric at metric_index:
  * order[p] is the index of the system run p-th. Rotating: each round starts one system later,

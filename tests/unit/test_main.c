@@ -22,6 +22,7 @@ int main(void)
     failed += run_systems_tests();
     failed += run_cublas_dl_tests();
     failed += run_grouped_tests();
+    failed += run_tenant_group_tests();
     failed += run_worker_tests();
     failed += run_claim_tests();
     failed += run_hardening_tests();

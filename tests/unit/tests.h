@@ -38,6 +38,7 @@ int run_validate_tests(void);
 int run_systems_tests(void);
 int run_cublas_dl_tests(void);
 int run_grouped_tests(void);
+int run_tenant_group_tests(void);
 int run_claim_tests(void);
 int run_worker_tests(void);
 int run_hardening_tests(void);

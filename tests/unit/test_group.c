@@ -1,0 +1,185 @@
+/* One group of tenant processes, with /bin/sh as the tenants: the start barrier holds every
+ * tenant until all are there, protocol lines reach on_msg, and outcomes tell a clean exit, a
+ * crash, a status, a tenant that dies before the barrier and one over its deadline apart. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/group.h"
+#include "core/worker.h"
+#include "tests.h"
+
+extern char **environ;
+
+typedef struct seen {
+    int samples[4];
+    double sum[4];
+    int ready_calls;
+} seen;
+
+static void on_msg(void *ctx, int t, const gvb_msg *m)
+{
+    seen *s = ctx;
+    if (m->type == GVB_MSG_SAMPLE) {
+        s->samples[t]++;
+        s->sum[t] += m->value;
+    }
+}
+
+static void on_ready(void *ctx, gvb_group *g)
+{
+    (void)g;
+    ((seen *)ctx)->ready_calls++;
+}
+
+/* each tenant runs `sh -c SCRIPT sh INDEX` */
+static int build(void *ctx, int i, char ***argv, gvb_env *env)
+{
+    (void)env;
+    const char *const *scripts = ctx;
+    char **a = calloc(6, sizeof *a);
+    char idx[16];
+    snprintf(idx, sizeof idx, "%d", i);
+    if (!a)
+        return -1;
+    a[0] = strdup("sh");
+    a[1] = strdup("-c");
+    a[2] = strdup(scripts[i]);
+    a[3] = strdup("sh");
+    a[4] = strdup(idx);
+    *argv = a;
+    return a[0] && a[1] && a[2] && a[3] && a[4] ? 0 : -1;
+}
+
+static gvb_status run(const char *const *scripts, int n, double deadline, seen *s,
+                      gvb_tenant *t, char reasons[][512], double *wall)
+{
+    memset(t, 0, sizeof *t * (size_t)n);
+    gvb_group g = {.n = n, .t = t, .exe = "/bin/sh", .base_env = environ,
+                   .deadline_s = deadline, .on_msg = on_msg, .on_ready = on_ready, .ctx = s,
+                   .system = "test", .metric = "group"};
+    double t0 = gvb_now();
+    assert_int_equal(gvb_group_run(&g, build, (void *)scripts), 0);
+    *wall = gvb_now() - t0;
+    gvb_status worst = GVB_OK;
+    for (int i = 0; i < n; i++) {
+        gvb_status st = gvb_tenant_outcome(&g, &t[i], i, reasons[i], 512, 0);
+        if (gvb_status_severity(st) > gvb_status_severity(worst))
+            worst = st;
+    }
+    return worst;
+}
+
+static void test_barrier_and_messages(void **state)
+{
+    (void)state;
+    /* tenant 1 arrives 0.3 s late; tenant 0 may only send its sample after the start, so its
+     * time stamp is after tenant 1's arrival */
+    static const char *const scripts[] = {
+        "echo 'READY 0' >&3; cat <&4; echo \"S $(date +%s%N)\" >&3; echo 'STATUS OK' >&3",
+        "sleep 0.3; echo \"S $(date +%s%N)\" >&3; echo 'READY 0' >&3; cat <&4; "
+        "echo 'S 1' >&3; echo 'STATUS OK' >&3",
+    };
+    seen s = {0};
+    gvb_tenant t[2];
+    char why[2][512];
+    double wall;
+    assert_int_equal(run(scripts, 2, 10, &s, t, why, &wall), GVB_OK);
+    assert_int_equal(s.samples[0], 1);
+    assert_int_equal(s.samples[1], 2);
+    assert_int_equal(s.ready_calls, 1);
+    /* tenant 0's post-barrier stamp is later than tenant 1's pre-barrier one */
+    assert_true(s.sum[0] > s.sum[1] - 1);
+    assert_true(t[0].exited && t[1].exited);
+}
+
+static void test_outcomes(void **state)
+{
+    (void)state;
+    seen s = {0};
+    gvb_tenant t[2];
+    char why[2][512];
+    double wall;
+    /* a crash after the barrier: FAIL naming the signal; the clean tenant is OK */
+    static const char *const crash[] = {
+        "echo 'READY 0' >&3; cat <&4; echo 'STATUS OK' >&3",
+        "echo 'READY 0' >&3; cat <&4; echo 'last words' >&2; kill -SEGV $$",
+    };
+    assert_int_equal(run(crash, 2, 10, &s, t, why, &wall), GVB_FAIL);
+    assert_string_equal(why[0], "");
+    assert_non_null(strstr(why[1], "crashed: killed by signal 11"));
+    assert_non_null(strstr(why[1], "last stderr: last words"));
+    /* a tenant that reports SKIP with a reason */
+    static const char *const skip[] = {
+        "echo 'READY 0' >&3; cat <&4; echo 'STATUS SKIP no such thing' >&3",
+    };
+    assert_int_equal(run(skip, 1, 10, &s, t, why, &wall), GVB_SKIP);
+    assert_string_equal(why[0], "no such thing");
+    /* exit without a status, and a non-zero exit */
+    static const char *const quiet[] = {
+        "echo 'READY 0' >&3; cat <&4",
+        "echo 'READY 0' >&3; cat <&4; echo 'STATUS OK' >&3; exit 7",
+    };
+    run(quiet, 2, 10, &s, t, why, &wall);
+    assert_non_null(strstr(why[0], "ended without reporting a status"));
+    assert_non_null(strstr(why[1], "exited with status 7"));
+    /* a malformed protocol line fails the tenant */
+    static const char *const bad[] = {
+        "echo 'READY 0' >&3; cat <&4; echo 'S notanumber' >&3; echo 'STATUS OK' >&3",
+    };
+    assert_int_equal(run(bad, 1, 10, &s, t, why, &wall), GVB_FAIL);
+    assert_non_null(strstr(why[0], "malformed"));
+}
+
+static void test_death_before_barrier_and_deadline(void **state)
+{
+    (void)state;
+    seen s = {0};
+    gvb_tenant t[2];
+    char why[2][512];
+    double wall;
+    /* tenant 1 dies before the barrier: tenant 0 must not wait for it forever */
+    static const char *const early[] = {
+        "echo 'READY 0' >&3; cat <&4; sleep 30; echo 'STATUS OK' >&3",
+        "exit 3",
+    };
+    assert_int_equal(run(early, 2, 60, &s, t, why, &wall), GVB_FAIL);
+    assert_true(wall < 10);
+    assert_non_null(strstr(why[1], "exited with status 3"));
+    /* over the deadline: SIGKILLed by the group, and said so */
+    static const char *const slow[] = {
+        "echo 'READY 0' >&3; cat <&4; sleep 30; echo 'STATUS OK' >&3",
+    };
+    assert_int_equal(run(slow, 1, 0.5, &s, t, why, &wall), GVB_FAIL);
+    assert_true(wall < 10);
+    assert_true(t[0].killed);
+    assert_non_null(strstr(why[0], "overran its 0.5 s deadline"));
+    /* the stop flag interrupts a group: FAIL "interrupted" */
+    gvb_stop_requested = 1;
+    assert_int_equal(run(slow, 1, 60, &s, t, why, &wall), GVB_FAIL);
+    gvb_stop_requested = 0;
+    assert_true(wall < 10);
+    assert_string_equal(why[0], "interrupted");
+}
+
+static void test_severity(void **state)
+{
+    (void)state;
+    assert_true(gvb_status_severity(GVB_FAIL) > gvb_status_severity(GVB_INERT));
+    assert_true(gvb_status_severity(GVB_INERT) > gvb_status_severity(GVB_SKIP));
+    assert_true(gvb_status_severity(GVB_SKIP) > gvb_status_severity(GVB_OK));
+}
+
+int run_tenant_group_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_barrier_and_messages),
+        cmocka_unit_test(test_outcomes),
+        cmocka_unit_test(test_death_before_barrier_and_deadline),
+        cmocka_unit_test(test_severity),
+    };
+    return cmocka_run_group_tests_name("group", tests, NULL, NULL);
+}
