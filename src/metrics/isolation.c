@@ -54,6 +54,11 @@ typedef struct work {
     size_t launched;                /* kernels launched by the last work_run */
     double *start, *end;            /* seconds from ev0, after work_collect() */
     double host_t0;                 /* monotonic time of the first launch */
+    /* Optional, for a recording producer (depth > 0): called about every poll_s with the
+     * number of recorded kernels known to be complete; non-zero ends the run early. */
+    int (*poll)(struct work *k, size_t done, void *arg);
+    void *poll_arg;
+    double poll_s;
 } work;
 
 static cudaError_t work_init(work *k, int blocks, int iters)
@@ -88,16 +93,24 @@ static void work_free(work *k)
     k->n = k->cap = 0;
 }
 
+/* p resized to n elements of size; p itself (and *failed set) when that fails. */
+static void *resize(void *p, size_t n, size_t size, int *failed)
+{
+    void *q = realloc(p, n * size);
+    *failed |= !q;
+    return q ? q : p;
+}
+
+/* Room for twice the kernels' events and intervals. */
 static cudaError_t work_grow(work *k)
 {
     size_t cap = k->cap ? k->cap * 2 : 512;
-    cudaEvent_t *es = realloc(k->es, cap * sizeof *es);
-    if (es)
-        k->es = es;
-    cudaEvent_t *ee = realloc(k->ee, cap * sizeof *ee);
-    if (ee)
-        k->ee = ee;
-    if (!es || !ee)
+    int failed = 0;
+    k->es = resize(k->es, cap, sizeof *k->es, &failed);
+    k->ee = resize(k->ee, cap, sizeof *k->ee, &failed);
+    k->start = resize(k->start, cap, sizeof *k->start, &failed);
+    k->end = resize(k->end, cap, sizeof *k->end, &failed);
+    if (failed)
         return cudaErrorMemoryAllocation;
     for (size_t i = k->cap; i < cap; i++) {
         cudaError_t e = cudaEventCreate(&k->es[i]);
@@ -118,6 +131,7 @@ static cudaError_t work_run(work *k, int depth, double duration_s, gvb_shared *s
     cudaError_t e;
     k->n = k->launched = 0;
     k->host_t0 = gvb_now();
+    double polled = k->host_t0;
     if ((e = cudaEventRecord(k->ev0, k->s)))
         return e;
     for (size_t i = 0;; i++) {
@@ -125,6 +139,13 @@ static cudaError_t work_run(work *k, int depth, double duration_s, gvb_shared *s
             break;
         if (depth > 0 && i >= (size_t)depth && (e = cudaEventSynchronize(k->ring[i % depth])))
             return e;
+        /* kernels 0 .. i - depth are complete: ring[i % depth] followed kernel i - depth */
+        if (k->poll && record && depth > 0 && i >= (size_t)depth &&
+            gvb_now() - polled >= k->poll_s) {
+            polled = gvb_now();
+            if (k->poll(k, i - (size_t)depth + 1, k->poll_arg))
+                break;
+        }
         if (record && k->n == k->cap && (e = work_grow(k)))
             return e;
         if (record && (e = cudaEventRecord(k->es[k->n], k->s)))
@@ -144,16 +165,11 @@ static cudaError_t work_run(work *k, int depth, double duration_s, gvb_shared *s
     return cudaStreamSynchronize(k->s);
 }
 
-/* Each recorded kernel's interval on the GPU, in seconds from ev0. */
-static cudaError_t work_collect(work *k)
+/* Recorded kernels from .. to-1 (their events complete): each one's interval on the GPU, in
+ * seconds from ev0, into k->start / k->end. */
+static cudaError_t work_collect_range(work *k, size_t from, size_t to)
 {
-    free(k->start);
-    free(k->end);
-    k->start = malloc((k->n + 1) * sizeof(double));
-    k->end = malloc((k->n + 1) * sizeof(double));
-    if (!k->start || !k->end)
-        return cudaErrorMemoryAllocation;
-    for (size_t i = 0; i < k->n; i++) {
+    for (size_t i = from; i < to; i++) {
         float a, b;
         cudaError_t e = cudaEventElapsedTime(&a, k->ev0, k->es[i]);
         if (!e)
@@ -166,6 +182,12 @@ static cudaError_t work_collect(work *k)
     return cudaSuccess;
 }
 
+/* Each recorded kernel's interval on the GPU, in seconds from ev0. */
+static cudaError_t work_collect(work *k)
+{
+    return work_collect_range(k, 0, k->n);
+}
+
 /* Achieved share of the whole recorded run: the kernels' unconstrained time over the time
  * from the first launch to the last kernel's end. */
 static double work_share(const work *k, double ref_s)
@@ -173,14 +195,21 @@ static double work_share(const work *k, double ref_s)
     return k->n ? gvb_achieved_share((double)k->n, ref_s, k->end[k->n - 1]) : NAN;
 }
 
-/* Window shares of a recorded run into a new array (*n_win windows of win_s). */
-static double *work_windows(const work *k, double ref_s, double win_s, size_t *n_win)
+/* Window shares of the first n collected kernels of a run into a new array (*n_win windows
+ * of win_s, up to the n-th kernel's end: later kernels start after it). */
+static double *kernel_windows(const work *k, size_t n, double ref_s, double win_s, size_t *n_win)
 {
-    *n_win = k->n ? (size_t)floor(k->end[k->n - 1] / win_s) : 0;
+    *n_win = n ? (size_t)floor(k->end[n - 1] / win_s) : 0;
     double *sh = calloc(*n_win + 1, sizeof *sh);
     if (sh)
-        gvb_window_shares(k->start, k->end, k->n, ref_s, win_s, sh, *n_win);
+        gvb_window_shares(k->start, k->end, n, ref_s, win_s, sh, *n_win);
     return sh;
+}
+
+/* Window shares of a whole recorded run. */
+static double *work_windows(const work *k, double ref_s, double win_s, size_t *n_win)
+{
+    return kernel_windows(k, k->n, ref_s, win_s, n_win);
 }
 
 /* ---- the unconstrained reference (IS-003, IS-004) ---------------------------------------- */
@@ -229,6 +258,12 @@ int gvb_isref_main(int argc, char **argv, double t_main)
     work_free(&k);
     return 0;
 }
+
+/* The reference's timed loop, per process group (its warm-up is a quarter of it): ~500 BIG
+ * kernels, whose mean is what it measures. It stays in every group: it is the whole GPU's
+ * speed at the time of that group's loops (clocks, temperature), measured beside them, and
+ * native's IS-003 validates the method only against a reference of its own group. */
+#define REFERENCE_S 0.3
 
 static int measure_reference(gvb_worker *w, double dur, reference *ref)
 {
@@ -479,7 +514,7 @@ static int limited_setup(gvb_worker *w, int allow_native, double *target, refere
 {
     if ((*target = compute_target(w, allow_native)) <= 0)
         return 1;
-    if (measure_reference(w, w->quick ? 0.15 : 0.5, ref) != 0)
+    if (measure_reference(w, w->quick ? 0.15 : REFERENCE_S, ref) != 0)
         return 1;
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, work_init(k, BIG_BLOCKS, BIG_ITERS));
@@ -499,9 +534,12 @@ static int is_003(gvb_worker *w)
     work k;
     if (limited_setup(w, 1, &target, &ref, &k) != 0)
         return 1;
-    /* --quick shortens the loops; a limiter that reacts over a second (HAMi) is then
-     * caught mid-reaction, which the 100 ms window series shows */
-    double dur[2] = {w->quick ? 0.6 : 3.0, w->quick ? 0.3 : 3.0}, share[2];
+    /* 3 s of each loop per metric, split over its replicates. The unsynchronized loop (the
+     * primary) keeps 1.5 s per process group: a limiter that reacts over a second (HAMi) is
+     * otherwise caught mid-reaction, as --quick's shorter loops are (the 100 ms window
+     * series shows it). The launch+sync loop only feeds extras: 0.5 s at least. */
+    double dur[2] = {w->quick ? 0.6 : gvb_replicate_window_s(w, 3.0, 1.5),
+                     w->quick ? 0.3 : gvb_replicate_window_s(w, 3.0, 0.5)}, share[2];
     static const char *const mode[] = {"unsync", "sync"};
     for (int m = 0; m < 2; m++) {
         char key[64];
@@ -615,6 +653,43 @@ const gvb_metric_impl gvb_impl_is_003 = {.run = is_003, .reduce = is_003_reduce,
 #define RESPONSE_WIN_S 0.01
 #define RESPONSE_BAND 0.10
 #define RESPONSE_MIN_TAIL 20 /* windows (200 ms) the share must stay in band to count as settled */
+#define RESPONSE_POLL_S 0.05 /* how often the producer's complete windows are judged */
+
+/* Whether the share has settled by the last of nw windows: it has stayed within the band
+ * around target for the last RESPONSE_MIN_TAIL windows or more; *k0 = the first window of
+ * that final in-band run. */
+static int response_settled(const double *sh, size_t nw, double target, size_t *k0)
+{
+    *k0 = gvb_settle_index(sh, nw, target, RESPONSE_BAND);
+    return nw - *k0 >= RESPONSE_MIN_TAIL;
+}
+
+typedef struct settle_watch {
+    double ref_s, target;
+    size_t collected; /* kernels whose intervals are known */
+    size_t nw;        /* windows judged settled when it ended the run; 0: it did not */
+    cudaError_t err;
+} settle_watch;
+
+/* IS-004's poll: ends the producer once the complete windows so far have settled, so a
+ * limiter that settles at once is not timed for the whole window. */
+static int settle_poll(work *k, size_t done, void *arg)
+{
+    settle_watch *sw = arg;
+    if ((sw->err = work_collect_range(k, sw->collected, done)))
+        return 1;
+    sw->collected = done;
+    size_t nw, k0;
+    double *sh = kernel_windows(k, done, sw->ref_s, RESPONSE_WIN_S, &nw);
+    if (!sh) {
+        sw->err = cudaErrorMemoryAllocation;
+        return 1;
+    }
+    if (response_settled(sh, nw, sw->target, &k0))
+        sw->nw = nw;
+    free(sh);
+    return sw->nw > 0;
+}
 
 static int is_004(gvb_worker *w)
 {
@@ -623,8 +698,14 @@ static int is_004(gvb_worker *w)
     work k;
     if (limited_setup(w, 0, &target, &ref, &k) != 0)
         return 1;
-    /* t = 0 is the tenant's first launch: the limiter starts from its initial state */
+    settle_watch sw = {.ref_s = ref.kernel_s, .target = target};
+    k.poll = settle_poll;
+    k.poll_arg = &sw;
+    k.poll_s = RESPONSE_POLL_S;
+    /* t = 0 is the tenant's first launch: the limiter starts from its initial state. The
+     * loop ends once settled, else after the whole window */
     GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 0.5 : 3.0, NULL, 1));
+    GVB_CUDA_TRY(w, sw.err);
     GVB_CUDA_TRY(w, work_collect(&k));
     size_t nw;
     double *sh = work_windows(&k, ref.kernel_s, RESPONSE_WIN_S, &nw);
@@ -633,9 +714,13 @@ static int is_004(gvb_worker *w)
         return gvb_report_status(w, GVB_FAIL, "too few 10 ms windows observed (%zu)", nw);
     for (size_t i = 0; i < nw; i++)
         gvb_emit_series(w, "share_10ms_pct", sh[i]);
-    size_t k0 = gvb_settle_index(sh, nw, target, RESPONSE_BAND);
-    int settled = nw - k0 >= RESPONSE_MIN_TAIL;
     double observed_ms = (double)nw * RESPONSE_WIN_S * 1e3;
+    /* judged on the windows the poll saw settle (the kernels still queued then add a few) */
+    if (sw.nw > 0)
+        nw = sw.nw;
+    size_t k0;
+    int settled = response_settled(sh, nw, target, &k0);
+    gvb_emit_extra(w, "ended_when_settled", sw.nw > 0);
     gvb_emit_sample(w, settled ? (double)(k0 + 1) * RESPONSE_WIN_S * 1e3 : observed_ms);
     gvb_emit_extra(w, "settled", settled);
     if (!settled)
@@ -805,7 +890,10 @@ static int is_005(gvb_worker *w)
     gvb_shared_close(sh, w);
     return 0;
 }
-const gvb_metric_impl gvb_impl_is_005 = {.run = is_005, .deadline_s = 180};
+/* One process group whatever --replicates says: the checks follow each other through phase
+ * barriers, with no timing in them, so a layer passes or fails them the same way every time
+ * (and native fills the whole GPU four times per group) */
+const gvb_metric_impl gvb_impl_is_005 = {.run = is_005, .deadline_s = 180, .one_replicate = 1};
 
 /* ---- victim vs aggressors (IS-006, IS-007, IS-009) ------------------------------------------- */
 
@@ -846,20 +934,24 @@ static cudaError_t victim_loop(gvb_worker *w, work *k, int warmup, double min_s,
  * samples appended to out. */
 typedef cudaError_t (*victim_fn)(gvb_worker *w, work *k, int contended, gvb_series *out);
 
-/* Request loop (IS-007, IS-009). Contended, it lasts at least 1 s (0.3 s with --quick), so
- * that the samples span many of the aggressors' time slices and a reactive limiter's cycles. */
+/* Request loop (IS-007, IS-009). Contended, it lasts at least 1 s per metric split over its
+ * replicates, 0.4 s at least per process group (0.3 s with --quick), so that the samples span
+ * many of the aggressors' time slices and a reactive limiter's ~120 ms cycles. */
 static cudaError_t victim_sync(gvb_worker *w, work *k, int contended, gvb_series *out)
 {
-    double min_s = contended ? (w->quick ? 0.3 : 1.0) : 0;
+    double min_s = contended ? (w->quick ? 0.3 : gvb_replicate_window_s(w, 1.0, 0.4)) : 0;
     return victim_loop(w, k, contended ? 0 : w->warmup, min_s, w->quick ? 2.0 : 5.0, out);
 }
 
 /* Throughput job (IS-006): the aggressors' own saturating producer; one sample per 100 ms
- * window of work done, TFLOP/s. */
+ * window of work done, TFLOP/s. Per metric 1 s alone and 1.5 s contended, split over its
+ * replicates; per process group at least 4 solo windows (its own solo median) and 0.5 s
+ * contended (several of a reactive limiter's ~120 ms refills). */
 #define VICTIM_WIN_S 0.1
 static cudaError_t victim_throughput(gvb_worker *w, work *k, int contended, gvb_series *out)
 {
-    double dur = contended ? (w->quick ? 0.4 : 1.5) : (w->quick ? 0.3 : 1.0);
+    double dur = contended ? (w->quick ? 0.4 : gvb_replicate_window_s(w, 1.5, 0.5))
+                           : (w->quick ? 0.3 : gvb_replicate_window_s(w, 1.0, 0.4));
     cudaError_t e = work_run(k, IN_FLIGHT, dur, NULL, 1);
     if (!e)
         e = work_collect(k);
@@ -1017,7 +1109,10 @@ static int is_008(gvb_worker *w)
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, work_init(&k, BIG_BLOCKS, BIG_ITERS));
     gvb_barrier(w);
-    GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 0.4 : 1.5, NULL, 1));
+    /* 1.5 s per metric split over its replicates, 0.6 s at least per process group: the
+     * tenants start together, so each run also holds a reactive limiter's start */
+    GVB_CUDA_TRY(w, work_run(&k, IN_FLIGHT, w->quick ? 0.4 : gvb_replicate_window_s(w, 1.5, 0.6),
+                             NULL, 1));
     GVB_CUDA_TRY(w, work_collect(&k));
     double tf = kernel_tflop(BIG_BLOCKS, BIG_ITERS);
     size_t nw;
@@ -1208,8 +1303,9 @@ static int is_010(gvb_worker *w)
         emit_usable(w, "usable_neighbour_alive_bytes");
     if (sync_or_fail(w))
         return 1;
-    /* D: the events, while the victims keep computing */
-    double t0 = gvb_now(), run_s = w->quick ? 0.9 : 1.5;
+    /* D: the events, while the victims keep computing, 0.4 s of it after AFTER_EVENTS_S
+     * (a fault reaches its own process in ~0.12 s on the H200: ERR-001) */
+    double t0 = gvb_now(), run_s = w->quick ? 0.9 : 1.0;
     if (role == ROLE_FAULTER) {
         sleep_s(FAULT_AT_S);
         e = (cudaError_t)gvb_launch_fault(v.s);

@@ -115,6 +115,10 @@ static void test_replicates(void **state)
     assert_int_equal(gvb_metric_iterations(&o, bw1), 34);
     assert_int_equal(gvb_metric_replicates(&o, err3), 1);
     assert_int_equal(gvb_metric_iterations(&o, err3), 100);
+    /* IS-005's checks have no timing in them: one group; IS-010's race a kill and a fault,
+     * so each replicate is another chance to see an intermittent failure */
+    assert_int_equal(gvb_metric_replicates(&o, gvb_metric_find("IS-005")), 1);
+    assert_int_equal(gvb_metric_replicates(&o, gvb_metric_find("IS-010")), 3);
     assert_int_equal(gvb_metric_replicates(&o, NULL), 3);
     assert_int_equal(parse(&o, err, (const char *[]){"--quick", NULL}), 0);
     assert_int_equal(gvb_metric_iterations(&o, oh1), 300);
