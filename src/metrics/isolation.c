@@ -1451,5 +1451,6 @@ static void is_010_reduce(gvb_result *r, const gvb_series *per_tenant, int tenan
     r->value = correct && survived && released;
     r->has_value = 1;
 }
-const gvb_metric_impl gvb_impl_is_010 = {.run = is_010, .reduce = is_010_reduce,
+/* monitor: its reduce reads the killed tenant's monitored memory in every replicate */
+const gvb_metric_impl gvb_impl_is_010 = {.run = is_010, .reduce = is_010_reduce, .monitor = 1,
                                          .tolerate_tenant_death = 1, .deadline_s = 120};

@@ -164,6 +164,27 @@ static void test_compare_labels(void **state)
     /* significant but negligible: SAME, not a regression */
     assert_int_equal(gvb_cmp_classify(1.001, 1.003, GVB_LOWER, 0.05), GVB_CMP_SAME);
     assert_int_equal(gvb_cmp_classify(1.02, 1.08, GVB_LOWER, 0.05), GVB_CMP_WORSE);
+    /* one process group on each side: not testable, and the reason depends on whether the
+     * metric runs one group by design (ERR-003) or the run chose --replicates 1 (OH-001) */
+    gvb_result a = {0}, b = {0};
+    gvb_cmp_entry e;
+    a.status = b.status = GVB_OK;
+    a.direction = b.direction = GVB_LOWER;
+    for (int i = 0; i < 20; i++) {
+        gvb_series_push(&a.samples, 10 + i % 3);
+        gvb_series_push(&b.samples, 11 + i % 3);
+    }
+    gvb_result_finish(&a, 1);
+    gvb_result_finish(&b, 1);
+    snprintf(a.metric, sizeof a.metric, "OH-001");
+    gvb_compare_one(&a, &b, &e);
+    assert_int_equal(e.label, GVB_CMP_UNSURE);
+    assert_non_null(strstr(e.why, "run with --replicates >= 2"));
+    snprintf(a.metric, sizeof a.metric, "ERR-003");
+    gvb_compare_one(&a, &b, &e);
+    assert_non_null(strstr(e.why, "one process group by design"));
+    gvb_result_free(&a);
+    gvb_result_free(&b);
 }
 
 int run_report_tests(void)
