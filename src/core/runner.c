@@ -134,6 +134,18 @@ static void record_exit(gvb_result *r, const gvb_tenant *t, int i)
         gvb_kv_set_text(&r->extras, key, "exit %d", WEXITSTATUS(t->wstatus));
 }
 
+/* The memory limit a layer's tenants got (the hand-off's, gvb_system_limits), in the result
+ * before reduce: the parent's own fact, so no metric sends it back. The baseline applies
+ * none. */
+static void record_limits(gvb_system *sys, gvb_result *r)
+{
+    uint64_t memory;
+    int compute;
+    gvb_system_limits(sys, &memory, &compute);
+    if (memory > 0 && !gvb_kind_is_baseline(gvb_system_kind(sys)))
+        gvb_kv_set_num(&r->extras, "limit_bytes", (double)memory);
+}
+
 /* The unhooked monitor runs in every replicate of the GPU metrics whose value reads it
  * (impl->monitor) and in the first replicate of the other multi-tenant GPU metrics, where it
  * is ground truth for the report only (its start costs a process and NVML's init per group).
@@ -208,6 +220,7 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
     }
     if (monitored) /* the monitor's series are there before reduce */
         gvb_monitor_finish(&mon, pids, n, t0, r);
+    record_limits(sys, r);
     if (m->impl->reduce) {
         m->impl->reduce(r, c.per_tenant, n);
     } else {

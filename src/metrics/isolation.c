@@ -336,7 +336,6 @@ static int is_001(gvb_worker *w)
     double budget = limited ? fmin((double)w->memory_limit, (double)total0) : (double)total0;
     gvb_emit_extra(w, "context_charge_bytes", fmax(0, budget - (double)free0));
     if (limited) {
-        gvb_emit_extra(w, "limit_bytes", (double)w->memory_limit);
         gvb_emit_extra(w, "overshoot_bytes", fmax(0, usable - (double)w->memory_limit));
         gvb_emit_text(w, "denominator", "the configured limit (--memory-limit)");
     } else {
@@ -466,9 +465,7 @@ static int is_002(gvb_worker *w)
     gvb_emit_extra(w, "in_limit_alloc_after_failure_ok", in_limit_ok);
     gvb_emit_extra(w, "allocated_before_failure_bytes", at_bytes);
     gvb_emit_extra(w, "chunk_bytes", (double)ENFORCE_CHUNK);
-    if (w->memory_limit > 0 && !gvb_is_native(w))
-        gvb_emit_extra(w, "limit_bytes", (double)w->memory_limit);
-    else
+    if (w->memory_limit == 0 || gvb_is_native(w)) /* else the runner records limit_bytes */
         gvb_emit_text(w, "limit", "none applied: the over-limit allocation is the one beyond "
                                   "physical memory");
     return 0;

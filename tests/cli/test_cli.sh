@@ -137,6 +137,11 @@ expect_usage() { # description, args...
 }
 expect_usage "unknown metric 'XX-001'" run --systems fake --metrics XX-001
 expect_usage "unknown system 'nosuch'" run --systems nosuch --metrics SELF-001
+# the limit a layer's tenants got is the runner's fact in each result; native@LABEL applies none
+"$GVB" run --systems native@b,fake --metrics SELF-001 --memory-limit 1g --replicates 1 --output "$TMP/lb" --json-only >/dev/null 2>&1
+JLB=$(ls "$TMP"/lb/*/results.json 2>/dev/null | head -1)
+check "limit_bytes recorded by the runner for a layer (fake, 1g)" [ "$(result "$JLB" fake SELF-001 extras.limit_bytes)" = 1073741824 ]
+check "no limit_bytes for native@b (the baseline applies none)" [ "$(json_get "$JLB" "[r['extras'].get('limit_bytes', 'absent') for r in d['results'] if r['system'] == 'native@b']")" = "['absent']" ]
 expect_usage "malformed size '4x'" run --systems fake --metrics SELF-001 --memory-limit 4x
 expect_usage "malformed size '-1g'" run --systems fake --metrics SELF-001 --memory-limit -1g
 expect_usage "--iterations must be" run --systems fake --metrics SELF-001 --iterations 0
