@@ -133,6 +133,12 @@ int gvb_replicate_share_min(const gvb_worker *w, int total, int at_least)
     return n < at_least ? at_least : n;
 }
 
+int gvb_replicate_share_down(const gvb_worker *w, int total, int at_least)
+{
+    int r = w->replicates > 0 ? w->replicates : 1;
+    return total / r < at_least ? at_least : total / r;
+}
+
 double gvb_replicate_window_s(const gvb_worker *w, double total_s, double at_least_s)
 {
     int r = w->replicates > 0 ? w->replicates : 1;

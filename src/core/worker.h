@@ -58,6 +58,11 @@ double gvb_now(void);
 int gvb_replicate_share(const gvb_worker *w, int total);
 /* The same with a floor per process group: max(at_least, ceil(total / w->replicates)). */
 int gvb_replicate_share_min(const gvb_worker *w, int total, int at_least);
+/* The same rounded down, with a floor per process group: max(at_least, floor(total /
+ * w->replicates)), for counts whose pooled number should not grow past total when the
+ * replicates do not divide it (the worker does not know which replicate it is, so an exact
+ * split is not possible): 3 groups of 10 get 3 each, 9 in all. */
+int gvb_replicate_share_down(const gvb_worker *w, int total, int at_least);
 /* A time window meant for the whole metric, split the same way: max(at_least_s,
  * total_s / w->replicates). Windows pooled over the replicates keep at least total_s. */
 double gvb_replicate_window_s(const gvb_worker *w, double total_s, double at_least_s);

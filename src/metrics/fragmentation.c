@@ -159,7 +159,7 @@ static int frag_next_trial(const gvb_worker *w, int t, double t0)
     if (t == 0)
         return 1;
     int max = w->quick ? 1 : gvb_replicate_share(w, FRAG_TRIALS_MAX);
-    double budget = FRAG_TRIAL_BUDGET_S / (w->replicates > 1 ? w->replicates : 1);
+    double budget = gvb_replicate_window_s(w, FRAG_TRIAL_BUDGET_S, 0);
     double spent = gvb_now() - t0;
     return t < max && spent + spent / t <= budget;
 }

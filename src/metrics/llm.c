@@ -522,8 +522,9 @@ static int llm_008(gvb_worker *w)
     free(bt), free(ht);
     if (rc)
         goto out;
-    /* the other precisions: fewer samples (fp32 at 8192^3 takes ~20 ms each) */
-    int n_extra = w->iterations < 30 ? w->iterations : 30, warm = w->warmup < 3 ? w->warmup : 3;
+    /* the other precisions: fewer samples (fp32 at 8192^3 takes ~20 ms each), 30 per metric
+     * split over its replicates, at least 5 each (fewer with --iterations) */
+    int n_extra = llm_capped_samples(w, 30), warm = w->warmup < 3 ? w->warmup : 3;
     gemm_job f32 = {.prec = GVB_PREC_FP32, .n = n, .x = b, .w = b + 4 * nn, .y = b + 8 * nn};
     gemm_job t32 = f32;
     t32.prec = GVB_PREC_TF32;

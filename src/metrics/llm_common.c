@@ -89,6 +89,12 @@ int llm_alloc(llm_ctx *c, void **p, size_t bytes)
     return 0;
 }
 
+int llm_capped_samples(const gvb_worker *w, int total)
+{
+    int n = gvb_replicate_share_min(w, total, 5);
+    return w->iterations < n ? w->iterations : n;
+}
+
 int llm_env_int(const char *name, int def, int lo, int hi)
 {
     const char *s = getenv(name);

@@ -61,6 +61,11 @@ int llm_fail_at(llm_ctx *c, const char *file, int line, const char *call, const 
             return gvb_report_status((c)->w, GVB_FAIL, "%s", (c)->err);                       \
     } while (0)
 
+/* The sample count of a loop capped apart from --iterations (fp32 GEMMs, whole-memory
+ * tensors, prefills): `total` per metric split over its replicates, at least 5 per process
+ * group, never more than the group's iterations. */
+int llm_capped_samples(const gvb_worker *w, int total);
+
 /* An integer setting from the environment (docs/metrics/llm.md lists them), else def;
  * a value outside [lo, hi] is ignored in favour of def. */
 int llm_env_int(const char *name, int def, int lo, int hi);

@@ -473,8 +473,9 @@ static int llm_004(gvb_worker *w)
     double *t;
     int n;
     step_arg s = {.d = &d, .batch = batch};
-    /* time to first token: prefill of the prompt through every layer */
-    int n_ttft = w->iterations < 20 ? w->iterations : 20, w_ttft = w->warmup < 2 ? w->warmup : 2;
+    /* time to first token: prefill of the prompt through every layer; 20 per metric split
+     * over its replicates, at least 5 each (fewer with --iterations) */
+    int n_ttft = llm_capped_samples(w, 20), w_ttft = w->warmup < 2 ? w->warmup : 2;
     if (llm_time(&c, n_ttft, w_ttft, prefill_body, &d, &t, &n)) {
         rc = gvb_report_status(w, GVB_FAIL, "prefill: %s", c.err);
         goto out;

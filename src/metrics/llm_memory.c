@@ -370,8 +370,7 @@ static int llm_007(gvb_worker *w)
     }
     /* 30 samples per metric, split over its replicates (each a 50 % tensor: 0.25 s a sample
      * on an idle H200); not fewer than 5 per replicate */
-    int cap = gvb_replicate_share_min(w, 30, 5);
-    int n = w->iterations < cap ? w->iterations : cap, warm = w->warmup < 2 ? w->warmup : 2;
+    int n = llm_capped_samples(w, 30), warm = w->warmup < 2 ? w->warmup : 2;
     double best_gbps = 0, *gbps = malloc(sizeof *gbps * (size_t)n);
     if (!gbps) {
         rc = gvb_report_status(w, GVB_FAIL, "out of host memory");

@@ -217,14 +217,14 @@ int gvb_ctxinit_main(int argc, char **argv, double t_main)
 }
 
 /* One fresh process per sample: 10 to 20 per metric (more with more --iterations), split
- * over its replicates, not fewer than 5 per replicate (a context costs ~0.2 s native, ~0.45 s
- * under HAMi-core, and each replicate is a fresh process group already). */
+ * over its replicates, not fewer than 4 per replicate (a context costs ~0.2 s native, ~0.45 s
+ * under HAMi-core, and each replicate is a fresh process group already). By default 12 per
+ * metric, 4 per replicate: as many as one process group had before the replicates. */
 static int ctxinit_processes(const gvb_worker *w)
 {
     int total = w->iterations * w->replicates / 8;
     total = total < 10 ? 10 : total > 20 ? 20 : total;
-    int n = gvb_replicate_share(w, total);
-    return n < 5 ? 5 : n;
+    return gvb_replicate_share_min(w, total, 4);
 }
 
 static int oh_004(gvb_worker *w)
@@ -234,21 +234,19 @@ static int oh_004(gvb_worker *w)
     char *args[] = {(char *)w->metric->child, NULL}; /* __ctxinit */
     int n = ctxinit_processes(w);
     gvb_barrier(w);
-    /* i = -1: one untimed child warms the page cache (not with --quick: the spawns before
-     * this metric's already did) */
-    int first = w->quick ? 0 : -1;
-    for (int i = first; i < n; i++) {
+    /* no untimed warm-up child: what one would warm (this binary, libcudart, libcuda and the
+     * layer's library in the page cache) every run has loaded before this group starts, in
+     * the GPU probe, in each system's proof worker (a context under the system's
+     * environment) and in the groups before it; a context is not kept between processes */
+    for (int i = 0; i < n; i++) {
         char out[512], why[512];
         double t_spawn = 0, t_main, t_ctx, t_kernel;
         if (gvb_child_run(args, 0, 60, out, sizeof out, &t_spawn, why, sizeof why) != 0)
-            return gvb_report_status(w, GVB_FAIL, "fresh process %d of %d: %s", i - first + 1,
-                                     n - first, why);
+            return gvb_report_status(w, GVB_FAIL, "fresh process %d of %d: %s", i + 1, n, why);
         const char *line = strstr(out, "CTXINIT ");
         if (!line || sscanf(line, "CTXINIT %lf %lf %lf", &t_main, &t_ctx, &t_kernel) != 3)
             return gvb_report_status(w, GVB_FAIL, "fresh process %d printed no timestamps: %.200s",
-                                     i - first + 1, out);
-        if (i < 0)
-            continue;
+                                     i + 1, out);
         gvb_emit_sample(w, (t_kernel - t_spawn) * 1e3);
         gvb_emit_series(w, "exec_to_main_ms", (t_main - t_spawn) * 1e3);
         gvb_emit_series(w, "context_ms", (t_ctx - t_main) * 1e3);

@@ -133,6 +133,15 @@ static void test_replicates(void **state)
     w.replicates = 3; /* floors per group, and windows split the same way */
     assert_int_equal(gvb_replicate_share_min(&w, 10, 3), 4);
     assert_int_equal(gvb_replicate_share_min(&w, 5, 3), 3);
+    /* rounded down: 10 over 3 groups is 3 each (9 in all), not 4 (12) */
+    assert_int_equal(gvb_replicate_share_down(&w, 10, 3), 3);
+    assert_int_equal(gvb_replicate_share_down(&w, 10, 2), 3);
+    assert_int_equal(gvb_replicate_share_down(&w, 5, 3), 3);
+    w.replicates = 2;
+    assert_int_equal(gvb_replicate_share_down(&w, 10, 3), 5);
+    w.replicates = 0;
+    assert_int_equal(gvb_replicate_share_down(&w, 10, 3), 10);
+    w.replicates = 3;
     assert_true(fabs(gvb_replicate_window_s(&w, 3.0, 0.5) - 1.0) < 1e-12);
     assert_true(fabs(gvb_replicate_window_s(&w, 1.2, 0.5) - 0.5) < 1e-12);
     w.replicates = 0;
