@@ -102,11 +102,14 @@ const gvb_metric_impl gvb_impl_bw_004 = {.run = bw_004, .deadline_s = 120};
 
 /* ---- BW-002 Bandwidth Fairness Index --------------------------------------------------- */
 
+/* Rounds: 5 for the whole metric, split over its replicates (the rounds' indexes pool), at
+ * least 2 per process group; 3 with --quick. */
 #define BW_002_ROUNDS 5
+#define BW_002_ROUNDS_MIN 2
 #define BW_002_ROUNDS_QUICK 3
 
 /* Phase 0: tenant 0 alone (ceiling and solo bandwidth, for the extras). Phases 1..R: all
- * tenants stream for the same window; each tenant's primary sample of round r is its
+ * tenants stream for the same half window; each tenant's primary sample of round r is its
  * bandwidth over that round. */
 static int bw_002(gvb_worker *w)
 {
@@ -115,7 +118,8 @@ static int bw_002(gvb_worker *w)
     if (stream_setup(w, &d, &c, NULL))
         return 1;
     gvb_series solo = {0};
-    int rc = 0, rounds = w->quick ? BW_002_ROUNDS_QUICK : BW_002_ROUNDS;
+    int rc = 0, rounds = w->quick ? BW_002_ROUNDS_QUICK
+                                  : gvb_replicate_share_min(w, BW_002_ROUNDS, BW_002_ROUNDS_MIN);
     if (w->tenant == 0 && (rc = gvb_stream_solo(w, &c, &solo)) != 0)
         goto out;
     double sum = 0;

@@ -75,6 +75,11 @@ double gvb_window_s(const gvb_worker *w)
     return w->min_time_s > s ? w->min_time_s : s;
 }
 
+double gvb_window_share_s(const gvb_worker *w)
+{
+    double s = w->quick ? 0.2 : gvb_replicate_window_s(w, 0.4, 0.2);
+    return w->min_time_s > s ? w->min_time_s : s;
+}
 
 double gvb_series_median(const gvb_series *s) { return gvb_median(s->v, s->n); }
 

@@ -38,6 +38,10 @@ cudaError_t gvb_alloc_upto(void **p, size_t want, size_t min, size_t *got);
 /* Measurement window of one phase (seconds): 0.4 s (0.2 s with --quick), at least
  * --min-time. */
 double gvb_window_s(const gvb_worker *w);
+/* The same window meant for the whole metric and split over its replicates, for windows
+ * whose samples pool over the replicates: 0.4 s / replicates, at least the --quick window
+ * (0.2 s), at least --min-time. */
+double gvb_window_share_s(const gvb_worker *w);
 
 /* Per-call values are kept in gvb_series (core/result.h). */
 double gvb_series_median(const gvb_series *s); /* NAN when empty */

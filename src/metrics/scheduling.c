@@ -53,7 +53,8 @@ static void beacon_spacing(const uint64_t *t, int kernels, double *chunk_ns, dou
     free(across);
 }
 
-/* Both tenants launch one-warp kernels back to back for a window; each kernel timestamps its
+/* Both tenants launch one-warp kernels back to back for a window (gvb_window_share_s: the
+ * hand-overs pool over the replicates); each kernel timestamps its
  * start and the end of each of its chunks with %globaltimer. A tenant turns its timestamps
  * into busy periods (a gap larger than 4x the usual spacing ends one) and sends them as
  * primary samples (start, end pairs, ns from gt_base_ns); the parent finds the hand-overs. */
@@ -77,7 +78,7 @@ static int sched_001(gvb_worker *w)
     if (gvb_barrier(w))
         return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
 
-    double start = gvb_now(), window = gvb_window_s(w);
+    double start = gvb_now(), window = gvb_window_share_s(w);
     int k = 0;
     for (; k < BEACON_MAX_KERNELS && gvb_now() - start < window; k++) {
         GVB_CUDA_RC(w, gvb_launch_beacon(trace + (size_t)k * per, BEACON_CHUNKS, BEACON_ITERS,

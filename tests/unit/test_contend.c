@@ -1,6 +1,6 @@
 /* The contention metrics' victim/aggressor hand-over (no GPU): the phase stop flag and ready
- * count on the tenants' shared page and an aggressor's run that ends when the victim is
- * done. */
+ * count on the tenants' shared page, an aggressor's run that ends when the victim is done,
+ * and the measurement window split over the replicates. */
 #include "tests.h"
 
 #include <stdio.h>
@@ -10,6 +10,21 @@
 
 #include "core/catalog.h"
 #include "metrics/contend.h"
+
+static void test_window_share(void **state)
+{
+    (void)state;
+    gvb_worker w = {.replicates = 1};
+    assert_double_equal(gvb_window_share_s(&w), 0.4, 1e-12); /* one replicate: the whole 0.4 s */
+    w.replicates = 2;
+    assert_double_equal(gvb_window_share_s(&w), 0.2, 1e-12);
+    w.replicates = 3;
+    assert_double_equal(gvb_window_share_s(&w), 0.2, 1e-12); /* 0.13 s: the --quick floor */
+    w.min_time_s = 1.0;
+    assert_double_equal(gvb_window_share_s(&w), 1.0, 1e-12); /* --min-time holds per group */
+    w = (gvb_worker){.replicates = 1, .quick = 1};
+    assert_double_equal(gvb_window_share_s(&w), 0.2, 1e-12);
+}
 
 /* A body that counts its calls and, at call stop_at, raises the victim's stop of phase. */
 typedef struct counting_body {
@@ -97,6 +112,7 @@ static void test_until_window(void **state)
 int run_contend_tests(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_window_share),
         cmocka_unit_test(test_phase_stop_and_ready),
         cmocka_unit_test(test_until_window),
     };
