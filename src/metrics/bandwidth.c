@@ -9,13 +9,16 @@
 #include "stats/bwformulas.h"
 #include "stats/stats.h"
 
-/* Sets up the device and the copy load of one tenant, up to the start barrier. */
-static int stream_setup(gvb_worker *w, gvb_dev *d, gvb_copy_load *c)
+/* Sets up the device and the copy load of one tenant, up to the start barrier; with sh, the
+ * victim's and aggressors' shared page too (gvb_contend_barrier). */
+static int stream_setup(gvb_worker *w, gvb_dev *d, gvb_copy_load *c, gvb_shared **sh)
 {
     if (gvb_dev_open(w, d))
         return 1;
     if (gvb_copy_load_init(w, d, c, w->tenants))
         return 1;
+    if (sh)
+        return gvb_contend_barrier(w, sh);
     if (gvb_barrier(w))
         return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
     return 0;
@@ -27,13 +30,13 @@ static void stream_teardown(gvb_dev *d, gvb_copy_load *c)
     gvb_dev_close(d);
 }
 
-/* Streams for window_s and returns the bandwidth over the whole window (GB/s) in *gbs;
+/* Streams for as long as u says and returns the bandwidth over all calls (GB/s) in *gbs;
  * the per-call GB/s go to per_call when not NULL. */
-static int stream_window(gvb_worker *w, gvb_copy_load *c, double window_s, int max_calls,
-                         double *gbs, gvb_series *per_call)
+static int stream_window(gvb_worker *w, gvb_copy_load *c, gvb_until u, double *gbs,
+                         gvb_series *per_call)
 {
     gvb_series t = {0};
-    int rc = gvb_run_window(window_s, max_calls, gvb_copy_body, c, &t);
+    int rc = gvb_run_until(u, gvb_copy_body, c, &t);
     if (rc == 0 && per_call)
         rc = gvb_series_to_gbs(&t, gvb_copy_load_bytes(c), per_call);
     *gbs = gvb_gbs(gvb_copy_load_bytes(c) * (double)t.n, gvb_series_sum(&t));
@@ -49,13 +52,14 @@ static int stream_window(gvb_worker *w, gvb_copy_load *c, double window_s, int m
 typedef double (*contention_score)(double solo, double contended);
 
 /* Phase 0: the victim streams alone (aggressors wait at phase 1). Phase 1: everyone streams;
- * the victim's samples are score(solo median, contended call GB/s); aggressors keep going
- * for longer than the victim measures. */
+ * the victim's samples are score(solo median, contended call GB/s); the aggressors stream
+ * from before the victim measures until it is done (gvb_contend_await). */
 static int victim_vs_aggressors(gvb_worker *w, contention_score score)
 {
     gvb_dev d;
     gvb_copy_load c;
-    if (stream_setup(w, &d, &c))
+    gvb_shared *sh = NULL;
+    if (stream_setup(w, &d, &c, &sh))
         return 1;
     gvb_series solo = {0}, cont = {0};
     int rc = 0;
@@ -67,19 +71,23 @@ static int victim_vs_aggressors(gvb_worker *w, contention_score score)
     }
     double gbs;
     if (w->tenant == 0) {
-        if ((rc = stream_window(w, &c, gvb_window_s(w), w->iterations, &gbs, &cont)) != 0)
+        if ((rc = gvb_contend_await(w, sh, 1)) != 0 ||
+            (rc = stream_window(w, &c, gvb_until_window(gvb_window_s(w), w->iterations), &gbs,
+                                &cont)) != 0)
             goto out;
+        gvb_shared_stop_phase(sh, 1);
         double solo_med = gvb_series_median(&solo);
         for (size_t i = 0; i < cont.n; i++)
             gvb_emit_sample(w, score(solo_med, cont.v[i]));
         gvb_emit_extra(w, "contended_gbs", gvb_series_median(&cont));
         gvb_emit_extra(w, "aggressors", w->tenants - 1);
     } else {
-        if ((rc = stream_window(w, &c, gvb_aggressor_window_s(w), 0, &gbs, NULL)) != 0)
+        if ((rc = stream_window(w, &c, gvb_until_victim(w, sh, 1), &gbs, NULL)) != 0)
             goto out;
         gvb_emit_extra(w, "aggressor_gbs", gbs);
     }
 out:
+    gvb_contend_close(sh, w);
     gvb_series_free(&solo);
     gvb_series_free(&cont);
     stream_teardown(&d, &c);
@@ -94,20 +102,24 @@ const gvb_metric_impl gvb_impl_bw_004 = {.run = bw_004, .deadline_s = 120};
 
 /* ---- BW-002 Bandwidth Fairness Index --------------------------------------------------- */
 
+/* Rounds: 5 for the whole metric, split over its replicates (the rounds' indexes pool), at
+ * least 2 per process group; 3 with --quick. */
 #define BW_002_ROUNDS 5
+#define BW_002_ROUNDS_MIN 2
 #define BW_002_ROUNDS_QUICK 3
 
 /* Phase 0: tenant 0 alone (ceiling and solo bandwidth, for the extras). Phases 1..R: all
- * tenants stream for the same window; each tenant's primary sample of round r is its
+ * tenants stream for the same half window; each tenant's primary sample of round r is its
  * bandwidth over that round. */
 static int bw_002(gvb_worker *w)
 {
     gvb_dev d;
     gvb_copy_load c;
-    if (stream_setup(w, &d, &c))
+    if (stream_setup(w, &d, &c, NULL))
         return 1;
     gvb_series solo = {0};
-    int rc = 0, rounds = w->quick ? BW_002_ROUNDS_QUICK : BW_002_ROUNDS;
+    int rc = 0, rounds = w->quick ? BW_002_ROUNDS_QUICK
+                                  : gvb_replicate_share_min(w, BW_002_ROUNDS, BW_002_ROUNDS_MIN);
     if (w->tenant == 0 && (rc = gvb_stream_solo(w, &c, &solo)) != 0)
         goto out;
     double sum = 0;
@@ -117,7 +129,8 @@ static int bw_002(gvb_worker *w)
             goto out;
         }
         double gbs;
-        if ((rc = stream_window(w, &c, gvb_window_s(w) / 2, 0, &gbs, NULL)) != 0)
+        gvb_until half = gvb_until_window(gvb_window_s(w) / 2, 0);
+        if ((rc = stream_window(w, &c, half, &gbs, NULL)) != 0)
             goto out;
         gvb_emit_sample(w, gbs);
         sum += gbs;
@@ -171,7 +184,7 @@ static int bw_003(gvb_worker *w)
 {
     gvb_dev d;
     gvb_copy_load c;
-    if (stream_setup(w, &d, &c))
+    if (stream_setup(w, &d, &c, NULL))
         return 1;
     int rc = 0, phases = bw_003_phases(w);
     if (w->tenant == 0) {
@@ -189,7 +202,8 @@ static int bw_003(gvb_worker *w)
         if (w->tenant >= k)
             continue;
         double gbs;
-        if ((rc = stream_window(w, &c, gvb_window_s(w) / 2, 0, &gbs, NULL)) != 0)
+        gvb_until half = gvb_until_window(gvb_window_s(w) / 2, 0);
+        if ((rc = stream_window(w, &c, half, &gbs, NULL)) != 0)
             goto out;
         char name[32];
         snprintf(name, sizeof name, "k%d_gbs", k);

@@ -179,8 +179,8 @@ typedef struct chase_study {
 } chase_study;
 
 /* Victim (tenant 0): builds its sets, calibrates alone, measures its L2-sized set alone
- * (phase 0) and next to a streaming aggressor (phase 1). */
-static int chase_victim(gvb_worker *w, const gvb_dev *d, chase_study *st)
+ * (phase 0) and next to a streaming aggressor (phase 1); *sh: the tenants' shared page. */
+static int chase_victim(gvb_worker *w, const gvb_dev *d, gvb_shared **sh, chase_study *st)
 {
     gvb_rng rng;
     gvb_rng_seed(&rng, w->seed);
@@ -210,8 +210,8 @@ static int chase_victim(gvb_worker *w, const gvb_dev *d, chase_study *st)
     if (chase_build(w, &s_tiny, tiny, (int)chains, &rng, d->stream) ||
         chase_build(w, &s_fit, fit, (int)chains, &rng, d->stream))
         return 1;
-    if (gvb_barrier(w))
-        return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
+    if (gvb_contend_barrier(w, sh))
+        return 1;
 
     /* phase 0, alone. All-miss: flush L2, then one chunk on the victim's set, in which every
      * chain loads lines no chain has touched since the flush. */
@@ -245,8 +245,11 @@ static int chase_victim(gvb_worker *w, const gvb_dev *d, chase_study *st)
     if (gvb_sync(w))
         return gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
     s_fit.desched_ns = CHASE_DESCHEDULED * st->lat_miss;
+    if (gvb_contend_await(w, *sh, 1))
+        return 1;
     if (chase_window(&s_fit, gvb_window_s(w), w->iterations, &st->cont))
         return chase_failed(w, &s_fit, "victim set, contended");
+    gvb_shared_stop_phase(*sh, 1);
     st->descheduled = s_fit.descheduled;
     if (st->cont.n == 0)
         return gvb_report_status(w, GVB_FAIL, "every contended chunk was descheduled (%d)",
@@ -281,16 +284,16 @@ static int chase_victim(gvb_worker *w, const gvb_dev *d, chase_study *st)
     return 0;
 }
 
-/* Aggressors (tenants 1..): wait out the victim's solo phase, then stream. */
-static int stream_aggressor(gvb_worker *w, const gvb_dev *d)
+/* Aggressors (tenants 1..): wait out the victim's solo phase, then stream until it is done. */
+static int stream_aggressor(gvb_worker *w, const gvb_dev *d, gvb_shared **sh)
 {
     gvb_copy_load c;
-    if (gvb_copy_load_init(w, d, &c, w->tenants))
+    if (gvb_copy_load_init(w, d, &c, w->tenants) || gvb_contend_barrier(w, sh))
         return 1;
     if (gvb_sync(w))
         return gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
     gvb_series t = {0};
-    if (gvb_run_window(gvb_aggressor_window_s(w), 0, gvb_copy_body, &c, &t))
+    if (gvb_run_until(gvb_until_victim(w, *sh, 1), gvb_copy_body, &c, &t))
         GVB_CUDA_RC(w, (int)c.err, "streaming copy");
     gvb_emit_extra(w, "aggressor_gbs", gvb_gbs(gvb_copy_load_bytes(&c) * (double)t.n,
                                                gvb_series_sum(&t)));
@@ -302,13 +305,18 @@ static int stream_aggressor(gvb_worker *w, const gvb_dev *d)
 static int chase_metric(gvb_worker *w, cache_view view)
 {
     gvb_dev d;
+    gvb_shared *sh = NULL;
     if (gvb_dev_open(w, &d))
         return 1;
-    if (w->tenant != 0)
-        return stream_aggressor(w, &d);
+    if (w->tenant != 0) {
+        int rc = stream_aggressor(w, &d, &sh);
+        gvb_contend_close(sh, w);
+        return rc;
+    }
     chase_study st;
     memset(&st, 0, sizeof st);
-    int rc = chase_victim(w, &d, &st);
+    int rc = chase_victim(w, &d, &sh, &st);
+    gvb_contend_close(sh, w); /* on every path: the aggressor never outlives the victim */
     double h_solo = gvb_hit_fraction(st.lat_solo, st.lat_hit, st.lat_miss);
     if (rc == 0 && view == CACHE_EVICTION && !(h_solo > 0))
         rc = gvb_report_status(w, GVB_FAIL, "the victim's set is not L2-resident even alone "
@@ -381,12 +389,11 @@ static int read_body(void *arg, double *sample_s)
     return e != 0;
 }
 
-/* GB/s of each call of a read load over a window. */
-static int read_window(gvb_worker *w, read_load *r, double window_s, int max_calls,
-                       gvb_series *gbs)
+/* GB/s of each call of a read load, for as long as u says. */
+static int read_window(gvb_worker *w, read_load *r, gvb_until u, gvb_series *gbs)
 {
     gvb_series t = {0};
-    int rc = gvb_run_window(window_s, max_calls, read_body, r, &t);
+    int rc = gvb_run_until(u, read_body, r, &t);
     if (rc == 0)
         rc = gvb_series_to_gbs(&t, (double)r->bytes * r->reps, gbs);
     gvb_series_free(&t);
@@ -399,7 +406,8 @@ static int read_window(gvb_worker *w, read_load *r, double window_s, int max_cal
 /* Victim: reads its L2/4 set alone (phase 0), next to an aggressor reading a set that fits
  * beside it (phase 1: 1/8 of the victim's), and next to one whose set alone exceeds L2
  * (phase 2: twice the largest power of two <= L2). Samples: the drop of phase 2 against phase 1, which
- * shares the GPU the same way but without the collision. */
+ * shares the GPU the same way but without the collision. In each of phases 1 and 2 the
+ * aggressor reads from before the victim measures until it is done. */
 static int cache_003(gvb_worker *w)
 {
     gvb_dev d;
@@ -408,6 +416,7 @@ static int cache_003(gvb_worker *w)
     size_t l2 = d.l2_bytes, victim_set = (size_t)gvb_pow2_floor(l2 / 4);
     size_t small_set = victim_set / 8, large_set = 2 * (size_t)gvb_pow2_floor(l2);
     read_load v, a_small, a_large;
+    gvb_shared *sh = NULL;
     int rc = 0;
     if (w->tenant == 0) {
         if (read_init(w, &d, &v, victim_set))
@@ -415,36 +424,43 @@ static int cache_003(gvb_worker *w)
     } else if (read_init(w, &d, &a_small, small_set) || read_init(w, &d, &a_large, large_set)) {
         return 1;
     }
-    if (gvb_barrier(w))
-        return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
+    if (gvb_contend_barrier(w, &sh))
+        return 1;
     if (w->tenant != 0) {
         gvb_series t = {0};
         for (int phase = 1; phase <= 2 && rc == 0; phase++) {
             if (gvb_sync(w))
                 return gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
             read_load *a = phase == 1 ? &a_small : &a_large;
-            rc = read_window(w, a, gvb_aggressor_window_s(w), 0, &t);
+            rc = read_window(w, a, gvb_until_victim(w, sh, phase), &t);
             if (rc == 0)
                 gvb_emit_extra(w, phase == 1 ? "aggressor_fit_gbs" : "aggressor_collide_gbs",
                                gvb_series_median(&t));
             gvb_series_free(&t);
         }
+        gvb_contend_close(sh, w);
         read_free(&a_small);
         read_free(&a_large);
         gvb_dev_close(&d);
         return rc;
     }
     gvb_series solo = {0}, fit = {0}, collide = {0};
+    gvb_until win = gvb_until_window(gvb_window_s(w), w->iterations);
     rc = gvb_run_warmup(w, read_body, &v) ? gvb_report_status(w, GVB_FAIL, "warm-up: %s",
                                                              cudaGetErrorString(v.err))
                                           : 0;
     if (rc == 0)
-        rc = read_window(w, &v, gvb_window_s(w), w->iterations, &solo);
+        rc = read_window(w, &v, win, &solo);
     for (int phase = 1; phase <= 2 && rc == 0; phase++) {
         if (gvb_sync(w))
-            return gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
-        rc = read_window(w, &v, gvb_window_s(w), w->iterations, phase == 1 ? &fit : &collide);
+            rc = gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
+        if (rc == 0)
+            rc = gvb_contend_await(w, sh, phase);
+        if (rc == 0)
+            rc = read_window(w, &v, win, phase == 1 ? &fit : &collide);
+        gvb_shared_stop_phase(sh, phase);
     }
+    gvb_contend_close(sh, w);
     if (rc == 0) {
         double fit_med = gvb_series_median(&fit), collide_med = gvb_series_median(&collide);
         for (size_t i = 0; i < collide.n; i++)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "gpu/cuda_check.h"
 #include "kernels/kernels.h"
@@ -74,7 +75,11 @@ double gvb_window_s(const gvb_worker *w)
     return w->min_time_s > s ? w->min_time_s : s;
 }
 
-double gvb_aggressor_window_s(const gvb_worker *w) { return 1.25 * gvb_window_s(w) + 0.05; }
+double gvb_window_share_s(const gvb_worker *w)
+{
+    double s = w->quick ? 0.2 : gvb_replicate_window_s(w, 0.4, 0.2);
+    return w->min_time_s > s ? w->min_time_s : s;
+}
 
 double gvb_series_median(const gvb_series *s) { return gvb_median(s->v, s->n); }
 
@@ -86,21 +91,77 @@ double gvb_series_sum(const gvb_series *s)
     return t;
 }
 
-int gvb_run_window(double window_s, int max_calls, gvb_body_fn body, void *arg, gvb_series *out)
+/* ---- victim and aggressors ---------------------------------------------------------------- */
+
+int gvb_contend_barrier(gvb_worker *w, gvb_shared **sh)
+{
+    *sh = NULL;
+    if (w->tenant == 0 && !(*sh = gvb_shared_open(w)))
+        return gvb_report_status(w, GVB_FAIL, "cannot create the tenants' shared page");
+    if (gvb_barrier(w))
+        return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
+    if (w->tenant != 0 && !(*sh = gvb_shared_open(w)))
+        return gvb_report_status(w, GVB_FAIL, "cannot open the tenants' shared page");
+    return 0;
+}
+
+int gvb_contend_await(gvb_worker *w, gvb_shared *sh, int phase)
+{
+    int aggressors = w->tenants - 1, before = (phase - 1) * aggressors;
+    double start = gvb_now();
+    const struct timespec poll = {0, 200000}; /* 0.2 ms: small next to an aggressor's call */
+    while (gvb_shared_ready(sh) < before + aggressors) {
+        if (gvb_now() - start > GVB_AGGRESSOR_START_S)
+            return gvb_report_status(w, GVB_FAIL, "phase %d: %d of %d aggressors running after "
+                                     "%.0f s", phase, gvb_shared_ready(sh) - before, aggressors,
+                                     GVB_AGGRESSOR_START_S);
+        nanosleep(&poll, NULL);
+    }
+    return 0;
+}
+
+void gvb_contend_close(gvb_shared *sh, const gvb_worker *w)
+{
+    if (!sh)
+        return; /* never opened: tenant 0 must not unlink a name it did not create */
+    if (w->tenant == 0)
+        gvb_shared_set_stop(sh);
+    gvb_shared_close(sh, w);
+}
+
+gvb_until gvb_until_window(double window_s, int max_calls)
+{
+    return (gvb_until){.window_s = window_s, .max_calls = max_calls};
+}
+
+gvb_until gvb_until_victim(const gvb_worker *w, gvb_shared *sh, int phase)
+{
+    return (gvb_until){.window_s = GVB_AGGRESSOR_START_S + 4 * gvb_window_s(w) + 5.0,
+                       .sh = sh, .phase = phase};
+}
+
+int gvb_run_until(gvb_until u, gvb_body_fn body, void *arg, gvb_series *out)
 {
     double start = gvb_now();
-    for (int i = 0; max_calls <= 0 || i < max_calls; i++) {
+    for (int i = 0; u.max_calls <= 0 || i < u.max_calls; i++) {
         double own = NAN, t0 = gvb_now();
         int rc = body(arg, &own);
         double t = gvb_now() - t0;
+        if (u.sh && i == 0)
+            gvb_shared_add_ready(u.sh); /* even after a failed call: no victim waits for it */
         if (rc)
             return rc;
         if (out && gvb_series_push(out, isnan(own) ? t : own))
             return -1;
-        if (gvb_now() - start >= window_s)
+        if (gvb_now() - start >= u.window_s || gvb_shared_phase_stopped(u.sh, u.phase))
             break;
     }
     return 0;
+}
+
+int gvb_run_window(double window_s, int max_calls, gvb_body_fn body, void *arg, gvb_series *out)
+{
+    return gvb_run_until(gvb_until_window(window_s, max_calls), body, arg, out);
 }
 
 int gvb_run_warmup(const gvb_worker *w, gvb_body_fn body, void *arg)

@@ -11,6 +11,7 @@
 
 #include "core/result.h"
 #include "core/worker.h"
+#include "metrics/metric_util.h"
 
 typedef struct gvb_dev {
     int sms;                 /* multiprocessors this process sees (MPS may report fewer) */
@@ -35,17 +36,55 @@ size_t gvb_mem_budget(const gvb_worker *w, const gvb_dev *d, int share);
 cudaError_t gvb_alloc_upto(void **p, size_t want, size_t min, size_t *got);
 
 /* Measurement window of one phase (seconds): 0.4 s (0.2 s with --quick), at least
- * --min-time. Aggressors keep their load on for longer than the victim measures. */
+ * --min-time. */
 double gvb_window_s(const gvb_worker *w);
-double gvb_aggressor_window_s(const gvb_worker *w);
+/* The same window meant for the whole metric and split over its replicates, for windows
+ * whose samples pool over the replicates: 0.4 s / replicates, at least the --quick window
+ * (0.2 s), at least --min-time. */
+double gvb_window_share_s(const gvb_worker *w);
 
 /* Per-call values are kept in gvb_series (core/result.h). */
 double gvb_series_median(const gvb_series *s); /* NAN when empty */
 double gvb_series_sum(const gvb_series *s);
 
-/* Calls body (gvb_body_fn, as in gvb_measure) at least once and until window_s has passed or
- * max_calls calls were made (max_calls <= 0: no cap). Each call's seconds (its own, or the
- * host time around it) go to out (NULL: not kept). Returns 0 or the body's non-zero code. */
+/* ---- victim and aggressors ------------------------------------------------------------------
+ * In a contended phase (1, 2, ...) the aggressors' load runs from before the victim measures
+ * until it is done, and no longer: each aggressor counts itself ready on the tenants' shared
+ * page (metric_util.h) once it has completed a call of the phase (so a layer that holds a
+ * fresh process back has let it go), the victim waits for all of them (gvb_contend_await),
+ * measures, and raises the stop flag of the phase (gvb_shared_stop_phase). */
+
+/* The start barrier with the shared page: tenant 0 creates the page before the barrier, the
+ * others open it after. Reports FAIL and returns non-zero when it cannot. */
+int gvb_contend_barrier(gvb_worker *w, gvb_shared **sh);
+/* Victim, before it measures `phase`: waits until its w->tenants - 1 aggressors have each
+ * completed a call of the phase. Reports FAIL when they have not within
+ * GVB_AGGRESSOR_START_S (an aggressor failed or is held back). */
+#define GVB_AGGRESSOR_START_S 10.0
+int gvb_contend_await(gvb_worker *w, gvb_shared *sh, int phase);
+/* Closes the page (NULL: nothing to do); tenant 0 (the victim) first stops every phase, so
+ * that no aggressor outlives a victim that is done or failed. */
+void gvb_contend_close(gvb_shared *sh, const gvb_worker *w);
+
+/* How long a run of calls lasts: until window_s has passed or max_calls calls were made
+ * (max_calls <= 0: no cap), whichever comes first; with sh (an aggressor's, gvb_until_victim)
+ * also until the victim has measured `phase`, and the first call counts the caller ready. */
+typedef struct gvb_until {
+    double window_s;
+    int max_calls;
+    gvb_shared *sh;
+    int phase;
+} gvb_until;
+gvb_until gvb_until_window(double window_s, int max_calls);
+/* An aggressor's run in `phase`: until the victim has measured it, bounded by
+ * GVB_AGGRESSOR_START_S + 4 windows + 5 s in case the victim died without a word. */
+gvb_until gvb_until_victim(const gvb_worker *w, gvb_shared *sh, int phase);
+
+/* Calls body (gvb_body_fn, as in gvb_measure) at least once and until u says. Each call's
+ * seconds (its own, or the host time around it) go to out (NULL: not kept). Returns 0 or the
+ * body's non-zero code. */
+int gvb_run_until(gvb_until u, gvb_body_fn body, void *arg, gvb_series *out);
+/* gvb_run_until(gvb_until_window(window_s, max_calls), ...) */
 int gvb_run_window(double window_s, int max_calls, gvb_body_fn body, void *arg, gvb_series *out);
 /* The untimed warm-up: w->warmup calls, but no longer than a quarter window. */
 int gvb_run_warmup(const gvb_worker *w, gvb_body_fn body, void *arg);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
@@ -189,16 +190,28 @@ void gvb_shared_close(gvb_shared *s, const gvb_worker *w)
     }
 }
 
-void gvb_shared_set_stop(gvb_shared *s)
+void gvb_shared_stop_phase(gvb_shared *s, int phase)
 {
-    if (s)
-        __atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+    if (s && __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) < phase)
+        __atomic_store_n(&s->stop, phase, __ATOMIC_RELEASE);
 }
 
-int gvb_shared_stopped(gvb_shared *s)
+int gvb_shared_phase_stopped(gvb_shared *s, int phase)
 {
-    return s ? __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) : 0;
+    return s ? __atomic_load_n(&s->stop, __ATOMIC_ACQUIRE) >= phase : 0;
 }
+
+void gvb_shared_set_stop(gvb_shared *s) { gvb_shared_stop_phase(s, INT_MAX); }
+
+int gvb_shared_stopped(gvb_shared *s) { return gvb_shared_phase_stopped(s, 1); }
+
+void gvb_shared_add_ready(gvb_shared *s)
+{
+    if (s)
+        __atomic_add_fetch(&s->ready, 1, __ATOMIC_ACQ_REL);
+}
+
+int gvb_shared_ready(gvb_shared *s) { return s ? __atomic_load_n(&s->ready, __ATOMIC_ACQUIRE) : 0; }
 
 /* ---- allocate until full ------------------------------------------------------------------ */
 

@@ -30,17 +30,27 @@ int gvb_ctxinit_main(int argc, char **argv, double t_main);
 int gvb_isref_main(int argc, char **argv, double t_main); /* IS-003/IS-004: unconstrained kernel time */
 
 /* A page shared by the tenants of one metric run (POSIX shm named after the runner's pid and
- * the metric): a stop flag that a victim raises when it has measured, and a few values.
- * Tenant 0 creates it before the start barrier; the others open it after the barrier. */
+ * the metric): a stop flag that a victim raises when it has measured, a count of aggressors
+ * whose load runs, and a few values. Tenant 0 creates it before the start barrier; the others
+ * open it after the barrier. */
 typedef struct gvb_shared {
-    int stop;
-    int pad;
+    int stop;  /* the last contended phase the victim has measured (INT_MAX: all) */
+    int ready; /* aggressor loads started, summed over the phases */
     unsigned long long value[8];
 } gvb_shared;
 gvb_shared *gvb_shared_open(const gvb_worker *w);
 void gvb_shared_close(gvb_shared *s, const gvb_worker *w); /* tenant 0 also unlinks it */
-void gvb_shared_set_stop(gvb_shared *s);
-int gvb_shared_stopped(gvb_shared *s);
+/* The stop flag of a victim with several contended phases (phase 1, 2, ...): raised to
+ * `phase` when that phase is measured, never lowered; one victim writes it. An aggressor of
+ * phase k stops once it reads a value >= k. */
+void gvb_shared_stop_phase(gvb_shared *s, int phase);
+int gvb_shared_phase_stopped(gvb_shared *s, int phase);
+void gvb_shared_set_stop(gvb_shared *s); /* every phase */
+int gvb_shared_stopped(gvb_shared *s);   /* phase 1 */
+/* Aggressors count themselves in once per phase when their load runs; the victim reads the
+ * sum. */
+void gvb_shared_add_ready(gvb_shared *s);
+int gvb_shared_ready(gvb_shared *s);
 
 /* A numeric extra when v is finite, else the text extra name = why (the protocol carries no
  * NaN: a tenant sending one would fail the metric). */

@@ -93,11 +93,11 @@ static int xfer_failed(gvb_worker *w, const xfer *x, const char *what)
                              x->err ? cudaGetErrorString(x->err) : "out of host memory");
 }
 
-/* Per-transfer GB/s over a window. */
-static int xfer_window(gvb_worker *w, xfer *x, double window_s, int max_calls, gvb_series *gbs)
+/* Per-transfer GB/s, for as long as u says. */
+static int xfer_window(gvb_worker *w, xfer *x, gvb_until u, gvb_series *gbs)
 {
     gvb_series t = {0};
-    int rc = gvb_run_window(window_s, max_calls, xfer_body, x, &t);
+    int rc = gvb_run_until(u, xfer_body, x, &t);
     if (rc == 0)
         rc = gvb_series_to_gbs(&t, (double)x->bytes, gbs);
     gvb_series_free(&t);
@@ -162,7 +162,7 @@ static int pcie_bandwidth(gvb_worker *w, int h2d)
     gvb_series gbs = {0};
     if (gvb_run_warmup(w, xfer_body, &x))
         return xfer_failed(w, &x, "warm-up transfer");
-    int rc = xfer_window(w, &x, gvb_window_s(w), w->iterations, &gbs);
+    int rc = xfer_window(w, &x, gvb_until_window(gvb_window_s(w), w->iterations), &gbs);
     if (rc == 0) {
         for (size_t i = 0; i < gbs.n; i++)
             gvb_emit_sample(w, gbs.v[i]);
@@ -189,27 +189,29 @@ const gvb_metric_impl gvb_impl_pcie_002 = {.run = pcie_002, .deadline_s = 120};
 
 /* ---- PCIE-003 PCIe Contention Impact --------------------------------------------------- */
 
-/* Phase 0: the victim copies H2D alone; phase 1: every tenant copies H2D; the victim's
- * samples are the drop of each contended transfer against its solo median. */
+/* Phase 0: the victim copies H2D alone; phase 1: every tenant copies H2D, the aggressors
+ * from before the victim measures until it is done; the victim's samples are the drop of
+ * each contended transfer against its solo median. */
 static int pcie_003(gvb_worker *w)
 {
     gvb_dev d;
     xfer x;
-    if (gvb_dev_open(w, &d) || xfer_init(w, &d, &x, w->tenants, 0))
+    gvb_shared *sh = NULL;
+    if (gvb_dev_open(w, &d) || xfer_init(w, &d, &x, w->tenants, 0) ||
+        gvb_contend_barrier(w, &sh))
         return 1;
-    if (gvb_barrier(w))
-        return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
     gvb_series solo = {0}, cont = {0};
+    gvb_until win = gvb_until_window(gvb_window_s(w), w->iterations);
     int rc = 0;
-    if (w->tenant == 0) {
-        if (gvb_run_warmup(w, xfer_body, &x))
-            return xfer_failed(w, &x, "warm-up transfer");
-        rc = xfer_window(w, &x, gvb_window_s(w), w->iterations, &solo);
-    }
+    if (w->tenant == 0)
+        rc = gvb_run_warmup(w, xfer_body, &x) ? xfer_failed(w, &x, "warm-up transfer")
+                                              : xfer_window(w, &x, win, &solo);
     if (rc == 0 && gvb_sync(w))
         rc = gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
     if (rc == 0 && w->tenant == 0) {
-        rc = xfer_window(w, &x, gvb_window_s(w), w->iterations, &cont);
+        if ((rc = gvb_contend_await(w, sh, 1)) == 0)
+            rc = xfer_window(w, &x, win, &cont);
+        gvb_shared_stop_phase(sh, 1);
         double solo_med = gvb_series_median(&solo);
         for (size_t i = 0; rc == 0 && i < cont.n; i++)
             gvb_emit_sample(w, gvb_drop_pct(solo_med, cont.v[i]));
@@ -220,10 +222,11 @@ static int pcie_003(gvb_worker *w)
             gvb_emit_extra(w, "aggressors", w->tenants - 1);
         }
     } else if (rc == 0) {
-        rc = xfer_window(w, &x, gvb_aggressor_window_s(w), 0, &cont);
+        rc = xfer_window(w, &x, gvb_until_victim(w, sh, 1), &cont);
         if (rc == 0)
             gvb_emit_extra(w, "aggressor_gbs", gvb_series_median(&cont));
     }
+    gvb_contend_close(sh, w);
     gvb_series_free(&solo);
     gvb_series_free(&cont);
     xfer_free(&x);
@@ -235,7 +238,8 @@ const gvb_metric_impl gvb_impl_pcie_003 = {.run = pcie_003, .deadline_s = 120};
 /* ---- PCIE-004 Pinned Memory Performance ------------------------------------------------ */
 
 /* Pairs of H2D transfers of the same size, pinned then pageable; one sample per pair:
- * pinned GB/s / pageable GB/s (= pageable time / pinned time). */
+ * pinned GB/s / pageable GB/s (= pageable time / pinned time). The pairs pool over the
+ * replicates: the window is 1.5 x gvb_window_share_s. */
 static int pcie_004(gvb_worker *w)
 {
     gvb_dev d;
@@ -246,7 +250,7 @@ static int pcie_004(gvb_worker *w)
         return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
     gvb_series pinned = {0}, pageable = {0};
     int rc = 0;
-    double window = 1.5 * gvb_window_s(w), start = gvb_now();
+    double window = 1.5 * gvb_window_share_s(w), start = gvb_now();
     for (int i = -1; i < w->iterations && rc == 0; i++) { /* i = -1: one untimed pair */
         x.use_pageable = 0;
         double t0 = gvb_now();

@@ -53,7 +53,8 @@ static void beacon_spacing(const uint64_t *t, int kernels, double *chunk_ns, dou
     free(across);
 }
 
-/* Both tenants launch one-warp kernels back to back for a window; each kernel timestamps its
+/* Both tenants launch one-warp kernels back to back for a window (gvb_window_share_s: the
+ * hand-overs pool over the replicates); each kernel timestamps its
  * start and the end of each of its chunks with %globaltimer. A tenant turns its timestamps
  * into busy periods (a gap larger than 4x the usual spacing ends one) and sends them as
  * primary samples (start, end pairs, ns from gt_base_ns); the parent finds the hand-overs. */
@@ -77,7 +78,7 @@ static int sched_001(gvb_worker *w)
     if (gvb_barrier(w))
         return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
 
-    double start = gvb_now(), window = gvb_window_s(w);
+    double start = gvb_now(), window = gvb_window_share_s(w);
     int k = 0;
     for (; k < BEACON_MAX_KERNELS && gvb_now() - start < window; k++) {
         GVB_CUDA_RC(w, gvb_launch_beacon(trace + (size_t)k * per, BEACON_CHUNKS, BEACON_ITERS,
@@ -195,44 +196,71 @@ static int empty_body(void *arg, double *sample_s)
     return e != 0;
 }
 
-/* Phase 0: the victim's launch+sync alone; phase 1: every tenant loops launch+sync, the
- * victim's samples are its contended times (us). */
+static int empty_failed(gvb_worker *w, const empty_ctx *c)
+{
+    return gvb_report_status(w, GVB_FAIL, "empty kernel: %s", cudaGetErrorString(c->err));
+}
+
+/* The victim: its launch+sync alone (phase 0), then next to the other tenants' loops, which
+ * run from before it measures until it is done (phase 1); its samples are its contended
+ * times (us). Returns 0, or 1 once reported. */
+static int sched_002_victim(gvb_worker *w, empty_ctx *c, gvb_shared *sh)
+{
+    gvb_series solo = {0}, cont = {0};
+    int rc = 0;
+    if (gvb_run_warmup(w, empty_body, c) ||
+        gvb_run_window(gvb_window_s(w), w->iterations, empty_body, c, &solo))
+        rc = empty_failed(w, c);
+    else if (gvb_sync(w))
+        rc = gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
+    else if (gvb_contend_await(w, sh, 1))
+        rc = 1;
+    else if (gvb_run_window(gvb_window_s(w), w->iterations, empty_body, c, &cont))
+        rc = empty_failed(w, c);
+    gvb_shared_stop_phase(sh, 1);
+    if (rc == 0) {
+        for (size_t i = 0; i < cont.n; i++)
+            gvb_emit_sample(w, cont.v[i] * 1e6);
+        double s = gvb_series_median(&solo) * 1e6, x = gvb_series_median(&cont) * 1e6;
+        gvb_emit_extra(w, "solo_us", s);
+        gvb_emit_extra(w, "contended_over_solo", x / s);
+        gvb_emit_extra(w, "other_tenants", w->tenants - 1);
+    }
+    gvb_series_free(&solo);
+    gvb_series_free(&cont);
+    return rc;
+}
+
+/* The other tenants: wait out the victim's solo phase, then launch+sync until it is done. */
+static int sched_002_other(gvb_worker *w, empty_ctx *c, gvb_shared *sh)
+{
+    gvb_series t = {0};
+    int rc = 0;
+    if (gvb_sync(w))
+        rc = gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
+    else if (gvb_run_until(gvb_until_victim(w, sh, 1), empty_body, c, &t))
+        rc = empty_failed(w, c);
+    else
+        gvb_emit_extra(w, "launches", (double)t.n);
+    gvb_series_free(&t);
+    return rc;
+}
+
 static int sched_002(gvb_worker *w)
 {
     gvb_dev d;
+    gvb_shared *sh = NULL;
     if (gvb_dev_open(w, &d))
         return 1;
     empty_ctx c = {.stream = d.stream};
     if (empty_body(&c, NULL)) /* module load */
-        return gvb_report_status(w, GVB_FAIL, "empty kernel: %s", cudaGetErrorString(c.err));
-    if (gvb_barrier(w))
-        return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
-    gvb_series solo = {0}, cont = {0};
-    int rc = 0;
-    if (w->tenant == 0 && (gvb_run_warmup(w, empty_body, &c) ||
-                           gvb_run_window(gvb_window_s(w), w->iterations, empty_body, &c, &solo)))
-        return gvb_report_status(w, GVB_FAIL, "empty kernel: %s", cudaGetErrorString(c.err));
-    if (gvb_sync(w))
-        return gvb_report_status(w, GVB_FAIL, "phase barrier: the parent is gone");
-    if (w->tenant == 0) {
-        rc = gvb_run_window(gvb_window_s(w), w->iterations, empty_body, &c, &cont);
-        if (rc == 0) {
-            for (size_t i = 0; i < cont.n; i++)
-                gvb_emit_sample(w, cont.v[i] * 1e6);
-            double s = gvb_series_median(&solo) * 1e6, x = gvb_series_median(&cont) * 1e6;
-            gvb_emit_extra(w, "solo_us", s);
-            gvb_emit_extra(w, "contended_over_solo", x / s);
-            gvb_emit_extra(w, "other_tenants", w->tenants - 1);
-        }
-    } else {
-        rc = gvb_run_window(gvb_aggressor_window_s(w), 0, empty_body, &c, &cont);
-        if (rc == 0)
-            gvb_emit_extra(w, "launches", (double)cont.n);
-    }
-    gvb_series_free(&solo);
-    gvb_series_free(&cont);
+        return empty_failed(w, &c);
+    if (gvb_contend_barrier(w, &sh))
+        return 1;
+    int rc = w->tenant == 0 ? sched_002_victim(w, &c, sh) : sched_002_other(w, &c, sh);
+    gvb_contend_close(sh, w);
     gvb_dev_close(&d);
-    return rc ? gvb_report_status(w, GVB_FAIL, "empty kernel: %s", cudaGetErrorString(c.err)) : 0;
+    return rc;
 }
 const gvb_metric_impl gvb_impl_sched_002 = {.run = sched_002, .deadline_s = 120};
 

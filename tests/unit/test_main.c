@@ -26,5 +26,6 @@ int main(void)
     failed += run_worker_tests();
     failed += run_claim_tests();
     failed += run_hardening_tests();
+    failed += run_contend_tests();
     return failed > 125 ? 125 : failed;
 }

@@ -42,5 +42,6 @@ int run_tenant_group_tests(void);
 int run_claim_tests(void);
 int run_worker_tests(void);
 int run_hardening_tests(void);
+int run_contend_tests(void);
 
 #endif
