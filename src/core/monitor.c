@@ -38,6 +38,12 @@ static int temp_fd(void)
 int gvb_monitor_start(gvb_monitor *m, const char *self_exe, char *const *base_env,
                       const char *uuid)
 {
+    return gvb_monitor_start_every(m, self_exe, base_env, uuid, GVB_MONITOR_INTERVAL_MS);
+}
+
+int gvb_monitor_start_every(gvb_monitor *m, const char *self_exe, char *const *base_env,
+                            const char *uuid, int interval_ms)
+{
     memset(m, 0, sizeof *m);
     m->pid = -1;
     m->fd = temp_fd();
@@ -53,7 +59,7 @@ int gvb_monitor_start(gvb_monitor *m, const char *self_exe, char *const *base_en
     }
     gvb_env_strip_layers(&env); /* no preload, no MPS client environment */
     char interval[32], dev[160];
-    snprintf(interval, sizeof interval, "--interval-ms=%d", GVB_MONITOR_INTERVAL_MS);
+    snprintf(interval, sizeof interval, "--interval-ms=%d", interval_ms);
     snprintf(dev, sizeof dev, "--uuid=%s", uuid ? uuid : "");
     char *argv[] = {"gpu-virt-bench", "__monitor", interval, dev, NULL};
     pid_t parent = getpid();
@@ -121,6 +127,51 @@ static void stop(gvb_monitor *m, char *note, size_t len)
         snprintf(note, len, "the monitor died of signal %d", WTERMSIG(status));
     else if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
         snprintf(note, len, "the monitor exited with status %d", WEXITSTATUS(status));
+}
+
+/* The first line of text that starts with `tag` and a space, or NULL. */
+static const char *line_with(const char *text, char tag)
+{
+    for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+        if (p[0] == tag && p[1] == ' ')
+            return p;
+    return NULL;
+}
+
+int gvb_monitor_hold(gvb_monitor *m, const char *self_exe, char *const *base_env,
+                     const char *uuid)
+{
+    if (gvb_monitor_start_every(m, self_exe, base_env, uuid, GVB_MONITOR_HOLD_INTERVAL_MS) != 0)
+        return -1;
+    char text[4096] = "";
+    /* "I" lines may come first: wait (up to 3 s) for a sample, an error or the end */
+    for (int i = 0; i < 600; i++) {
+        int ended = m->pid <= 0 || waitpid(m->pid, NULL, WNOHANG) == m->pid;
+        if (ended)
+            m->pid = -1;
+        ssize_t k = pread(m->fd, text, sizeof text - 1, 0); /* after the end: all it wrote */
+        text[k > 0 ? k : 0] = '\0';
+        if (line_with(text, 'M') && m->pid > 0)
+            return 0;
+        if (ended || line_with(text, 'E'))
+            break;
+        usleep(5000);
+    }
+    const char *e = line_with(text, 'E');
+    snprintf(m->why, sizeof m->why, "%.*s", e ? (int)strcspn(e + 2, "\n") : 255,
+             e ? e + 2 : m->pid > 0 ? "NVML gave no sample within 3 s"
+                                    : "the NVML process ended without a sample");
+    gvb_monitor_release(m);
+    return -1;
+}
+
+void gvb_monitor_release(gvb_monitor *m)
+{
+    char note[128];
+    stop(m, note, sizeof note);
+    if (m->fd >= 0)
+        close(m->fd);
+    m->fd = -1;
 }
 
 static char *read_all(int fd)

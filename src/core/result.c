@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/catalog.h"
+
 static const char *const status_names[] = {"OK", "SKIP", "FAIL", "INERT"};
 
 const char *gvb_status_name(gvb_status s)
@@ -238,6 +240,16 @@ int gvb_result_value_ci(const gvb_result *r, double *lo, double *hi)
         return -1;
     gvb_result_ci(r, lo, hi);
     return isfinite(*lo) && isfinite(*hi) ? 0 : -1;
+}
+
+const char *gvb_one_replicate_why(const char *metric)
+{
+    const gvb_metric_def *d = metric ? gvb_metric_find(metric) : NULL;
+    if (d && d->impl && d->impl->one_replicate)
+        return "measured in one process group by design (a check whose further groups repeat "
+               "the outcome): no between-process variation to compare with";
+    return "one process per system (between-process variation unknown; run with "
+           "--replicates >= 2)";
 }
 
 int gvb_unit_is_time(const char *u)

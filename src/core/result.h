@@ -45,9 +45,9 @@ const gvb_kv_item *gvb_kv_get(const gvb_kv *kv, const char *key);
 const char *gvb_kv_text(const gvb_kv *kv, const char *key); /* NULL if absent or numeric */
 void gvb_kv_free(gvb_kv *kv);
 
-/* Why two results cannot be said to differ when either comes from a single replicate. */
-#define GVB_ONE_REPLICATE_WHY                                                                   \
-    "one process per system (between-process variation unknown; run with --replicates >= 2)"
+/* Why two results of `metric` cannot be said to differ when either comes from a single
+ * replicate: the run chose one, or the metric runs one process group by design. */
+const char *gvb_one_replicate_why(const char *metric);
 
 /* The most replicates a result may have (the runner's limit is 64; files read back with more
  * are treated as one group). */

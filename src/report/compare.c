@@ -62,15 +62,9 @@ void gvb_compare_one(const gvb_result *r, const gvb_result *b, gvb_cmp_entry *e)
     case GVB_CLAIM_NO_VALUES:
         e->why = "the primary value has no per-replicate values";
         return;
-    case GVB_CLAIM_ONE_REPLICATE: {
-        const gvb_metric_def *d = gvb_metric_find(r->metric);
-        e->why = d && d->impl && d->impl->one_replicate
-                     ? "measured in one process group by design (a check whose further groups "
-                       "repeat the outcome): no run-to-run variation to compare with"
-                     : "one process group in a run (run-to-run variation unknown; run with "
-                       "--replicates >= 2)";
+    case GVB_CLAIM_ONE_REPLICATE:
+        e->why = gvb_one_replicate_why(r->metric);
         return;
-    }
     case GVB_CLAIM_NO_INTERVAL:
         e->why = "no confidence interval could be computed";
         return;

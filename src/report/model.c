@@ -35,7 +35,7 @@ void gvb_effect_compute(const gvb_result *a, const gvb_result *b, int paired, gv
     case GVB_CLAIM_ONE_REPLICATE:
         /* Process-to-process variation is often far larger than a process's own spread; with
          * one process group per system it is unknown, and any difference may be nothing else */
-        return untested(e, GVB_ONE_REPLICATE_WHY);
+        return untested(e, gvb_one_replicate_why(a->metric));
     case GVB_CLAIM_NO_INTERVAL:
         return untested(e, "no confidence interval could be computed");
     case GVB_CLAIM_OK:
@@ -756,7 +756,7 @@ static void deliver_memory(const gvb_model *m, gvb_mpromise *p)
     if (of_promise) {
         if (against_constant(r, 100, d) != 0) {
             d->est = r->value;
-            d->why = GVB_ONE_REPLICATE_WHY;
+            d->why = gvb_one_replicate_why(r->metric);
         }
         p->usable_bytes = d->est / 100 * p->memory_bytes;
     } else if (isfinite(usable)) {

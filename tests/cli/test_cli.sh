@@ -119,7 +119,7 @@ check "--compare: a tight, unchanged timing is SAME" bash -c "[ $rc -eq 0 ] && g
 check "--compare: a known sequence, identical in every replicate, is SAME (spread within a process is no evidence)" bash -c "grep -E 'SELF-001 +fake +fake .* SAME\$' <<<\"\$1\"" _ "$out"
 check "--compare: the interval is the claim level's, with the detectable change" bash -c "grep -qE '^metric +system +baseline +value +base value +effect +97.5% CI +mde +label' <<<\"\$1\"" _ "$out"
 out=$("$GVB" run --systems fake --metrics SELF-001 --replicates 1 --output "$TMP/c2" --compare "$JB" 2>&1)
-check "--compare: a one-replicate run is UNSURE, not testable" bash -c "grep -E 'SELF-001 +fake +fake .* UNSURE \(not testable: one process group in a run' <<<\"\$1\" >/dev/null" _ "$out"
+check "--compare: a one-replicate run is UNSURE, not testable" bash -c "grep -E 'SELF-001 +fake +fake .* UNSURE \(not testable: one process per system' <<<\"\$1\" >/dev/null" _ "$out"
 out=$("$GVB" run --systems fake --metrics SELF-001 --replicates 2 --iterations 50 --output "$TMP/c3" --compare "$JR2" 2>&1)
 check "--compare: two replicates each, 1..25 twice against 1..50 twice: BETTER (lower is better)" bash -c "grep -E 'SELF-001 +fake +fake .* BETTER\$' <<<\"\$1\" >/dev/null" _ "$out"
 

@@ -183,6 +183,9 @@ static void test_compare_labels(void **state)
     snprintf(a.metric, sizeof a.metric, "ERR-003");
     gvb_compare_one(&a, &b, &e);
     assert_non_null(strstr(e.why, "one process group by design"));
+    snprintf(a.metric, sizeof a.metric, "IS-005"); /* one group by design since 2026-12-03 */
+    gvb_compare_one(&a, &b, &e);
+    assert_non_null(strstr(e.why, "by design"));
     gvb_result_free(&a);
     gvb_result_free(&b);
 }

@@ -612,6 +612,47 @@ static void test_monitor_apply(void **state)
     gvb_result_free(&r);
 }
 
+/* The GPU hold: a fake __monitor (a shell script as the "binary") that answers with a
+ * sample is held until released; one that answers E (no NVML) or nothing is not. */
+static void write_script(const char *path, const char *body)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fprintf(f, "#!/bin/sh\n%s\n", body);
+    fclose(f);
+    chmod(path, 0700);
+}
+
+static void test_monitor_hold(void **state)
+{
+    (void)state;
+    char exe[128];
+    snprintf(exe, sizeof exe, "%s/fake-monitor", tmpdir);
+    char *env[] = {"PATH=/usr/bin:/bin", NULL};
+    gvb_monitor m;
+    /* "I" lines first, then a sample, then it waits like the real one */
+    write_script(exe, "echo 'I hooked x' >&3; sleep 0.2; echo 'M 1.0 10 0 1 1 0' >&3; "
+                      "exec sleep 30");
+    assert_int_equal(gvb_monitor_hold(&m, exe, env, NULL), 0);
+    pid_t pid = m.pid;
+    assert_true(pid > 0);
+    assert_int_equal(kill(pid, 0), 0); /* held */
+    gvb_monitor_release(&m);
+    assert_int_equal(m.pid, -1);
+    assert_int_equal(m.fd, -1);
+    assert_int_equal(kill(pid, 0), -1); /* reaped, gone */
+    /* NVML not usable: not held, and why */
+    write_script(exe, "echo 'E libnvidia-ml.so.1: cannot open' >&3");
+    assert_int_equal(gvb_monitor_hold(&m, exe, env, NULL), -1);
+    assert_string_equal(m.why, "libnvidia-ml.so.1: cannot open");
+    assert_int_equal(m.pid, -1);
+    /* exits without a word */
+    write_script(exe, "exit 0");
+    assert_int_equal(gvb_monitor_hold(&m, exe, env, NULL), -1);
+    assert_non_null(strstr(m.why, "ended without a sample"));
+    gvb_monitor_release(&m); /* twice is harmless */
+}
+
 int run_systems_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -626,6 +667,7 @@ int run_systems_tests(void)
         cmocka_unit_test(test_mig_ideal),
         cmocka_unit_test(test_system_limits),
         cmocka_unit_test(test_monitor_apply),
+        cmocka_unit_test(test_monitor_hold),
     };
     return cmocka_run_group_tests_name("systems", tests, setup_tmp, teardown_tmp);
 }
