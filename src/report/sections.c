@@ -8,26 +8,24 @@
 
 #include "report/doc.h"
 #include "report/model.h"
+#include "report/sections.h"
 #include "stats/claim.h"
 
-typedef char nbuf[48];
+const char *gvb_sec_num(double v, char *buf) { return gvb_fmt_num(v, buf, sizeof(gvb_nbuf)); }
 
-static const char *num(double v, char *buf) { return gvb_fmt_num(v, buf, sizeof(nbuf)); }
-
-static const char *kv_text_or(const gvb_kv *kv, const char *key, const char *dflt)
+const char *gvb_sec_kv_text_or(const gvb_kv *kv, const char *key, const char *dflt)
 {
     const char *s = gvb_kv_text(kv, key);
     return s ? s : dflt;
 }
 
-static double kv_num(const gvb_kv *kv, const char *key)
+double gvb_sec_kv_num(const gvb_kv *kv, const char *key)
 {
     const gvb_kv_item *it = gvb_kv_get(kv, key);
     return it && !it->is_text ? it->num : NAN;
 }
 
-/* "k=v, k=v" of a key-value list (numbers with up to 10 significant digits). */
-static void kv_join(const gvb_kv *kv, const char *skip, const char *skip2, char *buf, size_t len)
+void gvb_sec_kv_join(const gvb_kv *kv, const char *skip, const char *skip2, char *buf, size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
@@ -67,15 +65,15 @@ static int as_times(const gvb_effect *e)
 
 static const char *change(const gvb_effect *e, double v, const char *unit, char *buf)
 {
-    nbuf n;
+    gvb_nbuf n;
     if (!isfinite(v))
-        snprintf(buf, sizeof(nbuf), "-");
+        snprintf(buf, sizeof(gvb_nbuf), "-");
     else if (e->is_ratio && as_times(e))
-        snprintf(buf, sizeof(nbuf), "%.2fx", v);
+        snprintf(buf, sizeof(gvb_nbuf), "%.2fx", v);
     else if (e->is_ratio)
-        snprintf(buf, sizeof(nbuf), "%+.1f %%", fabs(v - 1) < 0.0005 ? 0.0 : (v - 1) * 100);
+        snprintf(buf, sizeof(gvb_nbuf), "%+.1f %%", fabs(v - 1) < 0.0005 ? 0.0 : (v - 1) * 100);
     else
-        snprintf(buf, sizeof(nbuf), "%s%s %s", v < 0 ? "-" : "+", num(fabs(v), n),
+        snprintf(buf, sizeof(gvb_nbuf), "%s%s %s", v < 0 ? "-" : "+", gvb_sec_num(fabs(v), n),
                  strcmp(unit, "%") == 0 ? "pp" : unit);
     return buf;
 }
@@ -83,7 +81,7 @@ static const char *change(const gvb_effect *e, double v, const char *unit, char 
 /* "+18.6 % (97.5 % CI +15.0 to +21.0 %)" */
 static const char *change_ci(const gvb_effect *e, const char *unit, char *buf, size_t len)
 {
-    nbuf a, b, c;
+    gvb_nbuf a, b, c;
     snprintf(buf, len, "%s (%g %% CI %s to %s)", change(e, e->est, unit, a), GVB_CLAIM_LEVEL * 100,
              change(e, e->lo, unit, b), change(e, e->hi, unit, c));
     return buf;
@@ -92,13 +90,13 @@ static const char *change_ci(const gvb_effect *e, const char *unit, char *buf, s
 /* The smallest difference the comparison could have claimed: "±4.1 %", "±0.3 pp". */
 static const char *detectable(const gvb_effect *e, const char *unit, char *buf, size_t len)
 {
-    nbuf n;
+    gvb_nbuf n;
     if (!isfinite(e->mde))
         snprintf(buf, len, "-");
     else if (e->is_ratio)
         snprintf(buf, len, "±%.3g %%", e->mde * 100);
     else
-        snprintf(buf, len, "±%s %s", num(e->mde, n), strcmp(unit, "%") == 0 ? "pp" : unit);
+        snprintf(buf, len, "±%s %s", gvb_sec_num(e->mde, n), strcmp(unit, "%") == 0 ? "pp" : unit);
     return buf;
 }
 
@@ -134,10 +132,10 @@ static void effect_sentence(const gvb_model *m, int k, int s, char *buf, size_t 
     const gvb_msys *sy = &m->systems[s];
     const gvb_effect *e = &mm->cells[s].vs_base;
     char t[128], ch[160];
-    nbuf a, b;
+    gvb_nbuf a, b;
     snprintf(buf, len, "%s, %s: %s %s vs %s %s on %s, %s: %s", sy->label,
-             metric_title(mm, t, sizeof t), num(ok_res(mm, s)->value, a), mm->unit,
-             num(ok_res(mm, sy->baseline)->value, b), mm->unit, m->systems[sy->baseline].label,
+             metric_title(mm, t, sizeof t), gvb_sec_num(ok_res(mm, s)->value, a), mm->unit,
+             gvb_sec_num(ok_res(mm, sy->baseline)->value, b), mm->unit, m->systems[sy->baseline].label,
              change_ci(e, mm->unit, ch, sizeof ch), verdict_words(e->verdict));
 }
 
@@ -169,19 +167,19 @@ static void header(gvb_doc *d, const gvb_model *m)
     gvb_doc_bullet(d, "Date: %.10s (runs from %s to %s)", first, first, last[0] ? last : "?");
     const gvb_kv *g = &r0->gpu;
     if (g->n) {
-        nbuf mem = "?", sms = "?";
-        double bytes = kv_num(g, "memory_total_bytes"), sm = kv_num(g, "sm_count");
+        gvb_nbuf mem = "?", sms = "?";
+        double bytes = gvb_sec_kv_num(g, "memory_total_bytes"), sm = gvb_sec_kv_num(g, "sm_count");
         if (isfinite(bytes))
             snprintf(mem, sizeof mem, "%.0f", bytes / 1048576.0);
         if (isfinite(sm))
             snprintf(sms, sizeof sms, "%.0f", sm);
         gvb_doc_bullet(d, "GPU: %s (compute capability %s, %s SMs, %s MiB)",
-                       kv_text_or(g, "name", "?"), kv_text_or(g, "compute_capability", "?"), sms,
+                       gvb_sec_kv_text_or(g, "name", "?"), gvb_sec_kv_text_or(g, "compute_capability", "?"), sms,
                        mem);
         gvb_doc_bullet(d, "Driver: %s; CUDA driver %s, runtime %s",
-                       kv_text_or(g, "driver_version", "?"),
-                       kv_text_or(g, "cuda_driver_version", "?"),
-                       kv_text_or(g, "cuda_runtime_version", "?"));
+                       gvb_sec_kv_text_or(g, "driver_version", "?"),
+                       gvb_sec_kv_text_or(g, "cuda_driver_version", "?"),
+                       gvb_sec_kv_text_or(g, "cuda_runtime_version", "?"));
     } else {
         gvb_doc_bullet(d, "GPU: none used (CPU-only self-test metrics)");
     }
@@ -197,11 +195,11 @@ static void header(gvb_doc *d, const gvb_model *m)
     gvb_doc_bullet(d, "Results: %d OK, %d SKIP, %d FAIL, %d INERT", m->status_count[GVB_OK],
                    m->status_count[GVB_SKIP], m->status_count[GVB_FAIL],
                    m->status_count[GVB_INERT]);
-    double it = kv_num(&r0->config, "iterations"), wu = kv_num(&r0->config, "warmup");
+    double it = gvb_sec_kv_num(&r0->config, "iterations"), wu = gvb_sec_kv_num(&r0->config, "warmup");
     int same = 1;
     for (size_t f = 1; f < m->n_inputs; f++)
-        if (kv_num(&m->inputs[f].run->config, "iterations") != it ||
-            kv_num(&m->inputs[f].run->config, "warmup") != wu)
+        if (gvb_sec_kv_num(&m->inputs[f].run->config, "iterations") != it ||
+            gvb_sec_kv_num(&m->inputs[f].run->config, "warmup") != wu)
             same = 0;
     if (same && isfinite(it))
         gvb_doc_bullet(d, "Iterations: %.0f per metric, after %.0f warm-up iterations", it, wu);
@@ -220,8 +218,8 @@ static void header(gvb_doc *d, const gvb_model *m)
         const gvb_msys *sy = &m->systems[s];
         char cfg[1024] = "", act[1024] = "";
         if (sy->rec) {
-            kv_join(&sy->rec->config, NULL, NULL, cfg, sizeof cfg);
-            const char *st = kv_text_or(&sy->rec->activation, "status", "?");
+            gvb_sec_kv_join(&sy->rec->config, NULL, NULL, cfg, sizeof cfg);
+            const char *st = gvb_sec_kv_text_or(&sy->rec->activation, "status", "?");
             const char *why = gvb_kv_text(&sy->rec->activation, "reason");
             snprintf(act, sizeof act, "%s%s%s", st, why && *why ? ": " : "", why && *why ? why : "");
         }
@@ -326,7 +324,7 @@ static void summary(gvb_doc *d, const gvb_model *m)
 /* A share or percentage: "66", "87.5", "279". */
 static const char *pct(double v, char *buf)
 {
-    snprintf(buf, sizeof(nbuf), fabs(v) >= 100 ? "%.0f" : "%.3g", v);
+    snprintf(buf, sizeof(gvb_nbuf), fabs(v) >= 100 ? "%.0f" : "%.3g", v);
     return buf;
 }
 
@@ -344,7 +342,7 @@ static const char *kept_words(const gvb_mdeliv *dl)
 /* " (97.5 % CI 64 to 68 % of native)" or " (by the value: why)" */
 static const char *evidence(const gvb_mdeliv *dl, const char *of, char *buf, size_t len)
 {
-    nbuf a, b;
+    gvb_nbuf a, b;
     if (dl->interval)
         snprintf(buf, len, " (%g %% CI %s to %s %%%s)", GVB_CLAIM_LEVEL * 100, pct(dl->lo, a),
                  pct(dl->hi, b), of);
@@ -357,7 +355,7 @@ static void memory_cell(gvb_doc *d, const gvb_mpromise *p)
 {
     const gvb_mdeliv *dl = &p->memory;
     char ev[256];
-    nbuf a;
+    gvb_nbuf a;
     if (!(p->memory_bytes > 0))
         gvb_doc_cell(d, 0, "no limit");
     else if (dl->kept == GVB_KEPT_UNKNOWN)
@@ -373,7 +371,7 @@ static void memory_cell(gvb_doc *d, const gvb_mpromise *p)
  * kernel" (the proof's saturating kernel, a shape of its own), or "" without a proof share */
 static const char *proof_words(const gvb_mpromise *p, char *buf, size_t len)
 {
-    nbuf a;
+    gvb_nbuf a;
     if (!isfinite(p->proof_share_pct))
         snprintf(buf, len, "%s", "");
     else
@@ -386,7 +384,7 @@ static const char *proof_words(const gvb_mpromise *p, char *buf, size_t len)
 static void compute_cell(gvb_doc *d, const gvb_mpromise *p)
 {
     const gvb_mdeliv *dl = &p->compute;
-    nbuf a, b, c;
+    gvb_nbuf a, b, c;
     char pr[160];
     proof_words(p, pr, sizeof pr);
     if (!(p->compute_pct > 0))
@@ -416,7 +414,7 @@ static void throughput_cell(gvb_doc *d, const gvb_model *m, const gvb_mpromise *
     for (size_t i = 0; i < p->n_tput && off < sizeof buf; i++) {
         const gvb_mdeliv *dl = &p->tput[i];
         const gvb_mmetric *mm = &m->metrics[dl->metric];
-        nbuf a, b;
+        gvb_nbuf a, b;
         if (dl->kept == GVB_KEPT_UNKNOWN)
             off += (size_t)snprintf(buf + off, sizeof buf - off, "%s%s: %s", off ? "; " : "",
                                     mm->id, dl->why ? dl->why : "not known");
@@ -472,7 +470,7 @@ static void value_cell(gvb_doc *d, const gvb_model *m, const gvb_mmetric *mm, in
 {
     const gvb_result *r = mm->cells[s].r;
     const gvb_msys *sy = &m->systems[s];
-    nbuf v, ch;
+    gvb_nbuf v, ch;
     if (!r) {
         gvb_doc_cell(d, GVB_CELL_NUM, "-");
         return;
@@ -487,7 +485,7 @@ static void value_cell(gvb_doc *d, const gvb_model *m, const gvb_mmetric *mm, in
         return;
     }
     const gvb_effect *e = &mm->cells[s].vs_base;
-    num(r->has_value ? r->value : NAN, v);
+    gvb_sec_num(r->has_value ? r->value : NAN, v);
     if (mm->cells[s].suspect)
         gvb_doc_cell(d, GVB_CELL_NUM, "%s (suspect)", v);
     else if (!gvb_msys_claimable(sy) || sy->baseline < 0 || e->verdict == GVB_EFF_UNTESTED)
@@ -613,14 +611,14 @@ static void consistency(gvb_doc *d, const gvb_model *m)
         gvb_doc_cell(d, 0, "%s (%s)", metric_title(mm, t, sizeof t), mm->unit);
         for (int s = 0; s < m->n_systems; s++) {
             const gvb_result *r = ok_res(mm, s);
-            nbuf a;
+            gvb_nbuf a;
             if (!r || r->samples.n < 2)
                 gvb_doc_cell(d, GVB_CELL_NUM, "-");
             else if (isfinite(r->stats.cv) && r->stats.min > 0)
-                gvb_doc_cell(d, GVB_CELL_NUM, "%s (%.1f %%)", num(r->stats.stdev, a),
+                gvb_doc_cell(d, GVB_CELL_NUM, "%s (%.1f %%)", gvb_sec_num(r->stats.stdev, a),
                              r->stats.cv * 100);
             else
-                gvb_doc_cell(d, GVB_CELL_NUM, "%s (-)", num(r->stats.stdev, a));
+                gvb_doc_cell(d, GVB_CELL_NUM, "%s (-)", gvb_sec_num(r->stats.stdev, a));
         }
     }
 }
@@ -656,14 +654,14 @@ static void tails(gvb_doc *d, const gvb_model *m)
             const gvb_result *r = ok_res(mm, s);
             if (!r || r->samples.n < 2)
                 continue;
-            nbuf a, b, c;
+            gvb_nbuf a, b, c;
             char t[128];
             gvb_doc_cell(d, 0, "%s (%s)", metric_title(mm, t, sizeof t), mm->unit);
             gvb_doc_cell(d, 0, "%s", m->systems[s].label);
             gvb_doc_cell(d, GVB_CELL_NUM, "%zu", r->samples.n);
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", num(r->stats.p50, a));
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", num(r->stats.p95, b));
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", num(r->stats.p99, c));
+            gvb_doc_cell(d, GVB_CELL_NUM, "%s", gvb_sec_num(r->stats.p50, a));
+            gvb_doc_cell(d, GVB_CELL_NUM, "%s", gvb_sec_num(r->stats.p95, b));
+            gvb_doc_cell(d, GVB_CELL_NUM, "%s", gvb_sec_num(r->stats.p99, c));
             if (r->stats.p50 > 0)
                 gvb_doc_cell(d, GVB_CELL_NUM, "%.2fx", r->stats.p95 / r->stats.p50);
             else
@@ -707,7 +705,7 @@ static void overhead(gvb_doc *d, const gvb_model *m)
                 continue;
             const gvb_effect *e = &mm->cells[s].vs_base;
             char t[128], ch[160];
-            nbuf x, y;
+            gvb_nbuf x, y;
             gvb_doc_cell(d, 0, "%s", metric_label(mm, t, sizeof t));
             if (mm->direction == GVB_PASS) {
                 int o1 = gvb_pass_outcome(r), o2 = gvb_pass_outcome(a);
@@ -718,8 +716,8 @@ static void overhead(gvb_doc *d, const gvb_model *m)
                 gvb_doc_cell(d, 0, "%s", o1 == o2 ? "same outcome" : o2 == 1 ? "passes where native fails" : "fails where native passes");
                 continue;
             }
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", num(r->value, x));
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", num(a->value, y));
+            gvb_doc_cell(d, GVB_CELL_NUM, "%s", gvb_sec_num(r->value, x));
+            gvb_doc_cell(d, GVB_CELL_NUM, "%s", gvb_sec_num(a->value, y));
             if (e->verdict == GVB_EFF_UNTESTED) {
                 gvb_doc_cell(d, 0, "-");
                 gvb_doc_cell(d, 0, "-");
@@ -851,311 +849,6 @@ static void recommendations(gvb_doc *d, const gvb_model *m)
     }
 }
 
-/* ---- baseline --------------------------------------------------------------------------------- */
-
-static void baseline(gvb_doc *d, const gvb_model *m)
-{
-    if (!m->baseline)
-        return;
-    gvb_doc_heading(d, 2, "baseline", "Against the baseline run");
-    int count[4] = {0};
-    for (size_t i = 0; i < m->n_cmps; i++)
-        count[m->cmps[i].e.label]++;
-    gvb_doc_para(d,
-                 "Each metric measured in both this report and %s (started %s), labelled from the "
-                 "%g %% Welch t CI of the ratio of the replicates' values (current / baseline; "
-                 "two runs are not paired): SAME when the CI lies within 1 +- %.0f %%, otherwise "
-                 "BETTER or WORSE when it excludes 1 (by the metric's direction), UNSURE when it "
-                 "is too wide to call or missing, or a run has one replicate (its process to "
-                 "process variation is unknown). %d SAME, %d BETTER, %d WORSE, %d UNSURE.",
-                 m->baseline_path, m->baseline->started_at, GVB_CLAIM_LEVEL * 100,
-                 GVB_CMP_TOLERANCE * 100,
-                 count[GVB_CMP_SAME], count[GVB_CMP_BETTER], count[GVB_CMP_WORSE],
-                 count[GVB_CMP_UNSURE]);
-    if (!m->n_cmps)
-        return;
-    gvb_doc_table(d, 7);
-    gvb_doc_cell(d, 0, "Metric");
-    gvb_doc_cell(d, 0, "System");
-    gvb_doc_cell(d, 0, "Baseline system");
-    gvb_doc_cell(d, GVB_CELL_NUM, "Median");
-    gvb_doc_cell(d, GVB_CELL_NUM, "Baseline median");
-    gvb_doc_cell(d, 0, "Ratio (%g %% CI)", GVB_CLAIM_LEVEL * 100);
-    gvb_doc_cell(d, 0, "Label");
-    for (size_t i = 0; i < m->n_cmps; i++) {
-        const gvb_mcmp *c = &m->cmps[i];
-        const gvb_mmetric *mm = &m->metrics[c->metric];
-        const gvb_result *r = mm->cells[c->sys].r;
-        nbuf a, b, x, y, z;
-        gvb_doc_cell(d, 0, "%s %s (%s)", mm->id, mm->name, mm->unit);
-        gvb_doc_cell(d, 0, "%s", m->systems[c->sys].label);
-        gvb_doc_cell(d, 0, "%s", c->base->system);
-        if (!c->e.both_ok) {
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", gvb_status_name(r->status));
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", gvb_status_name(c->base->status));
-            gvb_doc_cell(d, 0, "-");
-        } else {
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", num(r->value, a));
-            gvb_doc_cell(d, GVB_CELL_NUM, "%s", num(c->base->value, b));
-            gvb_doc_cell(d, 0, "%s (%s to %s)", num(c->e.ratio, x), num(c->e.lo, y),
-                         num(c->e.hi, z));
-        }
-        gvb_doc_cell(d, c->e.label == GVB_CMP_WORSE ? GVB_CELL_STRONG : 0, "%s%s%s",
-                     gvb_cmp_label_name(c->e.label), c->e.why ? ": " : "",
-                     c->e.why ? c->e.why : "");
-    }
-}
-
-/* ---- validity ------------------------------------------------------------------------------- */
-
-static int ci_contains(const char *hay, const char *needle)
-{
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (needle[i] && hay[i] &&
-               (hay[i] | 0x20) == (needle[i] | 0x20))
-            i++;
-        if (!needle[i])
-            return 1;
-    }
-    return 0;
-}
-
-static void warn_text(const gvb_model *m, const gvb_mwarn *w, char *buf, size_t len)
-{
-    const char *who = w->sys >= 0 ? m->systems[w->sys].label : "";
-    const char *id = w->r ? w->r->metric : "";
-    nbuf v;
-    switch (w->kind) {
-    case GVB_WARN_ABOVE_PEAK:
-        snprintf(buf, len, "%s %s: %s = %s, above 100 %% of the device's peak: a bug, not a "
-                           "result; left out of every claim",
-                 who, id, w->key, num(w->value, v));
-        break;
-    case GVB_WARN_NEGATIVE_TIME:
-        snprintf(buf, len, "%s %s: negative median time (%s %s); left out of every claim", who, id,
-                 num(w->value, v),
-                 w->r->unit);
-        break;
-    case GVB_WARN_IDENTICAL:
-        snprintf(buf, len, "%s %s: all %zu samples are identical (%s): likely one value copied, "
-                           "not separate measurements; left out of every claim",
-                 who, id, w->r->samples.n, num(w->value, v));
-        break;
-    case GVB_WARN_FEW_SAMPLES:
-        snprintf(buf, len, "%s %s: only %.0f sample%s: its confidence intervals are wide or absent",
-                 who, id, w->value, w->value == 1 ? "" : "s");
-        break;
-    case GVB_WARN_DUPLICATE:
-        snprintf(buf, len, "%s %s: appears more than once in its file; the first is used", who, id);
-        break;
-    case GVB_WARN_INPUTS_DIFFER:
-        snprintf(buf, len, "the input files differ in %s (see Methodology)", w->key);
-        break;
-    }
-}
-
-static void validity(gvb_doc *d, const gvb_model *m)
-{
-    gvb_doc_heading(d, 2, "validity", "Validity");
-    gvb_doc_heading(d, 3, NULL, "Activation proof");
-    for (int s = 0; s < m->n_systems; s++) {
-        const gvb_msys *sy = &m->systems[s];
-        if (!sy->rec) {
-            gvb_doc_bullet(d, "%s: no activation record in its file.", sy->label);
-            continue;
-        }
-        const gvb_kv *a = &sy->rec->activation;
-        char proof[1024];
-        const char *why = gvb_kv_text(a, "reason");
-        kv_join(a, "status", "reason", proof, sizeof proof);
-        gvb_doc_bullet(d, "%s: %s%s%s%s; proof: %s", sy->label, kv_text_or(a, "status", "?"),
-                       why && *why ? " (" : "", why && *why ? why : "", why && *why ? ")" : "",
-                       proof[0] ? proof : "none recorded");
-    }
-    gvb_doc_heading(d, 3, NULL, "INERT systems and models");
-    int n = 0;
-    for (int s = 0; s < m->n_systems; s++) {
-        const gvb_msys *sy = &m->systems[s];
-        if (sy->is_inert) {
-            n++;
-            const char *why = sy->rec ? gvb_kv_text(&sy->rec->activation, "reason") : NULL;
-            gvb_doc_bullet(d, "%s: the sharing layer was not active%s%s; its numbers describe "
-                              "native and are excluded from every claim.",
-                           sy->label, why ? ": " : "", why ? why : "");
-        } else if (sy->is_model) {
-            n++;
-            gvb_doc_bullet(d, "%s: a model computed from native measurements, not measured; "
-                              "excluded from every claim.",
-                           sy->label);
-        }
-    }
-    if (!n)
-        gvb_doc_para(d, "None.");
-
-    gvb_doc_heading(d, 3, NULL, "SKIP and FAIL");
-    n = 0;
-    for (size_t k = 0; k < m->n_metrics; k++)
-        for (int s = 0; s < m->n_systems; s++) {
-            const gvb_result *r = m->metrics[k].cells[s].r;
-            if (!r || (r->status != GVB_SKIP && r->status != GVB_FAIL))
-                continue;
-            if (!n++) {
-                gvb_doc_table(d, 4);
-                gvb_doc_cell(d, 0, "System");
-                gvb_doc_cell(d, 0, "Metric");
-                gvb_doc_cell(d, 0, "Status");
-                gvb_doc_cell(d, 0, "Reason");
-            }
-            gvb_doc_cell(d, 0, "%s", m->systems[s].label);
-            gvb_doc_cell(d, 0, "%s %s", r->metric, r->name);
-            gvb_doc_cell(d, r->status == GVB_FAIL ? GVB_CELL_STRONG : 0, "%s",
-                         gvb_status_name(r->status));
-            gvb_doc_cell(d, 0, "%s", r->reason[0] ? r->reason : "(no reason recorded)");
-        }
-    if (!n)
-        gvb_doc_para(d, "None.");
-
-    gvb_doc_heading(d, 3, NULL, "Plausibility warnings");
-    gvb_doc_para(d, "Checked: extras reporting %% of the device's peak above 100; negative times; "
-                    "10 or more samples all identical; fewer than 5 samples; duplicate results; "
-                    "inputs that differ in driver, CUDA, iterations or limits.");
-    for (size_t i = 0; i < m->n_warns; i++) {
-        char t[512];
-        warn_text(m, &m->warns[i], t, sizeof t);
-        gvb_doc_bullet(d, "%s.", t);
-    }
-    if (!m->n_warns)
-        gvb_doc_para(d, "None found.");
-
-    gvb_doc_heading(d, 3, NULL, "Ground-truth monitor");
-    n = 0;
-    for (size_t k = 0; k < m->n_metrics; k++)
-        for (int s = 0; s < m->n_systems; s++) {
-            const gvb_result *r = m->metrics[k].cells[s].r;
-            if (!r)
-                continue;
-            char series[1024] = "", extras[1024] = "";
-            size_t off = 0;
-            for (size_t i = 0; i < r->n_series && off < sizeof series; i++) {
-                const gvb_series *se = &r->series[i];
-                if (strncmp(se->name, "monitor.", 8) != 0)
-                    continue;
-                nbuf v;
-                off += (size_t)snprintf(series + off, sizeof series - off, "%s%s (%zu samples, "
-                                        "median %s)", off ? ", " : "", se->name, se->n,
-                                        num(gvb_median(se->v, se->n), v));
-            }
-            off = 0;
-            for (size_t i = 0; i < r->extras.n && off < sizeof extras; i++) {
-                const gvb_kv_item *it = &r->extras.items[i];
-                if (!ci_contains(it->key, "disagree") && !ci_contains(it->key, "monitor"))
-                    continue;
-                nbuf v;
-                off += (size_t)snprintf(extras + off, sizeof extras - off, "%s%s = %s",
-                                        off ? ", " : "", it->key,
-                                        it->is_text ? it->text : num(it->num, v));
-            }
-            if (!series[0] && !extras[0])
-                continue;
-            n++;
-            gvb_doc_bullet(d, "%s %s: %s%s%s%s", m->systems[s].label, r->metric,
-                           extras[0] ? "layer vs monitor: " : "", extras,
-                           extras[0] && series[0] ? "; monitor series: " : series[0] ? "monitor series: " : "",
-                           series);
-        }
-    if (!n)
-        gvb_doc_para(d, "No ground-truth monitor data in these results (no monitor.* series and no "
-                        "extras about disagreement with the layer).");
-}
-
-/* ---- charts (HTML) and methodology ---------------------------------------------------------- */
-
-static void charts(gvb_doc *d, const gvb_model *m)
-{
-    d->html_only = 1;
-    gvb_doc_heading(d, 2, "distributions", "Distributions and time series");
-    /* the catalog's charts, grouped by kind in this order, catalog order within a kind */
-    static const struct { gvb_metric_chart of; gvb_chart_kind kind; } kinds[] = {
-        {GVB_MCHART_DISTRIBUTION, GVB_CHART_DISTRIBUTION},
-        {GVB_MCHART_VALUE_BARS, GVB_CHART_VALUE_BARS},
-        {GVB_MCHART_SERIES, GVB_CHART_SERIES},
-    };
-    for (size_t j = 0; j < sizeof kinds / sizeof kinds[0]; j++)
-        for (size_t i = 0; i < GVB_METRIC_COUNT; i++) {
-            const gvb_metric_def *c = &gvb_catalog[i];
-            if (c->chart.kind != kinds[j].of)
-                continue;
-            gvb_doc_heading(d, 3, NULL, "%s (%s)", c->chart.caption, c->code);
-            int k = gvb_model_metric(m, c->code);
-            if (k < 0)
-                gvb_doc_para(d, "%s: not measured.", c->code);
-            else
-                gvb_doc_chart(d, kinds[j].kind, k);
-        }
-    d->html_only = 0;
-}
-
-static void methodology(gvb_doc *d, const gvb_model *m)
-{
-    gvb_doc_heading(d, 2, "methodology", "Methodology");
-    gvb_doc_para(d, "Every (system, metric) ran in fresh worker processes with the system's "
-                    "environment; multi-tenant metrics released their tenants together at a start "
-                    "barrier. Statistics are recomputed from the raw samples when the report reads "
-                    "the files. Confidence intervals: percentile bootstrap, %d resamples, seeded "
-                    "from the first file's seed, so the report is reproducible.",
-                 GVB_BOOTSTRAP_RESAMPLES);
-    for (size_t f = 0; f < m->n_inputs; f++) {
-        const gvb_run *r = m->inputs[f].run;
-        gvb_doc_heading(d, 3, NULL, "File %zu: %s", f + 1, m->inputs[f].path);
-        const gvb_kv *g = &r->gpu;
-        if (g->n)
-            gvb_doc_bullet(d, "Device: %s, %s, PCI %s, %d GPU(s) visible, MIG mode %s",
-                           kv_text_or(g, "name", "?"), kv_text_or(g, "uuid", "?"),
-                           kv_text_or(g, "pci_bus_id", "?"),
-                           isfinite(kv_num(g, "gpu_count")) ? (int)kv_num(g, "gpu_count") : 0,
-                           kv_text_or(g, "mig_mode", "?"));
-        else
-            gvb_doc_bullet(d, "Device: none used");
-        if (g->n)
-            gvb_doc_bullet(d, "Driver %s, CUDA driver %s, CUDA runtime %s",
-                           kv_text_or(g, "driver_version", "?"),
-                           kv_text_or(g, "cuda_driver_version", "?"),
-                           kv_text_or(g, "cuda_runtime_version", "?"));
-        gvb_doc_bullet(d, "Host: %s, %s, %s, %.0f CPUs online", kv_text_or(&r->host, "hostname", "?"),
-                       kv_text_or(&r->host, "kernel", "?"), kv_text_or(&r->host, "cpu", "?"),
-                       kv_num(&r->host, "cpus_online"));
-        char cfg[1024];
-        kv_join(&r->config, NULL, NULL, cfg, sizeof cfg);
-        gvb_doc_bullet(d, "Configuration: %s", cfg[0] ? cfg : "not recorded");
-        nbuf dur;
-        gvb_doc_bullet(d, "Started %s, finished %s, duration %s s; tool version %s",
-                       r->started_at[0] ? r->started_at : "?",
-                       r->finished_at[0] ? r->finished_at : "?", num(r->duration_s, dur),
-                       r->tool_version[0] ? r->tool_version : "?");
-        /* the command exactly, each argument quoted when the shell would need it */
-        char cmd[4096];
-        size_t off = 0;
-        cmd[0] = '\0';
-        for (int i = 0; i < r->argc && off < sizeof cmd; i++) {
-            const char *a = r->argv[i];
-            int quote = !*a || strpbrk(a, " \t\n'\"\\$`*?[]{}()<>|&;#~!") != NULL;
-            if (!quote) {
-                off += (size_t)snprintf(cmd + off, sizeof cmd - off, "%s%s", i ? " " : "", a);
-                continue;
-            }
-            off += (size_t)snprintf(cmd + off, sizeof cmd - off, "%s'", i ? " " : "");
-            for (; *a && off < sizeof cmd; a++)
-                off += (size_t)snprintf(cmd + off, sizeof cmd - off, *a == '\'' ? "'\\''" : "%c",
-                                        *a);
-            if (off < sizeof cmd)
-                off += (size_t)snprintf(cmd + off, sizeof cmd - off, "'");
-        }
-        gvb_doc_para(d, "Command:");
-        gvb_doc_code(d, r->argc ? cmd : "(not recorded)");
-    }
-}
-
 int gvb_report_doc(gvb_doc *d, const gvb_model *m)
 {
     memset(d, 0, sizeof *d);
@@ -1167,9 +860,9 @@ int gvb_report_doc(gvb_doc *d, const gvb_model *m)
     tails(d, m);
     overhead(d, m);
     recommendations(d, m);
-    baseline(d, m);
-    validity(d, m);
-    charts(d, m);
-    methodology(d, m);
+    gvb_sec_baseline(d, m);
+    gvb_sec_validity(d, m);
+    gvb_sec_charts(d, m);
+    gvb_sec_methodology(d, m);
     return d->oom ? -1 : 0;
 }
