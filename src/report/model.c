@@ -1,6 +1,7 @@
 /* The comparison model (see model.h): merges results files, labels systems, tests every
- * difference with a two-stage bootstrap CI over the replicates, and applies the documented rules for "best", the summaries
- * and the recommendations. Numbers only; the writers word them. Rules: docs/report.md. */
+ * difference by the claim rule (stats/claim.c) on the replicates, and applies the documented
+ * rules for "best", the summaries and the recommendations (the promises: model_promises.c).
+ * Numbers only; the writers word them. Rules: docs/report.md. */
 #include "report/model.h"
 
 #include <ctype.h>
@@ -95,7 +96,7 @@ int gvb_model_metric(const gvb_model *m, const char *id)
     return -1;
 }
 
-static const gvb_result *ok_result(const gvb_mmetric *mm, int s)
+const gvb_result *gvb_model_ok_result(const gvb_mmetric *mm, int s)
 {
     const gvb_result *r = mm->cells[s].r;
     return r && r->status == GVB_OK ? r : NULL;
@@ -108,9 +109,9 @@ int gvb_model_paired(const gvb_model *m, int a, int b)
 }
 
 /* A result claims may use: measured OK and not suspect. */
-static const gvb_result *claim_result(const gvb_mmetric *mm, int s)
+const gvb_result *gvb_model_claim_result(const gvb_mmetric *mm, int s)
 {
-    return mm->cells[s].suspect ? NULL : ok_result(mm, s);
+    return mm->cells[s].suspect ? NULL : gvb_model_ok_result(mm, s);
 }
 
 /* System a against system b on one metric. The bootstrap always runs in one order (lower system
@@ -119,9 +120,9 @@ static const gvb_result *claim_result(const gvb_mmetric *mm, int s)
 static void effect_between(const gvb_model *m, const gvb_mmetric *mm, int a, int b, gvb_effect *e)
 {
     int lo = a < b ? a : b, hi = a < b ? b : a;
-    gvb_effect_compute(claim_result(mm, lo), claim_result(mm, hi), gvb_model_paired(m, lo, hi),
+    gvb_effect_compute(gvb_model_claim_result(mm, lo), gvb_model_claim_result(mm, hi), gvb_model_paired(m, lo, hi),
                        e);
-    if ((mm->cells[a].suspect || mm->cells[b].suspect) && ok_result(mm, a) && ok_result(mm, b))
+    if ((mm->cells[a].suspect || mm->cells[b].suspect) && gvb_model_ok_result(mm, a) && gvb_model_ok_result(mm, b))
         e->why = "a result failed a plausibility check (see Validity)";
     if (lo == a || e->verdict == GVB_EFF_UNTESTED)
         return;
@@ -360,7 +361,7 @@ static void pick_best(const gvb_model *m, const gvb_mmetric *mm, int layers_only
         const gvb_msys *sy = &m->systems[s];
         if (!gvb_msys_claimable(sy) || (layers_only && sy->is_native))
             continue;
-        const gvb_result *r = claim_result(mm, s);
+        const gvb_result *r = gvb_model_claim_result(mm, s);
         if (r && r->has_value && isfinite(r->value))
             cand[n++] = s;
     }
@@ -372,13 +373,13 @@ static void pick_best(const gvb_model *m, const gvb_mmetric *mm, int layers_only
     }
     int lead = cand[0];
     for (int i = 1; i < n; i++)
-        if (value_better(mm->direction, ok_result(mm, cand[i])->value, ok_result(mm, lead)->value))
+        if (value_better(mm->direction, gvb_model_ok_result(mm, cand[i])->value, gvb_model_ok_result(mm, lead)->value))
             lead = cand[i];
     int runner = -1;
     for (int i = 0; i < n; i++)
         if (cand[i] != lead &&
-            (runner < 0 || value_better(mm->direction, ok_result(mm, cand[i])->value,
-                                        ok_result(mm, runner)->value)))
+            (runner < 0 || value_better(mm->direction, gvb_model_ok_result(mm, cand[i])->value,
+                                        gvb_model_ok_result(mm, runner)->value)))
             runner = cand[i];
     p->best = lead;
     p->runner_up = runner;
@@ -416,7 +417,7 @@ static void compute_effects(gvb_model *m)
             c->vs_base.why = sy->baseline < 0 ? "no native baseline" : "not a measurement";
             if (sy->baseline < 0 || !gvb_msys_claimable(sy))
                 continue;
-            const gvb_result *a = ok_result(mm, s), *b = ok_result(mm, sy->baseline);
+            const gvb_result *a = gvb_model_ok_result(mm, s), *b = gvb_model_ok_result(mm, sy->baseline);
             effect_between(m, mm, s, sy->baseline, &c->vs_base);
             if (!a || !b)
                 continue;
@@ -430,7 +431,7 @@ static void compute_effects(gvb_model *m)
             if (size > 0 &&
                 (sy->top_metric < 0 ||
                  size > gvb_effect_size(&m->metrics[sy->top_metric].cells[s].vs_base,
-                                        ok_result(&m->metrics[sy->top_metric], sy->baseline))))
+                                        gvb_model_ok_result(&m->metrics[sy->top_metric], sy->baseline))))
                 sy->top_metric = (int)k;
         }
         pick_best(m, mm, 0, &mm->best);
@@ -459,7 +460,7 @@ static int compute_categories(gvb_model *m)
             c->no_winner++;
         double top = c->top_sys >= 0 ? gvb_effect_size(
                                            &m->metrics[c->top_metric].cells[c->top_sys].vs_base,
-                                           ok_result(&m->metrics[c->top_metric],
+                                           gvb_model_ok_result(&m->metrics[c->top_metric],
                                                      m->systems[c->top_sys].baseline))
                                      : 0;
         for (int s = 0; s < m->n_systems; s++) {
@@ -470,7 +471,7 @@ static int compute_categories(gvb_model *m)
             if (e->verdict == GVB_EFF_SAME)
                 continue;
             c->significant++;
-            double size = gvb_effect_size(e, ok_result(mm, m->systems[s].baseline));
+            double size = gvb_effect_size(e, gvb_model_ok_result(mm, m->systems[s].baseline));
             if (size > top) {
                 top = size;
                 c->top_sys = s;
@@ -504,7 +505,7 @@ static void recommend(const gvb_model *m, const gvb_usecase *uc, gvb_mrec *rec)
                 mm->direction == GVB_PASS && gvb_pass_outcome(mm->cells[s].r) == 0)
                 rec->fails[s]++;
         if (layers == 1) {
-            if (!ok_result(mm, only))
+            if (!gvb_model_ok_result(mm, only))
                 continue;
             rec->used++;
             gvb_eff_verdict v = mm->cells[only].vs_base.verdict;
@@ -617,310 +618,6 @@ static int check_validity(gvb_model *m)
     return rc;
 }
 
-/* ---- promised and delivered ---------------------------------------------------------------- */
-
-int gvb_metric_is_throughput(const char *unit, gvb_direction direction)
-{
-    size_t n = strlen(unit);
-    return direction == GVB_HIGHER &&
-           (strstr(unit, "/s") != NULL || (n >= 5 && strcmp(unit + n - 5, "FLOPS") == 0));
-}
-
-/* Where a promise is read, the first one found: the metric's record of the limit it measured
- * against, then the system's configuration (calib's own mem= / duty=, which override the
- * run's; a layer's copy of the run's limit), then the run's configuration. */
-typedef struct promise_src {
-    int where; /* 0: the metric's extra, 1: systems[].config, 2: the run's config */
-    const char *key, *from;
-} promise_src;
-
-static const promise_src memory_src[] = {
-    {0, "limit_bytes", NULL}, /* NULL: "<the promise metric> <key>" */
-    {1, "mem_bytes", "systems[].config mem_bytes"},
-    {1, "memory_limit_bytes", "systems[].config memory_limit_bytes"},
-    {1, "expected_memory_limit_bytes", "systems[].config expected_memory_limit_bytes"},
-    {2, "memory_limit_bytes", "config memory_limit_bytes"},
-};
-static const promise_src compute_src[] = {
-    {0, "target_pct", NULL},
-    {1, "duty_pct", "systems[].config duty_pct"},
-    {1, "sm_limit_pct", "systems[].config sm_limit_pct"},
-    {1, "active_thread_pct", "systems[].config active_thread_pct"},
-    {1, "compute_limit_pct", "systems[].config compute_limit_pct"},
-    {1, "expected_compute_limit_pct", "systems[].config expected_compute_limit_pct"},
-    {2, "compute_limit_pct", "config compute_limit_pct"},
-};
-
-/* The promise of system s: a number above 0 (and below `below`, where a share of 100 % is no
- * limit) with where it was read in from[0..len), or 0 with from "". */
-static double promised(const gvb_model *m, int s, const char *metric, const promise_src *src,
-                       size_t n, double below, char *from, size_t len)
-{
-    const gvb_msys *sy = &m->systems[s];
-    int k = gvb_model_metric(m, metric);
-    const gvb_result *r = k >= 0 ? m->metrics[k].cells[s].r : NULL;
-    const gvb_kv *kv[3] = {r ? &r->extras : NULL, sy->rec ? &sy->rec->config : NULL,
-                           &m->inputs[sy->file].run->config};
-    from[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        const gvb_kv_item *it = kv[src[i].where] ? gvb_kv_get(kv[src[i].where], src[i].key) : NULL;
-        if (it && !it->is_text && isfinite(it->num) && it->num > 0 && it->num < below) {
-            if (src[i].from)
-                snprintf(from, len, "%s", src[i].from);
-            else
-                snprintf(from, len, "%s %s", metric, src[i].key);
-            return it->num;
-        }
-    }
-    return 0;
-}
-
-/* d->why = "<id> <text>" (the promise metric's id from the catalog) */
-static void why_of(gvb_mdeliv *d, const char *id, const char *text)
-{
-    snprintf(d->why_text, sizeof d->why_text, "%s %s", id, text);
-    d->why = d->why_text;
-}
-
-static void deliv_init(gvb_mdeliv *d, int metric, const char *why)
-{
-    memset(d, 0, sizeof *d);
-    d->metric = metric;
-    d->kept = GVB_KEPT_UNKNOWN;
-    d->est = d->lo = d->hi = NAN;
-    d->why = why;
-}
-
-/* More or less than `promise` (both in %): by the interval where there is one (wholly above or
- * below it), else by the value, which must be more than GVB_PROMISE_BAND_PP away: a single
- * value has no interval, and 51.5 % for 50 % promised is not evidence of "more". */
-static void decide(gvb_mdeliv *d, double promise)
-{
-    if (!isfinite(d->est))
-        d->kept = GVB_KEPT_UNKNOWN;
-    else if (d->interval)
-        d->kept = d->lo > promise ? GVB_KEPT_MORE : d->hi < promise ? GVB_KEPT_LESS : GVB_KEPT_AS;
-    else
-        d->kept = d->est > promise + GVB_PROMISE_BAND_PP   ? GVB_KEPT_MORE
-                  : d->est < promise - GVB_PROMISE_BAND_PP ? GVB_KEPT_LESS
-                                                           : GVB_KEPT_AS;
-}
-
-/* The claim rule's interval of r's replicate values against the constant c, each replicate
- * paired with c (a one-sample t interval with R - 1 degrees of freedom), in r's unit. */
-static int against_constant(const gvb_result *r, double c, gvb_mdeliv *d)
-{
-    double v[GVB_CLAIM_MAX], ref[GVB_CLAIM_MAX];
-    size_t n = gvb_result_replicate_values(r, v, GVB_CLAIM_MAX);
-    gvb_claim cl;
-    for (size_t i = 0; i < n; i++)
-        ref[i] = c;
-    if (n < 2 || gvb_claim_test(v, n, ref, n, 1, GVB_CLAIM_LEVEL, &cl) != 0 ||
-        !isfinite(cl.lo) || !isfinite(cl.hi))
-        return -1;
-    d->est = cl.is_ratio ? cl.est * c : c + cl.est;
-    d->lo = cl.is_ratio ? cl.lo * c : c + cl.lo;
-    d->hi = cl.is_ratio ? cl.hi * c : c + cl.hi;
-    d->interval = 1;
-    return 0;
-}
-
-/* IS-001: usable memory as % of the promise. Its samples are % of the limit it was given
- * (limit_bytes; files from before that extra: of the run's limit, unless the file names
- * another denominator); otherwise usable_bytes against the promise, by the value. */
-static void deliver_memory(const gvb_model *m, gvb_mpromise *p)
-{
-    gvb_mdeliv *d = &p->memory;
-    const char *id = gvb_promise_metric(GVB_PROMISE_MEMORY);
-    int k = gvb_model_metric(m, id);
-    const gvb_result *r = k >= 0 ? claim_result(&m->metrics[k], p->sys) : NULL;
-    p->usable_bytes = NAN;
-    deliv_init(d, k, NULL);
-    if (!(p->memory_bytes > 0))
-        return;
-    if (!r || !r->has_value) {
-        why_of(d, id, k >= 0 && m->metrics[k].cells[p->sys].suspect
-                          ? "failed a plausibility check (see Validity)"
-                          : "not measured");
-        return;
-    }
-    double limit = NAN, usable = NAN;
-    const gvb_kv_item *it = gvb_kv_get(&r->extras, "limit_bytes");
-    if (it && !it->is_text)
-        limit = it->num;
-    it = gvb_kv_get(&r->extras, "usable_bytes");
-    if (it && !it->is_text)
-        usable = it->num;
-    int of_promise = !isnan(limit) ? limit == p->memory_bytes
-                                   : !gvb_kv_get(&r->extras, "denominator");
-    if (of_promise) {
-        if (against_constant(r, 100, d) != 0) {
-            d->est = r->value;
-            d->why = gvb_one_replicate_why(r->metric);
-        }
-        p->usable_bytes = d->est / 100 * p->memory_bytes;
-    } else if (isfinite(usable)) {
-        p->usable_bytes = usable;
-        d->est = 100 * usable / p->memory_bytes;
-        why_of(d, id, "was measured against another denominator: usable_bytes by the value");
-    } else {
-        why_of(d, id, "was measured against another denominator and recorded no usable_bytes");
-    }
-    decide(d, 100);
-}
-
-static int shape_share_name(const char *key)
-{
-    size_t n = strlen(key), suf = strlen(".share_pct");
-    return strncmp(key, "shape.", 6) == 0 && n > 6 + suf && strcmp(key + n - suf, ".share_pct") == 0;
-}
-
-/* IS-003: the achieved share. Per kernel shape (extras, else series, named
- * shape.<name>.share_pct) a range min-max; without them, the one share IS-003 achieved with
- * its kernel. IS-003 records no interval of the share, so the values decide. */
-static void deliver_compute(const gvb_model *m, gvb_mpromise *p)
-{
-    gvb_mdeliv *d = &p->compute;
-    const char *id = gvb_promise_metric(GVB_PROMISE_COMPUTE);
-    int k = gvb_model_metric(m, id);
-    const gvb_result *r = k >= 0 ? claim_result(&m->metrics[k], p->sys) : NULL;
-    deliv_init(d, k, NULL);
-    if (!(p->compute_pct > 0))
-        return;
-    if (!r) {
-        why_of(d, id, "not measured");
-        return;
-    }
-    double lo = INFINITY, hi = -INFINITY;
-    int n = 0;
-    for (size_t i = 0; i < r->extras.n; i++) {
-        const gvb_kv_item *it = &r->extras.items[i];
-        if (!it->is_text && isfinite(it->num) && shape_share_name(it->key)) {
-            lo = fmin(lo, it->num);
-            hi = fmax(hi, it->num);
-            n++;
-        }
-    }
-    for (size_t i = 0; n == 0 && i < r->n_series; i++)
-        if (shape_share_name(r->series[i].name) && r->series[i].n) {
-            double v = gvb_median(r->series[i].v, r->series[i].n);
-            lo = fmin(lo, v);
-            hi = fmax(hi, v);
-            n++;
-        }
-    if (n == 0) {
-        static const char *const achieved[] = {"achieved_unsync_pct", "achieved_pct",
-                                               "achieved_share_unsync_pct"};
-        for (size_t i = 0; i < sizeof achieved / sizeof *achieved && n == 0; i++) {
-            const gvb_kv_item *it = gvb_kv_get(&r->extras, achieved[i]);
-            if (it && !it->is_text && isfinite(it->num))
-                lo = hi = it->num, n = 1;
-        }
-    }
-    static const char *const names[] = {"kernel", "shape", "method"};
-    for (size_t i = 0; i < sizeof names / sizeof *names && !p->compute_kernel; i++)
-        p->compute_kernel = gvb_kv_text(&r->extras, names[i]);
-    p->shapes = n;
-    if (n == 0) {
-        why_of(d, id, "recorded no achieved share (its value, an accuracy, does not say on "
-                      "which side of the promise it lies)");
-        return;
-    }
-    if (n == 1) {
-        d->est = lo;
-        snprintf(d->why_text, sizeof d->why_text,
-                 "one kernel shape measured: no range, and %s records no interval", id);
-        d->why = d->why_text;
-        decide(d, p->compute_pct);
-        return;
-    }
-    d->lo = lo;
-    d->hi = hi;
-    d->kept = lo > p->compute_pct   ? GVB_KEPT_MORE
-              : hi < p->compute_pct ? GVB_KEPT_LESS
-              : lo == hi            ? GVB_KEPT_AS
-                                    : GVB_KEPT_MIXED;
-}
-
-/* Every throughput metric the system measured under its compute limit, as % of its native:
- * the effect the claim rule computed against that native (its interval), else the ratio of
- * the two values. */
-static int deliver_throughput(const gvb_model *m, gvb_mpromise *p)
-{
-    const gvb_msys *sy = &m->systems[p->sys];
-    size_t n = 0;
-    for (size_t k = 0; p->compute_pct > 0 && k < m->n_metrics; k++)
-        n += gvb_metric_is_throughput(m->metrics[k].unit, m->metrics[k].direction) &&
-             ok_result(&m->metrics[k], p->sys);
-    if (!n)
-        return 0;
-    p->tput = calloc(n, sizeof *p->tput);
-    if (!p->tput)
-        return -1;
-    for (size_t k = 0; k < m->n_metrics; k++) {
-        const gvb_mmetric *mm = &m->metrics[k];
-        const gvb_result *a = ok_result(mm, p->sys);
-        if (!gvb_metric_is_throughput(mm->unit, mm->direction) || !a)
-            continue;
-        gvb_mdeliv *d = &p->tput[p->n_tput++];
-        const gvb_effect *e = &mm->cells[p->sys].vs_base;
-        const gvb_result *b = sy->baseline >= 0 ? claim_result(mm, sy->baseline) : NULL;
-        deliv_init(d, (int)k, NULL);
-        if (mm->cells[p->sys].suspect) {
-            d->why = "the result failed a plausibility check (see Validity)";
-            continue;
-        }
-        if (!b || !(b->value > 0)) {
-            d->why = sy->baseline < 0 ? "no native in these results" : "no native value";
-            continue;
-        }
-        if (e->verdict != GVB_EFF_UNTESTED && e->is_ratio) {
-            d->est = 100 * e->est;
-            d->lo = 100 * e->lo;
-            d->hi = 100 * e->hi;
-            d->interval = 1;
-        } else {
-            d->est = 100 * a->value / b->value;
-            d->why = e->why ? e->why : "no interval";
-        }
-        decide(d, p->compute_pct);
-    }
-    return 0;
-}
-
-static int compute_promises(gvb_model *m)
-{
-    m->promises = calloc((size_t)m->n_systems + 1, sizeof *m->promises);
-    if (!m->promises)
-        return -1;
-    for (int s = 0; s < m->n_systems; s++) {
-        const gvb_msys *sy = &m->systems[s];
-        if (sy->is_native || !gvb_msys_claimable(sy))
-            continue;
-        gvb_mpromise *p = &m->promises[m->n_promises];
-        p->sys = s;
-        p->memory_bytes = promised(m, s, gvb_promise_metric(GVB_PROMISE_MEMORY), memory_src,
-                                   sizeof memory_src / sizeof *memory_src, INFINITY,
-                                   p->memory_from, sizeof p->memory_from);
-        p->compute_pct = promised(m, s, gvb_promise_metric(GVB_PROMISE_COMPUTE), compute_src,
-                                  sizeof compute_src / sizeof *compute_src, 100,
-                                  p->compute_from, sizeof p->compute_from);
-        if (!(p->memory_bytes > 0) && !(p->compute_pct > 0))
-            continue;
-        m->n_promises++;
-        const gvb_kv_item *ps = sy->rec ? gvb_kv_get(&sy->rec->activation, "compute_share_pct")
-                                        : NULL;
-        p->proof_share_pct = ps && !ps->is_text && isfinite(ps->num) ? ps->num : NAN;
-        p->proof_not_enforced = p->compute_pct > 0 && isfinite(p->proof_share_pct) &&
-                                p->proof_share_pct > p->compute_pct + GVB_PROMISE_PROOF_SLACK_PP;
-        deliver_memory(m, p);
-        deliver_compute(m, p);
-        if (deliver_throughput(m, p) != 0)
-            return -1;
-    }
-    return 0;
-}
-
 /* ---- baseline comparison ---------------------------------------------------------------------- */
 
 static int compare_baseline(gvb_model *m)
@@ -1002,7 +699,7 @@ int gvb_model_build(gvb_model *m, const gvb_run *const *runs, const char *const 
         goto oom;
     for (size_t k = 0; k < m->n_metrics; k++)
         for (int s = 0; s < m->n_systems; s++)
-            if (ok_result(&m->metrics[k], s)) {
+            if (gvb_model_ok_result(&m->metrics[k], s)) {
                 m->metrics_ok++;
                 break;
             }
@@ -1016,7 +713,7 @@ int gvb_model_build(gvb_model *m, const gvb_run *const *runs, const char *const 
         goto oom;
     for (size_t i = 0; i < gvb_n_usecases; i++)
         recommend(m, &gvb_usecases[i], &m->recs[i]);
-    if (compare_baseline(m) != 0 || compute_promises(m) != 0)
+    if (compare_baseline(m) != 0 || gvb_model_promises(m) != 0)
         goto oom;
     return 0;
 oom:

@@ -215,6 +215,7 @@ typedef struct gvb_mpromise {
  * promised share. */
 int gvb_metric_is_throughput(const char *unit, gvb_direction direction);
 
+
 typedef struct gvb_minput {
     const gvb_run *run;
     char path[512];
@@ -264,5 +265,10 @@ int gvb_model_metric(const gvb_model *m, const char *id);
 int gvb_model_paired(const gvb_model *m, int a, int b);
 /* Display name of a category ("overhead" -> "Overhead", "llm" -> "LLM"). */
 const char *gvb_category_title(const char *category);
+
+/* For the model's own files (model.c, model_promises.c). */
+const gvb_result *gvb_model_ok_result(const gvb_mmetric *mm, int s);    /* OK, else NULL */
+const gvb_result *gvb_model_claim_result(const gvb_mmetric *mm, int s); /* OK, not suspect */
+int gvb_model_promises(gvb_model *m); /* fills m->promises; -1 out of memory */
 
 #endif
