@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/env.h"
@@ -276,4 +277,37 @@ double gvb_extra_num(const gvb_result *r, const char *key)
 {
     const gvb_kv_item *it = gvb_kv_get(&r->extras, key);
     return it && !it->is_text ? it->num : NAN;
+}
+
+void gvb_sleep_s(double s)
+{
+    struct timespec d = {(time_t)s, (long)((s - floor(s)) * 1e9)};
+    nanosleep(&d, NULL);
+}
+
+/* The NVML monitor series of tenant t, or NULL when the monitor was unavailable. */
+const gvb_series *gvb_monitor_series(const gvb_result *r, int t, const char *what)
+{
+    char key[64];
+    snprintf(key, sizeof key, "monitor.t%d.%s", t, what);
+    return gvb_series_lookup(r, key);
+}
+
+
+void gvb_copy_samples(gvb_result *r, const gvb_series *per_tenant, int tenants)
+{
+    for (int i = 0; i < tenants; i++)
+        for (size_t k = 0; k < per_tenant[i].n; k++)
+            gvb_series_push(&r->samples, per_tenant[i].v[k]);
+}
+
+
+/* Without monitor series the tenant's own numbers stand alone; the runner may already have
+ * said why the monitor was unavailable, which is kept. */
+void gvb_monitor_unavailable(gvb_result *r)
+{
+    if (!gvb_kv_get(&r->extras, "monitor"))
+        gvb_kv_set_text(&r->extras, "monitor", "unavailable: no NVML monitor series");
+    gvb_kv_set_text(&r->extras, "monitor_cross_check",
+                    "not done: the tenant's own measurement is reported unchecked");
 }

@@ -76,5 +76,16 @@ void gvb_alloc_release(gvb_alloc_set *s);
 const gvb_series *gvb_tenant_series(const gvb_result *r, int t, const char *name, int tenants);
 /* A numeric extra of r, or NAN when absent or text. */
 double gvb_extra_num(const gvb_result *r, const char *key);
+/* The NVML monitor's series `what` of tenant t ("monitor.t<t>.<what>"), or NULL when the
+ * monitor was unavailable. */
+const gvb_series *gvb_monitor_series(const gvb_result *r, int t, const char *what);
+/* Every tenant's samples into r's, tenant after tenant. */
+void gvb_copy_samples(gvb_result *r, const gvb_series *per_tenant, int tenants);
+/* Records that no monitor series were there to check the tenant's own numbers against
+ * (keeps the runner's reason when it gave one). */
+void gvb_monitor_unavailable(gvb_result *r);
+
+/* Sleeps s seconds (nanosleep). */
+void gvb_sleep_s(double s);
 
 #endif
