@@ -24,6 +24,10 @@ for f in src/report/*.[ch] src/systems/*.[ch]; do
 done
 check "no metric ID in src/report or src/systems code (facts belong in catalog.def)${hits:+: $hits}" [ -z "$hits" ]
 
+# ---- files do one job each: none above 900 lines (docs/architecture.md)
+long=$(wc -l src/*.c src/*/*.[ch] src/*/*.cu src/*/*.def | awk '$2 != "total" && $1 > 900 {print $2 " " $1}' | tr '\n' ' ')
+check "no source file above 900 lines${long:+: $long}" [ -z "$long" ]
+
 # ---- the listed metrics are the documented ones
 listed=$("$GVB" list --format json | python3 -c 'import json,sys; print(" ".join(sorted(m["id"] for m in json.load(sys.stdin))))')
 documented=$(grep -hoE '^## [A-Z]+-[0-9]{3}\b' docs/metrics/*.md | cut -c4- | sort | tr '\n' ' ' | sed 's/ $//')
