@@ -767,6 +767,35 @@ static void test_promise_proof_not_enforced(void **state)
     }
 }
 
+/* IS-003 of one shape: the delivered share is the median of every replicate's achieved share
+ * (series), not the last replicate's extra */
+static void test_promise_compute_median_of_replicates(void **state)
+{
+    (void)state;
+    gvb_run run;
+    gvb_model m;
+    gvb_doc d;
+    const double nat[] = {99.9, 99.9, 99.9}, lay[] = {50, 52, 55};
+    promise_model(&run, &m, &d, 0, 50, "IS-003", nat, lay);
+    gvb_doc_free(&d);
+    gvb_model_free(&m);
+    gvb_kv_set_num(&run.results[1].extras, "achieved_unsync_pct", 26.6); /* the last one */
+    gvb_series *s = gvb_result_series(&run.results[1], "achieved_unsync_pct");
+    gvb_series_push(s, 23.2);
+    gvb_series_push(s, 24.5);
+    gvb_series_push(s, 26.6);
+    const gvb_run *runs[] = {&run};
+    const char *paths[] = {"p.json"};
+    char err[256];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(gvb_report_doc(&d, &m), 0);
+    assert_double_equal(m.promises[0].compute.est, 24.5, 1e-9);
+    const char *cell = promise_cell(&d, 1, 2);
+    assert_non_null(cell);
+    assert_non_null(strstr(cell, "24.5 % delivered for 50 % promised"));
+    promise_free(&run, &m, &d);
+}
+
 /* No system with a limit: no section, not even its heading */
 static void test_promise_none_without_limits(void **state)
 {
@@ -852,6 +881,7 @@ int run_report_model_tests(void)
         cmocka_unit_test(test_promise_compute_share),
         cmocka_unit_test(test_promise_none_without_limits),
         cmocka_unit_test(test_promise_proof_not_enforced),
+        cmocka_unit_test(test_promise_compute_median_of_replicates),
         cmocka_unit_test(test_renderers_escape),
         cmocka_unit_test(test_format_names),
     };
