@@ -14,31 +14,10 @@
 #include <unistd.h>
 
 #include "core/sanitize.h"
+#include "core/spawn.h"
 #include "core/worker.h"
 
 volatile sig_atomic_t gvb_stop_requested;
-
-/* Moves fd above the range the child will dup2 into, keeping it close-on-exec. */
-static int lift_fd(int fd) { return fcntl(fd, F_DUPFD_CLOEXEC, 10); }
-
-static void child_exec(const char *exe, char *const *argv, char *const *envp, int out_w, int err_w,
-                       const int *go_r)
-{
-    int o = lift_fd(out_w), e = lift_fd(err_w), g[GVB_MAX_PHASES];
-    int devnull = open("/dev/null", O_RDONLY);
-    for (int k = 0; k < GVB_MAX_PHASES; k++)
-        if ((g[k] = lift_fd(go_r[k])) < 0)
-            _exit(126);
-    if (o < 0 || e < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(e, 1) < 0 ||
-        dup2(e, 2) < 0 || dup2(o, GVB_FD_OUT) < 0)
-        _exit(126);
-    for (int k = 0; k < GVB_MAX_PHASES; k++)
-        if (dup2(g[k], GVB_FD_GO + k) < 0)
-            _exit(126);
-    execve(exe, argv, envp);
-    dprintf(3, "STATUS FAIL cannot exec %s: %s\n", exe, strerror(errno));
-    _exit(127);
-}
 
 static void tail_append(gvb_tenant *t, const char *line)
 {
@@ -234,9 +213,14 @@ int gvb_group_run(gvb_group *g, gvb_group_build_fn build, void *bctx)
             close(out[0]); close(out[1]); close(err[0]); close(err[1]);
             goto fail;
         }
-        pid_t pid = fork();
-        if (pid == 0)
-            child_exec(g->exe, argv, env.vars, out[1], err[1], go_r);
+        /* 0 /dev/null, 1 and 2 its stderr pipe, 3 the protocol, 4.. the phase barriers */
+        int fds[GVB_FD_GO + GVB_MAX_PHASES] = {GVB_SPAWN_NULL, err[1], err[1], out[1]};
+        for (int k = 0; k < GVB_MAX_PHASES; k++)
+            fds[GVB_FD_GO + k] = go_r[k];
+        pid_t pid = gvb_spawn(g->exe, argv, env.vars, fds, GVB_FD_GO + GVB_MAX_PHASES, 0);
+        if (pid < 0)
+            snprintf(t->reason, sizeof t->reason, "cannot start tenant %d (%s): %s", i, g->exe,
+                     strerror(errno));
         for (char **a = argv; a && *a; a++)
             free(*a);
         free(argv);

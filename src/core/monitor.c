@@ -22,6 +22,7 @@
 
 #include "core/env.h"
 #include "core/protocol.h"
+#include "core/spawn.h"
 #include "systems/system.h"
 
 static int temp_fd(void)
@@ -62,21 +63,9 @@ int gvb_monitor_start_every(gvb_monitor *m, const char *self_exe, char *const *b
     snprintf(interval, sizeof interval, "--interval-ms=%d", interval_ms);
     snprintf(dev, sizeof dev, "--uuid=%s", uuid ? uuid : "");
     char *argv[] = {"gpu-virt-bench", "__monitor", interval, dev, NULL};
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* dies with the parent, so an aborted run leaves no sampler behind */
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        if (getppid() != parent)
-            _exit(0);
-        int devnull = open("/dev/null", O_RDWR);
-        /* the file may already be fd 3, where dup2 does nothing and close-on-exec stays */
-        if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0 ||
-            dup2(m->fd, GVB_FD_OUT) < 0 || fcntl(GVB_FD_OUT, F_SETFD, 0) < 0)
-            _exit(126);
-        execve(self_exe, argv, env.vars);
-        _exit(127);
-    }
+    /* dies with the parent, so an aborted run leaves no sampler behind */
+    const int fds[] = {GVB_SPAWN_NULL, GVB_SPAWN_NULL, GVB_SPAWN_NULL, m->fd};
+    pid_t pid = gvb_spawn(self_exe, argv, env.vars, fds, 4, GVB_SPAWN_DIE_WITH_PARENT);
     gvb_env_free(&env);
     if (pid < 0) {
         snprintf(m->why, sizeof m->why, "cannot start the monitor: %s", strerror(errno));

@@ -7,7 +7,6 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +18,7 @@
 
 #include "core/env.h"
 #include "core/protocol.h"
+#include "core/spawn.h"
 #include "systems/system.h"
 
 extern char **environ;
@@ -45,8 +45,6 @@ int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *o
     char **argv = calloc((size_t)nargs + 2, sizeof *argv);
     gvb_env env = {0};
     int p[2] = {-1, -1}, rc = -1;
-    posix_spawn_file_actions_t fa;
-    int fa_ok = 0;
     pid_t pid = -1;
     out[0] = '\0';
     if (!argv || gvb_env_init(&env, environ) != 0) {
@@ -59,19 +57,18 @@ int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *o
     if (strip_layers)
         gvb_env_strip_layers(&env);
     cloexec_worker_fds();
-    if (pipe2(p, O_CLOEXEC) != 0 || posix_spawn_file_actions_init(&fa) != 0) {
+    if (pipe2(p, O_CLOEXEC) != 0) {
         snprintf(why, whylen, "pipe: %s", strerror(errno));
         goto done;
     }
-    fa_ok = 1;
-    posix_spawn_file_actions_adddup2(&fa, p[1], 1);
+    /* stdin and stderr are the tenant's, stdout the pipe */
+    const int fds[] = {0, p[1], 2};
     *t_spawn = gvb_now();
-    int e = posix_spawn(&pid, "/proc/self/exe", &fa, NULL, argv, env.vars);
+    pid = gvb_spawn("/proc/self/exe", argv, env.vars, fds, 3, 0);
     close(p[1]);
     p[1] = -1;
-    if (e != 0) {
-        pid = -1;
-        snprintf(why, whylen, "posix_spawn: %s", strerror(e));
+    if (pid < 0) {
+        snprintf(why, whylen, "cannot start %s: %s", args[0], strerror(errno));
         goto done;
     }
     size_t len = 0;
@@ -117,8 +114,6 @@ done:
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
     }
-    if (fa_ok)
-        posix_spawn_file_actions_destroy(&fa);
     if (p[0] >= 0)
         close(p[0]);
     if (p[1] >= 0)

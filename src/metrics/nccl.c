@@ -21,7 +21,6 @@
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,7 @@
 #include <unistd.h>
 
 #include "core/child.h"
+#include "core/spawn.h"
 #include "gpu/cuda_check.h"
 #include "gpu/nccl_dl.h"
 #include "stats/busbw.h"
@@ -336,10 +336,10 @@ static int spawn_ranks(ranks *rk, const coll_ctx *c, const gvb_nccl_id *id, char
         snprintf(a[7], sizeof a[7], "--parent=%d", (int)getpid());
         char *argv[] = {"gpu-virt-bench", (char *)c->w->metric->child /* __nccl_rank */,
                         a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], NULL};
-        pid_t pid;
-        int e = posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ);
-        if (e != 0) {
-            snprintf(why, len, "cannot start rank %d: %s", r, strerror(e));
+        const int fds[] = {0, 1, 2};
+        pid_t pid = gvb_spawn("/proc/self/exe", argv, environ, fds, 3, 0);
+        if (pid < 0) {
+            snprintf(why, len, "cannot start rank %d: %s", r, strerror(errno));
             return -1;
         }
         rk->pid[rk->n++] = pid;

@@ -23,6 +23,7 @@
 
 #include "calib/calib_account.h"
 #include "core/protocol.h"
+#include "core/spawn.h"
 #include "systems/system.h"
 
 extern char **environ;
@@ -156,18 +157,9 @@ static int run_proof(gvb_system *s, gvb_kv *proof, char *why, size_t len)
             close(errfd);
         return -1;
     }
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* lift the fds above the ones we dup2 into, so none is overwritten first */
-        int o = fcntl(pipefd[1], F_DUPFD_CLOEXEC, 10), e = fcntl(errfd, F_DUPFD_CLOEXEC, 10);
-        int devnull = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || devnull < 0 || dup2(devnull, 0) < 0 || dup2(e, 1) < 0 ||
-            dup2(e, 2) < 0 || dup2(o, GVB_FD_OUT) < 0)
-            _exit(126);
-        char *argv[] = {(char *)"gpu-virt-bench", (char *)"__calib-proof", NULL};
-        execve(self, argv, env.vars);
-        _exit(127);
-    }
+    char *argv[] = {(char *)"gpu-virt-bench", (char *)"__calib-proof", NULL};
+    const int fds[] = {GVB_SPAWN_NULL, errfd, errfd, pipefd[1]};
+    pid_t pid = gvb_spawn(self, argv, env.vars, fds, 4, 0);
     gvb_env_free(&env);
     close(pipefd[1]);
     if (pid < 0) {

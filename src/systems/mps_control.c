@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "core/env.h"
+#include "core/spawn.h"
 #include "systems/system.h"
 
 extern char **environ;
@@ -113,14 +114,8 @@ int gvb_mps_run(const gvb_mps_ctl *c, const char *arg, const char *stdin_text, c
         return -1;
     }
     char *argv[3] = {(char *)c->control, (char *)arg, NULL};
-    pid_t pid = fork();
-    if (pid == 0) {
-        int i = stdin_text ? in[0] : open("/dev/null", O_RDONLY);
-        if (i < 0 || dup2(i, 0) < 0 || dup2(ofd, 1) < 0 || dup2(ofd, 2) < 0)
-            _exit(126);
-        execve(c->control, argv, env.vars);
-        _exit(127);
-    }
+    const int fds[] = {stdin_text ? in[0] : GVB_SPAWN_NULL, ofd, ofd};
+    pid_t pid = gvb_spawn(c->control, argv, env.vars, fds, 3, 0);
     gvb_env_free(&env);
     if (stdin_text) {
         close(in[0]);

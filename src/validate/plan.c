@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
-#include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "core/env.h"
+#include "core/spawn.h"
 #include "stats/claim.h"
 #include "stats/stats.h"
 
@@ -437,23 +437,15 @@ int gvb_validate_spawn(const char *self, const gvb_validate_case *c, const char 
     argv[a++] = (char *)"--output";
     argv[a++] = (char *)dir;
     argv[a] = NULL;
-    posix_spawn_file_actions_t fa;
-    if (posix_spawn_file_actions_init(&fa) != 0)
+    int log = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (log < 0)
         goto out;
-    posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
-    pid_t pid;
-    int e = posix_spawn(&pid, self, &fa, NULL, argv, env.vars);
-    posix_spawn_file_actions_destroy(&fa);
-    if (e != 0) {
-        errno = e;
-        goto out;
-    }
+    const int fds[] = {GVB_SPAWN_NULL, log, log};
+    pid_t pid = gvb_spawn(self, argv, env.vars, fds, 3, 0);
+    close(log);
     int ws;
-    while (waitpid(pid, &ws, 0) < 0)
-        if (errno != EINTR)
-            goto out;
+    if (pid < 0 || gvb_spawn_wait(pid, -1, &ws) != 0)
+        goto out;
     rc = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 out:
     gvb_env_free(&env);

@@ -1,6 +1,8 @@
-/* One group of tenant processes, with /bin/sh as the tenants: the start barrier holds every
+/* One group of tenant processes (and gvb_spawn under it), with /bin/sh as the tenants: the start barrier holds every
  * tenant until all are there, protocol lines reach on_msg, and outcomes tell a clean exit, a
  * crash, a status, a tenant that dies before the barrier and one over its deadline apart. */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/group.h"
+#include "core/spawn.h"
 #include "core/worker.h"
 #include "tests.h"
 
@@ -165,6 +168,55 @@ static void test_death_before_barrier_and_deadline(void **state)
     assert_string_equal(why[0], "interrupted");
 }
 
+/* gvb_spawn: the child gets exactly the fds it is given, in either start path; a program
+ * that cannot be executed is an error, and gvb_spawn_wait kills by pid at its deadline */
+static void test_spawn(void **state)
+{
+    (void)state;
+    for (int forked = 0; forked < 2; forked++) {
+        int p[2];
+        assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+        /* the pipe's write end becomes fd 3 and fd 1; fd 0 is /dev/null (read gives EOF) */
+        char *argv[] = {"sh", "-c", "read x; echo \"three $?\" >&3; echo one", NULL};
+        const int fds[] = {GVB_SPAWN_NULL, p[1], 2, p[1]};
+        pid_t pid = gvb_spawn("/bin/sh", argv, environ, fds, 4,
+                              forked ? GVB_SPAWN_DIE_WITH_PARENT : 0);
+        assert_true(pid > 0);
+        close(p[1]);
+        char buf[64] = "";
+        size_t n = 0;
+        ssize_t k;
+        while ((k = read(p[0], buf + n, sizeof buf - 1 - n)) > 0)
+            n += (size_t)k;
+        buf[n] = '\0';
+        close(p[0]);
+        int ws = -1;
+        assert_int_equal(gvb_spawn_wait(pid, 10, &ws), 0);
+        assert_true(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+        assert_string_equal(buf, "three 1\none\n");
+    }
+    /* not executable: posix_spawn says so; the forked path exits 127 */
+    char *none[] = {"none", NULL};
+    errno = 0;
+    assert_int_equal(gvb_spawn("/nonexistent/gvb", none, environ, NULL, 0, 0), -1);
+    assert_int_equal(errno, ENOENT);
+    pid_t pid = gvb_spawn("/nonexistent/gvb", none, environ, NULL, 0, GVB_SPAWN_DIE_WITH_PARENT);
+    int ws = -1;
+    assert_true(pid > 0);
+    assert_int_equal(gvb_spawn_wait(pid, 10, &ws), 0);
+    assert_int_equal(WEXITSTATUS(ws), 127);
+    /* too many fds */
+    assert_int_equal(gvb_spawn("/bin/sh", none, environ, NULL, GVB_SPAWN_MAX_FDS + 1, 0), -1);
+    /* the deadline: killed by its pid, and said so */
+    char *slow[] = {"sh", "-c", "sleep 30", NULL};
+    const int std[] = {GVB_SPAWN_NULL, 1, 2};
+    pid = gvb_spawn("/bin/sh", slow, environ, std, 3, 0);
+    double t0 = gvb_now();
+    assert_int_equal(gvb_spawn_wait(pid, 0.2, &ws), 1);
+    assert_true(gvb_now() - t0 < 5);
+    assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+}
+
 static void test_severity(void **state)
 {
     (void)state;
@@ -179,6 +231,7 @@ int run_tenant_group_tests(void)
         cmocka_unit_test(test_barrier_and_messages),
         cmocka_unit_test(test_outcomes),
         cmocka_unit_test(test_death_before_barrier_and_deadline),
+        cmocka_unit_test(test_spawn),
         cmocka_unit_test(test_severity),
     };
     return cmocka_run_group_tests_name("group", tests, NULL, NULL);

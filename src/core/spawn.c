@@ -1,0 +1,123 @@
+/* Starting and reaping a program (see spawn.h). */
+#include "core/spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/protocol.h"
+#include "core/worker.h"
+
+/* With GVB_SPAWN_DIE_WITH_PARENT: fork, so the child can ask for its parent's death signal
+ * before it execs (only async-signal-safe calls between fork and execve). */
+static pid_t spawn_forked(const char *exe, char *const *argv, char *const *envp, const int *fds,
+                          int nfds)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (getppid() != parent)
+        _exit(0);
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int lifted[GVB_SPAWN_MAX_FDS];
+    /* lift every source above the targets first, so no dup2 overwrites a later source (a
+     * source may already sit on its own target, where dup2 would keep close-on-exec) */
+    for (int i = 0; i < nfds; i++) {
+        int src = fds[i] == GVB_SPAWN_NULL ? devnull : fds[i];
+        if (src < 0 || (lifted[i] = fcntl(src, F_DUPFD_CLOEXEC, GVB_SPAWN_MAX_FDS)) < 0)
+            _exit(126);
+    }
+    for (int i = 0; i < nfds; i++)
+        if (dup2(lifted[i], i) < 0)
+            _exit(126);
+    execve(exe, argv, envp);
+    if (nfds > GVB_FD_OUT)
+        dprintf(GVB_FD_OUT, "STATUS FAIL cannot exec %s: %s\n", exe, strerror(errno));
+    _exit(127);
+}
+
+/* Otherwise posix_spawn (a vfork-style clone in glibc: no copy of a large parent's page
+ * tables, which OH-004's spawn-to-kernel time would otherwise include). Every source is
+ * first copied above the targets in the parent, so no dup2 overwrites a later source. */
+static pid_t spawn_posix(const char *exe, char *const *argv, char *const *envp, const int *fds,
+                         int nfds)
+{
+    int high[GVB_SPAWN_MAX_FDS];
+    int n = 0, e = 0;
+    posix_spawn_file_actions_t fa;
+    if ((e = posix_spawn_file_actions_init(&fa)) != 0) {
+        errno = e;
+        return -1;
+    }
+    for (; n < nfds && e == 0; n++) {
+        high[n] = -1;
+        if (fds[n] == GVB_SPAWN_NULL) {
+            e = posix_spawn_file_actions_addopen(&fa, n, "/dev/null", O_RDWR, 0);
+        } else if ((high[n] = fcntl(fds[n], F_DUPFD_CLOEXEC, GVB_SPAWN_MAX_FDS)) < 0) {
+            e = errno;
+        } else {
+            e = posix_spawn_file_actions_adddup2(&fa, high[n], n);
+        }
+    }
+    pid_t pid = -1;
+    if (e == 0)
+        e = posix_spawn(&pid, exe, &fa, NULL, argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    for (int i = 0; i < n; i++)
+        if (high[i] >= 0)
+            close(high[i]);
+    if (e != 0) {
+        errno = e;
+        return -1;
+    }
+    return pid;
+}
+
+pid_t gvb_spawn(const char *exe, char *const *argv, char *const *envp, const int *fds, int nfds,
+                unsigned flags)
+{
+    if (nfds < 0 || nfds > GVB_SPAWN_MAX_FDS) {
+        errno = EINVAL;
+        return -1;
+    }
+    return flags & GVB_SPAWN_DIE_WITH_PARENT ? spawn_forked(exe, argv, envp, fds, nfds)
+                                             : spawn_posix(exe, argv, envp, fds, nfds);
+}
+
+int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus)
+{
+    int st = 0;
+    double end = gvb_now() + timeout_s;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, timeout_s < 0 ? 0 : WNOHANG);
+        if (r == pid) {
+            if (wstatus)
+                *wstatus = st;
+            return 0;
+        }
+        if (r < 0 && errno != EINTR)
+            return -1;
+        if (timeout_s >= 0 && gvb_now() > end)
+            break;
+        if (r == 0) {
+            struct timespec nap = {0, 10 * 1000 * 1000};
+            nanosleep(&nap, NULL);
+        }
+    }
+    kill(pid, SIGKILL); /* by its own pid */
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    if (wstatus)
+        *wstatus = st;
+    return 1;
+}

@@ -1,0 +1,33 @@
+/* Starting and reaping a program: the one place where the parent side of the process model
+ * forks and execs (tenant groups, the monitor, the calibration layer's proof worker, the MPS
+ * control client, validate's runs, a metric's fresh processes, NCCL ranks). The child gets
+ * exactly the fds it is given (fd i of the child = fds[i] of the parent; every other fd is
+ * closed on exec, which the callers ensure with O_CLOEXEC), and is always killed by its own
+ * pid, never by a group. Forked functions without exec (children that crash on purpose) are
+ * core/child.h. Pure POSIX. */
+#ifndef GVB_SPAWN_H
+#define GVB_SPAWN_H
+
+#include <sys/types.h>
+
+#define GVB_SPAWN_NULL (-1) /* in fds: the child's fd is /dev/null */
+#define GVB_SPAWN_MAX_FDS 16
+
+enum {
+    GVB_SPAWN_DIE_WITH_PARENT = 1, /* SIGTERM when the parent dies (no sampler left behind) */
+};
+
+/* Starts exe with argv and envp; the child's fd i (i < nfds) is the parent's fds[i], or
+ * /dev/null for GVB_SPAWN_NULL. Returns the pid, or -1 with errno: nfds out of range
+ * (EINVAL), or exe could not be executed (posix_spawn reports that). With
+ * GVB_SPAWN_DIE_WITH_PARENT the child is forked and a failed exec exits 127 instead (after
+ * "STATUS FAIL cannot exec EXE: why" on fd 3 when it has one). */
+pid_t gvb_spawn(const char *exe, char *const *argv, char *const *envp, const int *fds, int nfds,
+                unsigned flags);
+
+/* Waits for pid to end, at most timeout_s (< 0: no limit); past it, SIGKILLs pid and reaps
+ * it. Returns 0 when it ended on its own (*wstatus set), 1 when it was killed at the deadline
+ * (*wstatus set), -1 on an error of waitpid (errno). */
+int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus);
+
+#endif
