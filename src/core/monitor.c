@@ -36,14 +36,10 @@ static int temp_fd(void)
     return fd;
 }
 
-int gvb_monitor_start(gvb_monitor *m, const char *self_exe, char *const *base_env,
-                      const char *uuid)
-{
-    return gvb_monitor_start_every(m, self_exe, base_env, uuid, GVB_MONITOR_INTERVAL_MS);
-}
-
-int gvb_monitor_start_every(gvb_monitor *m, const char *self_exe, char *const *base_env,
-                            const char *uuid, int interval_ms)
+/* Starts `__monitor` (sampling every GVB_MONITOR_INTERVAL_MS, or one sample and then waiting
+ * when hold) and waits up to 3 s for its first line. */
+static int start(gvb_monitor *m, const char *self_exe, char *const *base_env, const char *uuid,
+                 int hold)
 {
     memset(m, 0, sizeof *m);
     m->pid = -1;
@@ -60,9 +56,9 @@ int gvb_monitor_start_every(gvb_monitor *m, const char *self_exe, char *const *b
     }
     gvb_env_strip_layers(&env); /* no preload, no MPS client environment */
     char interval[32], dev[160];
-    snprintf(interval, sizeof interval, "--interval-ms=%d", interval_ms);
+    snprintf(interval, sizeof interval, "--interval-ms=%d", GVB_MONITOR_INTERVAL_MS);
     snprintf(dev, sizeof dev, "--uuid=%s", uuid ? uuid : "");
-    char *argv[] = {"gpu-virt-bench", "__monitor", interval, dev, NULL};
+    char *argv[] = {"gpu-virt-bench", "__monitor", interval, dev, hold ? "--hold" : NULL, NULL};
     /* dies with the parent, so an aborted run leaves no sampler behind */
     const int fds[] = {GVB_SPAWN_NULL, GVB_SPAWN_NULL, GVB_SPAWN_NULL, m->fd};
     pid_t pid = gvb_spawn(self_exe, argv, env.vars, fds, 4, GVB_SPAWN_DIE_WITH_PARENT);
@@ -88,6 +84,12 @@ int gvb_monitor_start_every(gvb_monitor *m, const char *self_exe, char *const *b
     return 0;
 }
 
+int gvb_monitor_start(gvb_monitor *m, const char *self_exe, char *const *base_env,
+                      const char *uuid)
+{
+    return start(m, self_exe, base_env, uuid, 0);
+}
+
 static void stop(gvb_monitor *m, char *note, size_t len)
 {
     note[0] = '\0';
@@ -106,10 +108,11 @@ static void stop(gvb_monitor *m, char *note, size_t len)
         usleep(10000);
     }
     if (m->pid > 0) {
-        kill(m->pid, SIGKILL);
-        waitpid(m->pid, &status, 0);
+        int rc = gvb_spawn_wait(m->pid, 0, &status); /* SIGKILL, at most 10 s more */
         m->pid = -1;
-        snprintf(note, len, "the monitor did not stop on SIGTERM and was killed");
+        snprintf(note, len, rc == 2 ? "the monitor did not die of SIGKILL (blocked in the "
+                                      "driver?) and was left"
+                                    : "the monitor did not stop on SIGTERM and was killed");
         return;
     }
     if (WIFSIGNALED(status) && WTERMSIG(status) != SIGTERM)
@@ -130,11 +133,12 @@ static const char *line_with(const char *text, char tag)
 int gvb_monitor_hold(gvb_monitor *m, const char *self_exe, char *const *base_env,
                      const char *uuid)
 {
-    if (gvb_monitor_start_every(m, self_exe, base_env, uuid, GVB_MONITOR_HOLD_INTERVAL_MS) != 0)
+    if (start(m, self_exe, base_env, uuid, 1) != 0)
         return -1;
     char text[4096] = "";
-    /* "I" lines may come first: wait (up to 3 s) for a sample, an error or the end */
-    for (int i = 0; i < 600; i++) {
+    /* "I" lines may come first: wait for a sample, an error or the end, up to 30 s (NVML's
+     * first init of a GPU without persistence mode can take seconds) */
+    for (int i = 0; i < 6000; i++) {
         int ended = m->pid <= 0 || waitpid(m->pid, NULL, WNOHANG) == m->pid;
         if (ended)
             m->pid = -1;
@@ -148,10 +152,18 @@ int gvb_monitor_hold(gvb_monitor *m, const char *self_exe, char *const *base_env
     }
     const char *e = line_with(text, 'E');
     snprintf(m->why, sizeof m->why, "%.*s", e ? (int)strcspn(e + 2, "\n") : 255,
-             e ? e + 2 : m->pid > 0 ? "NVML gave no sample within 3 s"
+             e ? e + 2 : m->pid > 0 ? "NVML gave no sample within 30 s"
                                     : "the NVML process ended without a sample");
     gvb_monitor_release(m);
     return -1;
+}
+
+int gvb_monitor_alive(gvb_monitor *m)
+{
+    int st;
+    if (m->pid > 0 && waitpid(m->pid, &st, WNOHANG) == m->pid)
+        m->pid = -1;
+    return m->pid > 0;
 }
 
 void gvb_monitor_release(gvb_monitor *m)

@@ -30,18 +30,16 @@ typedef struct gvb_monitor {
 int gvb_monitor_start(gvb_monitor *m, const char *self_exe, char *const *base_env,
                       const char *uuid);
 
-/* The same with another sampling interval. */
-int gvb_monitor_start_every(gvb_monitor *m, const char *self_exe, char *const *base_env,
-                            const char *uuid, int interval_ms);
-
-/* Holds the GPU open for a whole run: an unhooked monitor that samples once a minute, so
+/* Holds the GPU open for a whole run: an unhooked monitor that samples once and then waits
+ * for SIGTERM (nothing runs beside the tenants), so
  * the driver keeps the device initialized between the tenants' processes for every system
  * alike (as persistence mode does; an MPS server does it too, so without this a native
  * context created while MPS is set up would cost less than one created without it).
- * Returns 0 once NVML answered, or -1 with m->why (nothing left running). */
-#define GVB_MONITOR_HOLD_INTERVAL_MS 60000
+ * Returns 0 once NVML answered (within 30 s), or -1 with m->why (nothing left running). */
 int gvb_monitor_hold(gvb_monitor *m, const char *self_exe, char *const *base_env,
                      const char *uuid);
+/* Whether a held monitor is still running (it may have died mid-run). */
+int gvb_monitor_alive(gvb_monitor *m);
 /* Stops a held monitor, discarding what it wrote. */
 void gvb_monitor_release(gvb_monitor *m);
 

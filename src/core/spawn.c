@@ -114,10 +114,20 @@ int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus)
         }
     }
     kill(pid, SIGKILL); /* by its own pid */
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
+    /* a process blocked inside the driver dies only when the driver lets go */
+    double give_up = gvb_now() + GVB_SPAWN_KILL_WAIT_S;
+    for (;;) {
+        pid_t r = waitpid(pid, &st, WNOHANG);
+        if (r == pid) {
+            if (wstatus)
+                *wstatus = st;
+            return 1;
+        }
+        if (r < 0 && errno != EINTR)
             return -1;
-    if (wstatus)
-        *wstatus = st;
-    return 1;
+        if (gvb_now() > give_up)
+            return 2;
+        struct timespec nap = {0, 10 * 1000 * 1000};
+        nanosleep(&nap, NULL);
+    }
 }

@@ -27,7 +27,9 @@ pid_t gvb_spawn(const char *exe, char *const *argv, char *const *envp, const int
 
 /* Waits for pid to end, at most timeout_s (< 0: no limit); past it, SIGKILLs pid and reaps
  * it. Returns 0 when it ended on its own (*wstatus set), 1 when it was killed at the deadline
- * (*wstatus set), -1 on an error of waitpid (errno). */
+ * (*wstatus set), 2 when it did not die within GVB_SPAWN_KILL_WAIT_S of SIGKILL (blocked
+ * inside the driver: left unreaped), -1 on an error of waitpid (errno). */
+#define GVB_SPAWN_KILL_WAIT_S 10.0
 int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus);
 
 #endif

@@ -87,13 +87,15 @@ static void report_hooks(void)
 
 int gvb_monitor_main(int argc, char **argv)
 {
-    int interval_ms = 50;
+    int interval_ms = 50, hold = 0;
     const char *uuid = "";
     for (int i = 1; i < argc; i++) {
         if (!strncmp(argv[i], "--interval-ms=", 14))
             interval_ms = atoi(argv[i] + 14);
         else if (!strncmp(argv[i], "--uuid=", 7))
             uuid = argv[i] + 7;
+        else if (!strcmp(argv[i], "--hold"))
+            hold = 1;
     }
     if (interval_ms < 1)
         interval_ms = 50;
@@ -167,6 +169,11 @@ int gvb_monitor_main(int argc, char **argv)
                                     used, smv);
         }
         out("%s\n", line);
+        if (hold) { /* one sample says NVML holds the GPU; then nothing runs beside tenants */
+            while (!stop)
+                pause();
+            break;
+        }
         next.tv_nsec += (long)interval_ms * 1000000L;
         while (next.tv_nsec >= 1000000000L) {
             next.tv_nsec -= 1000000000L;

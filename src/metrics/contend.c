@@ -98,8 +98,11 @@ int gvb_contend_barrier(gvb_worker *w, gvb_shared **sh)
     *sh = NULL;
     if (w->tenant == 0 && !(*sh = gvb_shared_open(w)))
         return gvb_report_status(w, GVB_FAIL, "cannot create the tenants' shared page");
-    if (gvb_barrier(w))
+    if (gvb_barrier(w)) {
+        gvb_shared_close(*sh, w); /* tenant 0 unlinks the page it made */
+        *sh = NULL;
         return gvb_report_status(w, GVB_FAIL, "start barrier: the parent is gone");
+    }
     if (w->tenant != 0 && !(*sh = gvb_shared_open(w)))
         return gvb_report_status(w, GVB_FAIL, "cannot open the tenants' shared page");
     return 0;

@@ -637,10 +637,17 @@ static void test_monitor_hold(void **state)
     pid_t pid = m.pid;
     assert_true(pid > 0);
     assert_int_equal(kill(pid, 0), 0); /* held */
+    assert_true(gvb_monitor_alive(&m));
     gvb_monitor_release(&m);
     assert_int_equal(m.pid, -1);
     assert_int_equal(m.fd, -1);
     assert_int_equal(kill(pid, 0), -1); /* reaped, gone */
+    /* a hold that dies mid-run is seen as gone */
+    assert_int_equal(gvb_monitor_hold(&m, exe, env, NULL), 0);
+    kill(m.pid, SIGKILL);
+    usleep(200000);
+    assert_false(gvb_monitor_alive(&m));
+    gvb_monitor_release(&m);
     /* NVML not usable: not held, and why */
     write_script(exe, "echo 'E libnvidia-ml.so.1: cannot open' >&3");
     assert_int_equal(gvb_monitor_hold(&m, exe, env, NULL), -1);
