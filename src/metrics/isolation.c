@@ -473,6 +473,7 @@ const gvb_metric_impl gvb_impl_is_003 = {.run = is_003, .reduce = is_003_reduce,
 #define RESPONSE_BAND 0.10
 #define RESPONSE_MIN_TAIL 20 /* windows (200 ms) the share must stay in band to count as settled */
 #define RESPONSE_POLL_S 0.05 /* how often the producer's complete windows are judged */
+#define RESPONSE_EARLY_TAIL 100 /* windows (1 s) in band before the loop may end early */
 
 /* Whether the share has settled by the last of nw windows: it has stayed within the band
  * around target for the last RESPONSE_MIN_TAIL windows or more; *k0 = the first window of
@@ -504,7 +505,9 @@ static int settle_poll(work *k, size_t done, void *arg)
         sw->err = cudaErrorMemoryAllocation;
         return 1;
     }
-    if (response_settled(sh, nw, sw->target, &k0))
+    /* early end only after 1 s in band, so a limiter that passes through the band and
+     * drifts or oscillates out again is still watched for the whole window */
+    if (response_settled(sh, nw, sw->target, &k0) && nw - k0 >= RESPONSE_EARLY_TAIL)
         sw->nw = nw;
     free(sh);
     return sw->nw > 0;
