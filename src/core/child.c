@@ -53,6 +53,15 @@ int gvb_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+pid_t gvb_child_fork(int (*fn)(void *arg), void *arg)
+{
+    fflush(NULL); /* nothing buffered may be written twice */
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(fn(arg));
+    return pid;
+}
+
 int gvb_child_start(gvb_child *c, gvb_child_fn fn, void *arg)
 {
     *c = (gvb_child){.pid = -1, .fd = -1};

@@ -40,6 +40,12 @@ int gvb_child_read(gvb_child *c, void *buf, size_t len, double timeout_s);
 #define GVB_CHILD_KILL_WAIT_S 5.0
 gvb_child_end gvb_child_finish(gvb_child *c, double timeout_s);
 
+/* A plain forked function: the child runs fn(arg) and _exits with its return value (no
+ * record pipe, no atexit handlers; fn closes what it must not hold). For workers that fan out
+ * into processes with pipes of their own (tensor-parallel ranks). Returns the pid, or -1
+ * (errno); the caller reaps it (gvb_spawn_wait). */
+pid_t gvb_child_fork(int (*fn)(void *arg), void *arg);
+
 /* "exited with status 0", "killed by signal 11 (Segmentation fault)", "hung: killed". */
 const char *gvb_child_describe(const gvb_child *c, char *buf, size_t len);
 

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/child.h"
+#include "core/spawn.h"
 #include "gpu/nccl_dl.h"
 #include "kernels/kernels.h"
 #include "metrics/llm_common.h"
@@ -232,20 +234,20 @@ send:
     return rc;
 }
 
+static int device_count_exit(void *arg)
+{
+    (void)arg;
+    int n = 0;
+    return cudaGetDeviceCount(&n) == cudaSuccess ? (n > 250 ? 250 : n) : 255;
+}
+
 /* GPUs visible to a fresh process (CUDA_VISIBLE_DEVICES applies), or -1. */
 static int count_gpus(void)
 {
-    pid_t pid = fork();
-    if (pid < 0)
-        return -1;
-    if (pid == 0) {
-        int n = 0;
-        _exit(cudaGetDeviceCount(&n) == cudaSuccess ? (n > 250 ? 250 : n) : 255);
-    }
+    pid_t pid = gvb_child_fork(device_count_exit, NULL);
     int st;
-    while (waitpid(pid, &st, 0) < 0)
-        if (errno != EINTR)
-            return -1;
+    if (pid < 0 || gvb_spawn_wait(pid, -1, &st) != 0)
+        return -1;
     return WIFEXITED(st) && WEXITSTATUS(st) != 255 ? WEXITSTATUS(st) : -1;
 }
 
@@ -300,6 +302,32 @@ static int wait_ranks(const pid_t *pid, int n, double timeout_s, char *why, size
     return -1;
 }
 
+/* One rank's process: it keeps its own result pipe's write end and id pipe's read end
+ * (rank 0 also every id pipe's write end) and closes the rest, so a rank whose id never comes
+ * sees EOF. */
+typedef struct rank_start {
+    gvb_worker *w;
+    const tp_shape *s;
+    int r;
+    int (*res)[2], (*id)[2];
+    int *id_out;
+} rank_start;
+
+static int rank_child(void *arg)
+{
+    const rank_start *a = arg;
+    for (int k = 0; k < a->s->ranks; k++) {
+        close(a->res[k][0]);
+        if (k != a->r)
+            close(a->res[k][1]);
+        if (k != a->r)
+            close(a->id[k][0]);
+        if (a->r != 0)
+            close(a->id[k][1]);
+    }
+    return rank_main(a->w, *a->s, a->r, a->id[a->r][0], a->id_out, a->res[a->r][1]);
+}
+
 static int llm_010(gvb_worker *w)
 {
     int gpus = count_gpus();
@@ -337,23 +365,10 @@ static int llm_010(gvb_worker *w)
         id_out[r] = id[r][1];
     int started = 0;
     for (; started < s.ranks; started++) {
-        int r = started;
-        pid[r] = fork();
-        if (pid[r] < 0)
+        rank_start rs = {.w = w, .s = &s, .r = started, .res = res, .id = id, .id_out = id_out};
+        pid[started] = gvb_child_fork(rank_child, &rs);
+        if (pid[started] < 0)
             break;
-        if (pid[r] == 0) {
-            for (int k = 0; k < s.ranks; k++) {
-                close(res[k][0]);
-                if (k != r)
-                    close(res[k][1]);
-                if (k != r)
-                    close(id[k][0]);
-                if (r != 0)
-                    close(id[k][1]); /* so a rank whose id never comes sees EOF */
-            }
-            int st = rank_main(w, s, r, id[r][0], id_out, res[r][1]);
-            _exit(st);
-        }
     }
     for (int r = 0; r < s.ranks; r++) {
         close(res[r][1]);

@@ -28,6 +28,21 @@ check "no metric ID in src/report or src/systems code (facts belong in catalog.d
 long=$(wc -l src/*.c src/*/*.[ch] src/*/*.cu src/*/*.def | awk '$2 != "total" && $1 > 900 {print $2 " " $1}' | tr '\n' ' ')
 check "no source file above 900 lines${long:+: $long}" [ -z "$long" ]
 
+# ---- processes are started in core/spawn.c and core/child.c only (docs/architecture.md)
+spawners=$(python3 - src/*/*.c src/*.c <<'PY'
+import re, sys
+tok = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?\*/|//[^\n]*', re.S)
+call = re.compile(r'\b(fork|vfork|posix_spawnp?|execve|execv|execvp|execl|execlp)\s*\(')
+for f in sys.argv[1:]:
+    if f in ("src/core/spawn.c", "src/core/child.c"):
+        continue
+    code = tok.sub(" ", open(f).read())
+    if call.search(code):
+        print(f, end=" ")
+PY
+)
+check "processes started only in core/spawn.c and core/child.c${spawners:+: also in $spawners}" [ -z "$spawners" ]
+
 # ---- the listed metrics are the documented ones
 listed=$("$GVB" list --format json | python3 -c 'import json,sys; print(" ".join(sorted(m["id"] for m in json.load(sys.stdin))))')
 documented=$(grep -hoE '^## [A-Z]+-[0-9]{3}\b' docs/metrics/*.md | cut -c4- | sort | tr '\n' ' ' | sed 's/ $//')

@@ -9,6 +9,7 @@
 
 #include "core/child.h"
 #include "core/protocol.h"
+#include "core/spawn.h"
 #include "tests.h"
 
 static int writes_record(void *arg, int fd)
@@ -108,6 +109,20 @@ static void test_protocol_fd_closed_in_child(void **state)
     }
 }
 
+static int returns_arg(void *arg) { return *(int *)arg; }
+
+/* a plain forked function: its return value is the exit status, reaped by gvb_spawn_wait */
+static void test_fork_fn(void **state)
+{
+    (void)state;
+    int v = 7, ws = -1;
+    pid_t pid = gvb_child_fork(returns_arg, &v);
+    assert_true(pid > 0);
+    assert_int_equal(gvb_spawn_wait(pid, 10, &ws), 0);
+    assert_true(WIFEXITED(ws));
+    assert_int_equal(WEXITSTATUS(ws), 7);
+}
+
 int run_child_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +130,7 @@ int run_child_tests(void)
         cmocka_unit_test(test_crash),
         cmocka_unit_test(test_hang),
         cmocka_unit_test(test_protocol_fd_closed_in_child),
+        cmocka_unit_test(test_fork_fn),
     };
     return cmocka_run_group_tests_name("child", tests, NULL, NULL);
 }
