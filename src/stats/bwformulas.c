@@ -73,6 +73,12 @@ double gvb_hit_fraction(double lat, double lat_hit, double lat_miss)
     return h < 0 ? 0 : h > 1 ? 1 : h;
 }
 
+int gvb_hit_proxy_readable(double lat_contended_median, double lat_miss)
+{
+    return isfinite(lat_contended_median) && isfinite(lat_miss) &&
+           lat_contended_median <= lat_miss;
+}
+
 uint64_t gvb_pow2_floor(uint64_t x)
 {
     if (x == 0)

@@ -38,6 +38,10 @@ int gvb_saturation_point(const double *agg, size_t n, double frac);
  * and the calibrated all-hit and all-miss latencies, by linear interpolation:
  * (miss - lat) / (miss - hit), clamped to [0, 1]. NAN if miss <= hit or an input is not finite. */
 double gvb_hit_fraction(double lat, double lat_hit, double lat_miss);
+/* Whether the proxy can read a hit rate from contended latencies at all: no when their median
+ * is slower than an all-miss load alone (queueing or a shared SM, not misses, then sets the
+ * latency, and the clamped 0 % would stand for "unknown"). */
+int gvb_hit_proxy_readable(double lat_contended_median, double lat_miss);
 
 /* Largest power of two <= x (0 for x == 0). */
 uint64_t gvb_pow2_floor(uint64_t x);

@@ -73,6 +73,11 @@ static void test_hit_fraction(void **state)
     assert_true(isnan(gvb_hit_fraction(300, 600, 600)));
     assert_true(isnan(gvb_hit_fraction(300, 700, 600)));
     assert_true(isnan(gvb_hit_fraction(NAN, 200, 600)));
+    /* H200 under MPS: contended 812 ns against 355 ns all-miss: no hit rate to read */
+    assert_false(gvb_hit_proxy_readable(812.7, 355.1));
+    assert_true(gvb_hit_proxy_readable(162.5, 356.6));
+    assert_true(gvb_hit_proxy_readable(355.1, 355.1));
+    assert_false(gvb_hit_proxy_readable(NAN, 355.1));
 }
 
 static void test_pow2_floor(void **state)
