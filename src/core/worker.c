@@ -121,9 +121,12 @@ double gvb_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* The process groups this metric runs in (a worker started without --replicates: one). */
+static int replicates_of(const gvb_worker *w) { return w->replicates > 0 ? w->replicates : 1; }
+
 int gvb_replicate_share(const gvb_worker *w, int total)
 {
-    int r = w->replicates > 0 ? w->replicates : 1;
+    int r = replicates_of(w);
     return (total + r - 1) / r;
 }
 
@@ -135,14 +138,13 @@ int gvb_replicate_share_min(const gvb_worker *w, int total, int at_least)
 
 int gvb_replicate_share_down(const gvb_worker *w, int total, int at_least)
 {
-    int r = w->replicates > 0 ? w->replicates : 1;
-    return total / r < at_least ? at_least : total / r;
+    int n = total / replicates_of(w);
+    return n < at_least ? at_least : n;
 }
 
 double gvb_replicate_window_s(const gvb_worker *w, double total_s, double at_least_s)
 {
-    int r = w->replicates > 0 ? w->replicates : 1;
-    double s = total_s / r;
+    double s = total_s / replicates_of(w);
     return s < at_least_s ? at_least_s : s;
 }
 

@@ -75,13 +75,8 @@ int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *o
     double deadline = gvb_now() + timeout_s;
     for (;;) {
         int ms = (int)((deadline - gvb_now()) * 1e3);
-        if (ms <= 0) {
-            kill(pid, SIGKILL); /* by its own pid */
-            snprintf(why, whylen, "child %s overran %.0f s", args[0], timeout_s);
-            waitpid(pid, NULL, 0);
-            pid = -1;
-            goto done;
-        }
+        if (ms <= 0)
+            break; /* the wait below kills it */
         struct pollfd pf = {.fd = p[0], .events = POLLIN};
         if (poll(&pf, 1, ms) <= 0)
             continue;
@@ -97,12 +92,13 @@ int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *o
         out[len] = '\0';
     }
     int st = 0;
-    if (waitpid(pid, &st, 0) != pid) {
+    double left = deadline - gvb_now();
+    int ended = gvb_spawn_wait(pid, left > 0 ? left : 0, &st); /* past it: killed by pid */
+    if (ended < 0)
         snprintf(why, whylen, "waitpid: %s", strerror(errno));
-        goto done;
-    }
-    pid = -1;
-    if (WIFSIGNALED(st))
+    else if (ended > 0)
+        snprintf(why, whylen, "child %s overran %.0f s", args[0], timeout_s);
+    else if (WIFSIGNALED(st))
         snprintf(why, whylen, "child %s killed by signal %d", args[0], WTERMSIG(st));
     else if (WEXITSTATUS(st) != 0)
         snprintf(why, whylen, "child %s exited with status %d: %s", args[0], WEXITSTATUS(st),
@@ -110,10 +106,6 @@ int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *o
     else
         rc = 0;
 done:
-    if (pid > 0) {
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-    }
     if (p[0] >= 0)
         close(p[0]);
     if (p[1] >= 0)
@@ -288,14 +280,12 @@ const gvb_series *gvb_monitor_series(const gvb_result *r, int t, const char *wha
     return gvb_series_lookup(r, key);
 }
 
-
 void gvb_copy_samples(gvb_result *r, const gvb_series *per_tenant, int tenants)
 {
     for (int i = 0; i < tenants; i++)
         for (size_t k = 0; k < per_tenant[i].n; k++)
             gvb_series_push(&r->samples, per_tenant[i].v[k]);
 }
-
 
 /* Without monitor series the tenant's own numbers stand alone; the runner may already have
  * said why the monitor was unavailable, which is kept. */

@@ -130,23 +130,8 @@ int gvb_mps_run(const gvb_mps_ctl *c, const char *arg, const char *stdin_text, c
         close(ofd);
         return -1;
     }
-    int status = 0, done = 0;
-    double end = now_s() + timeout_s;
-    while (!done) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid)
-            done = 1;
-        else if (r < 0 && errno != EINTR)
-            break;
-        else if (now_s() > end)
-            break;
-        else
-            sleep_s(0.01);
-    }
-    if (!done) {
-        kill(pid, SIGKILL); /* our own child, by its pid */
-        waitpid(pid, &status, 0);
-    }
+    int status = 0;
+    int done = gvb_spawn_wait(pid, timeout_s, &status) == 0; /* else killed by its pid */
     if (out && outlen) {
         ssize_t n = pread(ofd, out, outlen - 1, 0);
         out[n > 0 ? n : 0] = '\0';
