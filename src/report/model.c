@@ -4,7 +4,6 @@
  * Numbers only; the writers word them. Rules: docs/report.md. */
 #include "report/model.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

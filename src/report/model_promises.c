@@ -3,7 +3,6 @@
  * shapes, the proof), and every throughput metric as a share of native. Rules: docs/report.md. */
 #include "report/model.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>

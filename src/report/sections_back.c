@@ -2,7 +2,6 @@
  * and how far to trust it, worded from the model like the rest (see sections.c). */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "report/doc.h"
