@@ -175,6 +175,9 @@ const gvb_metric_def *gvb_metric_find(const char *code);
  * usable memory against a memory limit, the achieved share against a compute limit. */
 typedef enum { GVB_PROMISE_MEMORY, GVB_PROMISE_COMPUTE, GVB_PROMISE_COUNT } gvb_promise_kind;
 const char *gvb_promise_metric(gvb_promise_kind k);
+/* A compute share more than this above a compute limit: "compute limit not enforced" for
+ * the activation proof's kernel (systems/proof_rules.c and the report's promises alike). */
+#define GVB_PROOF_COMPUTE_SLACK_PP 10.0
 /* The first metric whose child processes run the hidden subcommand cmd, or NULL. */
 const gvb_metric_def *gvb_metric_child_find(const char *cmd);
 const char *gvb_category_name(gvb_category c);

@@ -111,6 +111,12 @@ const gvb_kv_item *gvb_kv_get(const gvb_kv *kv, const char *key)
     return NULL;
 }
 
+double gvb_kv_num(const gvb_kv *kv, const char *key)
+{
+    const gvb_kv_item *it = gvb_kv_get(kv, key);
+    return it && !it->is_text ? it->num : NAN;
+}
+
 const char *gvb_kv_text(const gvb_kv *kv, const char *key)
 {
     const gvb_kv_item *it = gvb_kv_get(kv, key);

@@ -43,6 +43,7 @@ int gvb_kv_set_text(gvb_kv *kv, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 const gvb_kv_item *gvb_kv_get(const gvb_kv *kv, const char *key);
 const char *gvb_kv_text(const gvb_kv *kv, const char *key); /* NULL if absent or numeric */
+double gvb_kv_num(const gvb_kv *kv, const char *key);       /* NAN if absent or text */
 void gvb_kv_free(gvb_kv *kv);
 
 /* Why two results of `metric` cannot be said to differ when either comes from a single

@@ -262,8 +262,7 @@ const gvb_series *gvb_tenant_series(const gvb_result *r, int t, const char *name
 
 double gvb_extra_num(const gvb_result *r, const char *key)
 {
-    const gvb_kv_item *it = gvb_kv_get(&r->extras, key);
-    return it && !it->is_text ? it->num : NAN;
+    return gvb_kv_num(&r->extras, key);
 }
 
 void gvb_sleep_s(double s)

@@ -174,9 +174,6 @@ typedef enum {
 /* Without an interval, a value within this many percentage points of the promise is "as
  * promised" (the 5 pp the IS-003 verdict of issue 18 uses for "holds"). */
 #define GVB_PROMISE_BAND_PP 5.0
-/* The activation proof's compute share more than this above the promise: "compute limit not
- * enforced for that kernel" (the proof's own rule, systems/system.h). */
-#define GVB_PROMISE_PROOF_SLACK_PP 10.0
 
 typedef struct gvb_mdeliv {
     int metric;       /* metric index it was read from, -1 none */

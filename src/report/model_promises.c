@@ -137,13 +137,8 @@ static void deliver_memory(const gvb_model *m, gvb_mpromise *p)
                           : "not measured");
         return;
     }
-    double limit = NAN, usable = NAN;
-    const gvb_kv_item *it = gvb_kv_get(&r->extras, "limit_bytes");
-    if (it && !it->is_text)
-        limit = it->num;
-    it = gvb_kv_get(&r->extras, "usable_bytes");
-    if (it && !it->is_text)
-        usable = it->num;
+    double limit = gvb_kv_num(&r->extras, "limit_bytes");
+    double usable = gvb_kv_num(&r->extras, "usable_bytes");
     int of_promise = !isnan(limit) ? limit == p->memory_bytes
                                    : !gvb_kv_get(&r->extras, "denominator");
     if (of_promise) {
@@ -308,11 +303,10 @@ int gvb_model_promises(gvb_model *m)
         if (!(p->memory_bytes > 0) && !(p->compute_pct > 0))
             continue;
         m->n_promises++;
-        const gvb_kv_item *ps = sy->rec ? gvb_kv_get(&sy->rec->activation, "compute_share_pct")
-                                        : NULL;
-        p->proof_share_pct = ps && !ps->is_text && isfinite(ps->num) ? ps->num : NAN;
+        p->proof_share_pct =
+            sy->rec ? gvb_kv_num(&sy->rec->activation, "compute_share_pct") : NAN;
         p->proof_not_enforced = p->compute_pct > 0 && isfinite(p->proof_share_pct) &&
-                                p->proof_share_pct > p->compute_pct + GVB_PROMISE_PROOF_SLACK_PP;
+                                p->proof_share_pct > p->compute_pct + GVB_PROOF_COMPUTE_SLACK_PP;
         deliver_memory(m, p);
         deliver_compute(m, p);
         if (deliver_throughput(m, p) != 0)

@@ -19,12 +19,6 @@ const char *gvb_sec_kv_text_or(const gvb_kv *kv, const char *key, const char *df
     return s ? s : dflt;
 }
 
-double gvb_sec_kv_num(const gvb_kv *kv, const char *key)
-{
-    const gvb_kv_item *it = gvb_kv_get(kv, key);
-    return it && !it->is_text ? it->num : NAN;
-}
-
 void gvb_sec_kv_join(const gvb_kv *kv, const char *skip, const char *skip2, char *buf, size_t len)
 {
     size_t off = 0;
@@ -168,7 +162,7 @@ static void header(gvb_doc *d, const gvb_model *m)
     const gvb_kv *g = &r0->gpu;
     if (g->n) {
         gvb_nbuf mem = "?", sms = "?";
-        double bytes = gvb_sec_kv_num(g, "memory_total_bytes"), sm = gvb_sec_kv_num(g, "sm_count");
+        double bytes = gvb_kv_num(g, "memory_total_bytes"), sm = gvb_kv_num(g, "sm_count");
         if (isfinite(bytes))
             snprintf(mem, sizeof mem, "%.0f", bytes / 1048576.0);
         if (isfinite(sm))
@@ -195,11 +189,11 @@ static void header(gvb_doc *d, const gvb_model *m)
     gvb_doc_bullet(d, "Results: %d OK, %d SKIP, %d FAIL, %d INERT", m->status_count[GVB_OK],
                    m->status_count[GVB_SKIP], m->status_count[GVB_FAIL],
                    m->status_count[GVB_INERT]);
-    double it = gvb_sec_kv_num(&r0->config, "iterations"), wu = gvb_sec_kv_num(&r0->config, "warmup");
+    double it = gvb_kv_num(&r0->config, "iterations"), wu = gvb_kv_num(&r0->config, "warmup");
     int same = 1;
     for (size_t f = 1; f < m->n_inputs; f++)
-        if (gvb_sec_kv_num(&m->inputs[f].run->config, "iterations") != it ||
-            gvb_sec_kv_num(&m->inputs[f].run->config, "warmup") != wu)
+        if (gvb_kv_num(&m->inputs[f].run->config, "iterations") != it ||
+            gvb_kv_num(&m->inputs[f].run->config, "warmup") != wu)
             same = 0;
     if (same && isfinite(it))
         gvb_doc_bullet(d, "Iterations: %.0f per metric, after %.0f warm-up iterations", it, wu);

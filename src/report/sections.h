@@ -14,8 +14,6 @@ typedef char gvb_nbuf[48];
 const char *gvb_sec_num(double v, char *buf);
 /* The text of key, or dflt when absent or numeric. */
 const char *gvb_sec_kv_text_or(const gvb_kv *kv, const char *key, const char *dflt);
-/* The number of key, or NAN when absent or text. */
-double gvb_sec_kv_num(const gvb_kv *kv, const char *key);
 /* "k=v, k=v" of a key-value list without skip and skip2 (numbers with up to 10 significant
  * digits). */
 void gvb_sec_kv_join(const gvb_kv *kv, const char *skip, const char *skip2, char *buf, size_t len);

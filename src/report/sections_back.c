@@ -271,7 +271,7 @@ void gvb_sec_methodology(gvb_doc *d, const gvb_model *m)
             gvb_doc_bullet(d, "Device: %s, %s, PCI %s, %d GPU(s) visible, MIG mode %s",
                            gvb_sec_kv_text_or(g, "name", "?"), gvb_sec_kv_text_or(g, "uuid", "?"),
                            gvb_sec_kv_text_or(g, "pci_bus_id", "?"),
-                           isfinite(gvb_sec_kv_num(g, "gpu_count")) ? (int)gvb_sec_kv_num(g, "gpu_count") : 0,
+                           isfinite(gvb_kv_num(g, "gpu_count")) ? (int)gvb_kv_num(g, "gpu_count") : 0,
                            gvb_sec_kv_text_or(g, "mig_mode", "?"));
         else
             gvb_doc_bullet(d, "Device: none used");
@@ -282,7 +282,7 @@ void gvb_sec_methodology(gvb_doc *d, const gvb_model *m)
                            gvb_sec_kv_text_or(g, "cuda_runtime_version", "?"));
         gvb_doc_bullet(d, "Host: %s, %s, %s, %.0f CPUs online", gvb_sec_kv_text_or(&r->host, "hostname", "?"),
                        gvb_sec_kv_text_or(&r->host, "kernel", "?"), gvb_sec_kv_text_or(&r->host, "cpu", "?"),
-                       gvb_sec_kv_num(&r->host, "cpus_online"));
+                       gvb_kv_num(&r->host, "cpus_online"));
         char cfg[1024];
         gvb_sec_kv_join(&r->config, NULL, NULL, cfg, sizeof cfg);
         gvb_doc_bullet(d, "Configuration: %s", cfg[0] ? cfg : "not recorded");

@@ -90,16 +90,10 @@ static int mps_env(gvb_system *s, int tenant, int tenants, gvb_env *env)
     return rc ? -1 : 0;
 }
 
-static double kv_num(const gvb_kv *kv, const char *key)
-{
-    const gvb_kv_item *it = gvb_kv_get(kv, key);
-    return it && !it->is_text ? it->num : NAN;
-}
-
 int gvb_mps_check_served(const gvb_mps_ctl *ctl, gvb_kv *proof, char *why, size_t len)
 {
     pid_t servers[16], clients[256];
-    double pid = kv_num(proof, "pid");
+    double pid = gvb_kv_num(proof, "pid");
     int ns = gvb_mps_server_list(ctl, servers, 16);
     if (ns < 0)
         return snprintf(why, len, "get_server_list failed on the MPS control daemon at %s",
@@ -132,8 +126,8 @@ int gvb_mps_check_served(const gvb_mps_ctl *ctl, gvb_kv *proof, char *why, size_
 
 int gvb_mps_check_sm_reduced(const gvb_system *s, gvb_kv *proof, int pct, char *why, size_t len)
 {
-    double seen = kv_num(proof, "sm_count");
-    double full = s->gpu ? kv_num(s->gpu, "sm_count") : NAN;
+    double seen = gvb_kv_num(proof, "sm_count");
+    double full = s->gpu ? gvb_kv_num(s->gpu, "sm_count") : NAN;
     if (isnan(seen) || isnan(full))
         return snprintf(why, len, "no SM counts to compare (under MPS %.0f, GPU %.0f)", seen,
                         full), -1;

@@ -9,12 +9,6 @@
 
 #include "systems/system.h"
 
-static double num(const gvb_kv *kv, const char *key)
-{
-    const gvb_kv_item *it = gvb_kv_get(kv, key);
-    return it && !it->is_text ? it->num : NAN;
-}
-
 static const char *base_name(const char *p)
 {
     const char *s = strrchr(p, '/');
@@ -26,7 +20,7 @@ int gvb_proof_lib_mapped(const gvb_kv *proof, const char *lib)
     char want[PATH_MAX];
     if (!realpath(lib, want))
         snprintf(want, sizeof want, "%s", lib);
-    int n = (int)num(proof, "preload.count"), requested = 0;
+    int n = (int)gvb_kv_num(proof, "preload.count"), requested = 0;
     for (int k = 0; k < n; k++) {
         char key[64];
         snprintf(key, sizeof key, "preload.%d", k);
@@ -42,7 +36,7 @@ int gvb_proof_lib_mapped(const gvb_kv *proof, const char *lib)
             continue;
         requested = 1;
         snprintf(key, sizeof key, "preload.%d.mapped", k);
-        if (num(proof, key) == 1)
+        if (gvb_kv_num(proof, key) == 1)
             return 1;
     }
     return requested ? 0 : -1;
@@ -50,18 +44,18 @@ int gvb_proof_lib_mapped(const gvb_kv *proof, const char *lib)
 
 int gvb_proof_mapped_count(const gvb_kv *proof)
 {
-    int n = (int)num(proof, "preload.count"), mapped = 0;
+    int n = (int)gvb_kv_num(proof, "preload.count"), mapped = 0;
     for (int k = 0; k < n; k++) {
         char key[64];
         snprintf(key, sizeof key, "preload.%d.mapped", k);
-        mapped += num(proof, key) == 1;
+        mapped += gvb_kv_num(proof, key) == 1;
     }
     return mapped;
 }
 
 int gvb_proof_check_memory_total(const gvb_kv *proof, double limit_bytes, char *why, size_t len)
 {
-    double total = num(proof, "mem_total_bytes");
+    double total = gvb_kv_num(proof, "mem_total_bytes");
     if (isnan(total)) {
         snprintf(why, len, "the proof worker reported no cudaMemGetInfo total");
         return -1;
@@ -79,7 +73,7 @@ void gvb_proof_compute_finding(gvb_kv *proof, int limit_pct)
 {
     if (limit_pct <= 0 || limit_pct >= 100)
         return;
-    double rate = num(proof, "compute_rate_kps"), ref = num(proof, "native_compute_rate_kps");
+    double rate = gvb_kv_num(proof, "compute_rate_kps"), ref = gvb_kv_num(proof, "native_compute_rate_kps");
     if (!(rate > 0) || !(ref > 0)) {
         if (!gvb_kv_get(proof, "compute_check"))
             gvb_kv_set_text(proof, "compute_check", "not done: %s",

@@ -124,7 +124,6 @@ int gvb_proof_check_memory_total(const gvb_kv *proof, double limit_bytes, char *
  * more than GVB_PROOF_COMPUTE_SLACK_PP, finding = "compute limit not enforced for the proof's
  * kernel ...". Records why the check could not run otherwise. Never fails the proof (the
  * share depends on the kernel's shape: IS-003). */
-#define GVB_PROOF_COMPUTE_SLACK_PP 10.0
 void gvb_proof_compute_finding(gvb_kv *proof, int limit_pct);
 /* The rule for preload layers (hami, preload, external): lib mapped; with a memory limit,
  * the cudaMemGetInfo total equals it (when the proof touched the GPU); compute finding. */

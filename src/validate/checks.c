@@ -72,8 +72,8 @@ static double series_median(const gvb_result *r, const char *series)
 
 static double num_or(const gvb_kv *kv, const char *key, double dflt)
 {
-    const gvb_kv_item *it = gvb_kv_get(kv, key);
-    return it && !it->is_text && isfinite(it->num) ? it->num : dflt;
+    double v = gvb_kv_num(kv, key);
+    return isfinite(v) ? v : dflt;
 }
 
 double gvb_delay_tolerance_us(double injected_us) { return fmax(0.10 * injected_us, 1.0); }
