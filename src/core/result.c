@@ -133,11 +133,20 @@ void gvb_kv_free(gvb_kv *kv)
     memset(kv, 0, sizeof *kv);
 }
 
+/* The index of r's series `name`, or -1. */
+static long series_index(const gvb_result *r, const char *name)
+{
+    for (size_t i = 0; r && i < r->n_series; i++)
+        if (strcmp(r->series[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
 gvb_series *gvb_result_series(gvb_result *r, const char *name)
 {
-    for (size_t i = 0; i < r->n_series; i++)
-        if (strcmp(r->series[i].name, name) == 0)
-            return &r->series[i];
+    long k = series_index(r, name);
+    if (k >= 0)
+        return &r->series[k];
     gvb_series *s = realloc(r->series, (r->n_series + 1) * sizeof *s);
     if (!s)
         return NULL;
@@ -186,10 +195,8 @@ int gvb_result_value_is_median(const gvb_result *r)
 
 const gvb_series *gvb_series_lookup(const gvb_result *r, const char *name)
 {
-    for (size_t i = 0; r && i < r->n_series; i++)
-        if (strcmp(r->series[i].name, name) == 0)
-            return &r->series[i];
-    return NULL;
+    long k = series_index(r, name);
+    return k >= 0 ? &r->series[k] : NULL;
 }
 
 size_t gvb_result_replicate_values(const gvb_result *r, double *out, size_t max)

@@ -81,10 +81,8 @@ int gvb_msys_claimable(const gvb_msys *s) { return !s->is_model && !s->is_inert;
 
 const char *gvb_category_title(const char *c)
 {
-    for (int i = 0; i < GVB_CAT_COUNT; i++)
-        if (strcmp(gvb_categories[i].name, c) == 0)
-            return gvb_categories[i].title;
-    return c;
+    gvb_category k;
+    return gvb_category_parse(c, &k) == 0 ? gvb_categories[k].title : c;
 }
 
 int gvb_model_metric(const gvb_model *m, const char *id)

@@ -253,16 +253,23 @@ static int calib_verify(gvb_system *s, gvb_kv *proof, char *why, size_t len)
     return gvb_calib_judge_proof(proof, &p->spec, why, len);
 }
 
-static void calib_describe(gvb_system *s, gvb_kv *config)
+/* The spec setup parsed, or (before setup) the option parsed now. */
+static gvb_calib_spec spec_of(const gvb_system *s)
 {
-    calib_priv *p = s->priv;
-    gvb_kv_set_text(config, "layer", "libgvb-calib.so (the suite's calibration layer)");
-    gvb_kv_set_text(config, "spec", "%s", s->opts->calib);
+    const calib_priv *p = s->priv;
     gvb_calib_spec spec = {0};
     if (p)
         spec = p->spec;
     else
         gvb_calib_spec_parse(s->opts->calib, &spec, NULL, 0);
+    return spec;
+}
+
+static void calib_describe(gvb_system *s, gvb_kv *config)
+{
+    gvb_kv_set_text(config, "layer", "libgvb-calib.so (the suite's calibration layer)");
+    gvb_kv_set_text(config, "spec", "%s", s->opts->calib);
+    gvb_calib_spec spec = spec_of(s);
     gvb_kv_set_num(config, "launch_us", spec.launch_us);
     gvb_kv_set_num(config, "alloc_us", spec.alloc_us);
     gvb_kv_set_num(config, "mem_bytes", (double)spec.mem);
@@ -276,9 +283,7 @@ static void calib_describe(gvb_system *s, gvb_kv *config)
  * target without --memory-limit / --compute-limit). */
 static void calib_limits(gvb_system *s, uint64_t *memory_bytes, int *compute_pct)
 {
-    gvb_calib_spec spec = {0};
-    if (gvb_calib_spec_parse(s->opts->calib, &spec, NULL, 0) != 0)
-        return;
+    gvb_calib_spec spec = spec_of(s); /* a bad spec never gets past option parsing */
     if (spec.mem > 0)
         *memory_bytes = spec.mem;
     if (spec.duty > 0 && spec.duty < 100)

@@ -64,10 +64,8 @@ static double series_median(const gvb_result *r, const char *series)
 {
     if (!series)
         return r->has_value ? r->value : NAN;
-    for (size_t i = 0; i < r->n_series; i++)
-        if (strcmp(r->series[i].name, series) == 0)
-            return gvb_median(r->series[i].v, r->series[i].n);
-    return NAN;
+    const gvb_series *s = gvb_series_lookup(r, series);
+    return s ? gvb_median(s->v, s->n) : NAN;
 }
 
 static double num_or(const gvb_kv *kv, const char *key, double dflt)
