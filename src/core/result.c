@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "core/catalog.h"
+#include "stats/stats.h"
 
 static const char *const status_names[] = {"OK", "SKIP", "FAIL", "INERT"};
 
@@ -255,14 +256,33 @@ int gvb_result_value_ci(const gvb_result *r, double *lo, double *hi)
     return isfinite(*lo) && isfinite(*hi) ? 0 : -1;
 }
 
-const char *gvb_one_replicate_why(const char *metric)
+double gvb_result_median_or_extra(const gvb_result *r, const char *name)
+{
+    const gvb_series *s = gvb_series_lookup(r, name);
+    return s && s->n ? gvb_median(s->v, s->n) : gvb_kv_num(&r->extras, name);
+}
+
+const char *gvb_claim_why(gvb_claim_outcome outcome, const char *metric)
 {
     const gvb_metric_def *d = metric ? gvb_metric_find(metric) : NULL;
-    if (d && d->impl && d->impl->one_replicate)
-        return "measured in one process group by design (a check whose further groups repeat "
-               "the outcome): no between-process variation to compare with";
-    return "one process per system (between-process variation unknown; run with "
-           "--replicates >= 2)";
+    switch (outcome) {
+    case GVB_CLAIM_NO_VALUES:
+        return "the primary value is the metric's own and has no per-replicate values to "
+               "compare";
+    case GVB_CLAIM_ONE_REPLICATE:
+        /* process-to-process variation is often far larger than a process's own spread;
+         * with one process group per system it is unknown */
+        if (d && d->impl && d->impl->one_replicate)
+            return "measured in one process group by design (a check whose further groups "
+                   "repeat the outcome): no between-process variation to compare with";
+        return "one process per system (between-process variation unknown; run with "
+               "--replicates >= 2)";
+    case GVB_CLAIM_NO_INTERVAL:
+        return "no confidence interval could be computed";
+    case GVB_CLAIM_OK:
+        break;
+    }
+    return "";
 }
 
 int gvb_unit_is_time(const char *u)

@@ -46,9 +46,6 @@ const char *gvb_kv_text(const gvb_kv *kv, const char *key); /* NULL if absent or
 double gvb_kv_num(const gvb_kv *kv, const char *key);       /* NAN if absent or text */
 void gvb_kv_free(gvb_kv *kv);
 
-/* Why two results of `metric` cannot be said to differ when either comes from a single
- * replicate: the run chose one, or the metric runs one process group by design. */
-const char *gvb_one_replicate_why(const char *metric);
 
 /* The most replicates a result may have (the runner's limit is 64; files read back with more
  * are treated as one group). */
@@ -114,6 +111,13 @@ typedef enum {
     GVB_CLAIM_ONE_REPLICATE = -2, /* a side has fewer than 2 replicates */
     GVB_CLAIM_NO_INTERVAL = -3,  /* the rule gave no finite interval */
 } gvb_claim_outcome;
+/* The median of r's series `name` (a metric's one value a replicate) where it has one, else
+ * its numeric extra `name` (the last replicate's), else NAN. */
+double gvb_result_median_or_extra(const gvb_result *r, const char *name);
+/* Why two results of `metric` could not be compared (outcome != GVB_CLAIM_OK), as the report
+ * and --compare say it; for one replicate: the run chose one, or the metric runs one process
+ * group by design. */
+const char *gvb_claim_why(gvb_claim_outcome outcome, const char *metric);
 /* a against b by the claim rule (stats/claim.h) on their replicates' values at
  * GVB_CLAIM_LEVEL, paired when `paired` and both have as many replicates. Both must be OK. */
 gvb_claim_outcome gvb_result_claim(const gvb_result *a, const gvb_result *b, int paired,

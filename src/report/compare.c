@@ -58,18 +58,10 @@ void gvb_compare_one(const gvb_result *r, const gvb_result *b, gvb_cmp_entry *e)
         return;
     /* two runs: their replicates are not paired (claim.h); Welch's interval */
     gvb_claim c;
-    switch (gvb_result_claim(r, b, 0, &c)) {
-    case GVB_CLAIM_NO_VALUES:
-        e->why = "the primary value has no per-replicate values";
+    gvb_claim_outcome o = gvb_result_claim(r, b, 0, &c);
+    if (o != GVB_CLAIM_OK) {
+        e->why = gvb_claim_why(o, r->metric);
         return;
-    case GVB_CLAIM_ONE_REPLICATE:
-        e->why = gvb_one_replicate_why(r->metric);
-        return;
-    case GVB_CLAIM_NO_INTERVAL:
-        e->why = "no confidence interval could be computed";
-        return;
-    case GVB_CLAIM_OK:
-        break;
     }
     e->is_ratio = c.is_ratio;
     e->ratio = c.est;

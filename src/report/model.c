@@ -28,19 +28,9 @@ void gvb_effect_compute(const gvb_result *a, const gvb_result *b, int paired, gv
     if (a->direction == GVB_PASS)
         return untested(e, "pass/fail metric: compared by outcome");
     gvb_claim c;
-    switch (gvb_result_claim(a, b, paired, &c)) {
-    case GVB_CLAIM_NO_VALUES:
-        return untested(e, "the primary value is the metric's own and has no per-replicate "
-                           "values to compare");
-    case GVB_CLAIM_ONE_REPLICATE:
-        /* Process-to-process variation is often far larger than a process's own spread; with
-         * one process group per system it is unknown, and any difference may be nothing else */
-        return untested(e, gvb_one_replicate_why(a->metric));
-    case GVB_CLAIM_NO_INTERVAL:
-        return untested(e, "no confidence interval could be computed");
-    case GVB_CLAIM_OK:
-        break;
-    }
+    gvb_claim_outcome o = gvb_result_claim(a, b, paired, &c);
+    if (o != GVB_CLAIM_OK)
+        return untested(e, gvb_claim_why(o, a->metric));
     e->n_a = c.na;
     e->n_b = c.nb;
     e->is_ratio = c.is_ratio;

@@ -144,7 +144,7 @@ static void deliver_memory(const gvb_model *m, gvb_mpromise *p)
     if (of_promise) {
         if (against_constant(r, 100, d) != 0) {
             d->est = r->value;
-            d->why = gvb_one_replicate_why(r->metric);
+            d->why = gvb_claim_why(GVB_CLAIM_ONE_REPLICATE, r->metric);
         }
         p->usable_bytes = d->est / 100 * p->memory_bytes;
     } else if (isfinite(usable)) {
@@ -198,19 +198,12 @@ static void deliver_compute(const gvb_model *m, gvb_mpromise *p)
         }
     /* one shape: the median of every replicate's achieved share where the metric recorded
      * them (series), else the extra (the last replicate's, in files from before the series) */
-    const gvb_series *per_rep = gvb_series_lookup(r, "achieved_unsync_pct");
-    if (n == 0 && per_rep && per_rep->n) {
-        lo = hi = gvb_median(per_rep->v, per_rep->n);
-        n = 1;
-    }
-    if (n == 0) {
-        static const char *const achieved[] = {"achieved_unsync_pct", "achieved_pct",
-                                               "achieved_share_unsync_pct"};
-        for (size_t i = 0; i < sizeof achieved / sizeof *achieved && n == 0; i++) {
-            const gvb_kv_item *it = gvb_kv_get(&r->extras, achieved[i]);
-            if (it && !it->is_text && isfinite(it->num))
-                lo = hi = it->num, n = 1;
-        }
+    static const char *const achieved[] = {"achieved_unsync_pct", "achieved_pct",
+                                           "achieved_share_unsync_pct"};
+    for (size_t i = 0; i < sizeof achieved / sizeof *achieved && n == 0; i++) {
+        double v = gvb_result_median_or_extra(r, achieved[i]);
+        if (isfinite(v))
+            lo = hi = v, n = 1;
     }
     static const char *const names[] = {"kernel", "shape", "method"};
     for (size_t i = 0; i < sizeof names / sizeof *names && !p->compute_kernel; i++)

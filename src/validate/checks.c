@@ -196,7 +196,7 @@ void gvb_check_duty(const gvb_run *run, const char *system, int duty, gvb_check 
     }
     /* accuracy = 100 (1 - |achieved - p| / p): the distance from p, whichever side */
     double dev = duty * (1.0 - fmax(0.0, r->value) / 100.0);
-    double achieved = num_or(&r->extras, "achieved_unsync_pct", NAN);
+    double achieved = gvb_result_median_or_extra(r, "achieved_unsync_pct");
     c->measured = isfinite(achieved) ? achieved : duty + dev;
     gvb_check_verdict(c, dev <= c->tolerance ? GVB_CHECK_PASS : GVB_CHECK_FAIL,
             "accuracy %.1f %% = %.1f pp from %d %%%s", r->value, dev, duty,
