@@ -579,7 +579,7 @@ void gvb_round_order(int n_systems, int metric_index, int replicate, int *order)
 
 /* Measurement slots (one tenant group each) of the measured systems, for the progress line. */
 typedef struct progress_state {
-    int done, total;
+    int done; /* slots finished; the total is done + the slots left */
     double t0;
     double metric_s[GVB_METRIC_COUNT]; /* seconds of this metric's finished slots */
     int metric_n[GVB_METRIC_COUNT];    /* and how many */
@@ -612,7 +612,10 @@ static void report_progress(gvb_runner *rn, progress_state *ps, const gvb_system
 {
     if (!rn->hooks.on_progress)
         return;
-    gvb_progress p = {.done = ++ps->done, .total = ps->total, .system = sys->name,
+    int total = ps->done;
+    for (int i = 0; i < GVB_METRIC_COUNT; i++)
+        total += ps->metric_left[i];
+    gvb_progress p = {.done = ++ps->done, .total = total, .system = sys->name,
                       .metric = m->code, .replicate = replicate, .replicates = replicates,
                       .elapsed_s = gvb_now() - ps->t0,
                       .eta_s = gvb_eta_estimate(ps->metric_s, ps->metric_n, ps->metric_left,
@@ -670,8 +673,7 @@ static int measure_interleaved(gvb_runner *rn, sys_state *sts, int n_sys, size_t
         sl[s].r = &run->results[first + (size_t)s];
         sl[s].open = sl[s].r->status == GVB_OK;
         if (!sl[s].open) {
-            ps->metric_left[ci] -= total;
-            ps->total -= total; /* the line counts slots that will run */
+            ps->metric_left[ci] -= total; /* the line counts slots that will run */
         }
     }
     for (int k = 0; k < total; k++) {
@@ -699,7 +701,6 @@ static int measure_interleaved(gvb_runner *rn, sys_state *sts, int n_sys, size_t
             if (x->r->status != GVB_OK) {
                 x->open = 0;
                 ps->metric_left[ci] -= total - k - 1;
-                ps->total -= total - k - 1;
             }
         }
     }
@@ -804,7 +805,6 @@ int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
     for (size_t mi = 0; mi < n_metrics; mi++) {
         int ci = (int)(metrics[mi] - gvb_catalog);
         ps.metric_left[ci] = n_meas * gvb_metric_replicates(rn->opts, metrics[mi]);
-        ps.total += ps.metric_left[ci];
     }
     for (size_t mi = 0; mi < n_metrics && rc == 0 && !gvb_stop_requested && n_meas > 0; mi++)
         rc = measure_interleaved(rn, sts, n_meas, mi, metrics[mi], run, &ps);

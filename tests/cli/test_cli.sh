@@ -99,6 +99,9 @@ check "each run gets its own directory" [ "$(ls -d "$TMP"/b/*/ | wc -l)" -eq 3 ]
 if command -v script >/dev/null; then
     script -qec "'$GVB' run --systems fake --metrics SELF-001,SELF-006 --output '$TMP/tty' >/dev/null" /dev/null >"$TMP/tty.out" 2>&1
     check "progress line on a terminal: [i/N] metric system replicate, elapsed and eta" grep -qE '\[6/6\] SELF-006 fake 3/3  elapsed [0-9]+:[0-9]{2}  eta [0-9]+:[0-9]{2}' "$TMP/tty.out"
+    # a metric that fails in its first replicate takes its other slots out of the total
+    script -qec "'$GVB' run --systems fake --metrics SELF-001,SELF-003,SELF-006 --output '$TMP/tty3' --json-only >/dev/null" /dev/null >"$TMP/tty3.out" 2>&1
+    check "progress total drops the slots a failed metric will not run ([4/9] then [5/7])" bash -c "tr '\r' '\n' <'$TMP/tty3.out' | grep -q '\[4/9\] SELF-003 fake 1/3' && tr '\r' '\n' <'$TMP/tty3.out' | grep -q '\[5/7\] SELF-006 fake 1/3'"
     "$GVB" run --systems fake --metrics SELF-001 --output "$TMP/notty" >/dev/null 2>"$TMP/notty.err"
     check "no progress line when stderr is not a terminal" [ ! -s "$TMP/notty.err" ]
 else
