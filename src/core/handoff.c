@@ -26,6 +26,7 @@ static const field fields[] = {
     {"tenants", F_INT, OFF(tenants), 0, 1, 4096},
     {"iterations", F_INT, OFF(iterations), 0, 1, 100000000},
     {"replicates", F_INT, OFF(replicates), 0, 1, 64},
+    {"replicate", F_INT, OFF(replicate), 0, 0, 63},
     {"warmup", F_INT, OFF(warmup), 0, 0, 100000000},
     {"min-time", F_DOUBLE, OFF(min_time_s), 0, 0, 86400},
     {"seed", F_U64, OFF(seed), 0, 0, 0},

@@ -32,6 +32,7 @@ typedef struct metric_ctx {
     gvb_result *r;
     gvb_series *per_tenant;
     int tenants;
+    int replicate; /* 0-based */
     uint64_t seed;
 } metric_ctx;
 
@@ -66,7 +67,8 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
     const gvb_options *o = c->rn->opts;
     gvb_worker w = {.metric = c->m, .tenant = i, .tenants = c->tenants,
                     .iterations = gvb_metric_iterations(o, c->m),
-                    .replicates = gvb_metric_replicates(o, c->m), .warmup = o->warmup,
+                    .replicates = gvb_metric_replicates(o, c->m),
+                    .replicate = c->replicate, .warmup = o->warmup,
                     .min_time_s = o->min_time_s, .seed = c->seed + (uint64_t)i, .quick = o->quick};
     snprintf(w.system, sizeof w.system, "%s", c->sys->name);
     snprintf(w.kind, sizeof w.kind, "%s", gvb_system_kind(c->sys));
@@ -167,7 +169,7 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
 {
     const gvb_options *o = rn->opts;
     int n = r->tenants;
-    metric_ctx c = {.rn = rn, .sys = sys, .m = m, .r = r, .tenants = n,
+    metric_ctx c = {.rn = rn, .sys = sys, .m = m, .r = r, .tenants = n, .replicate = replicate,
                     .seed = gvb_seed_mix(gvb_seed_mix(o->seed, sys->name), m->code)};
     c.per_tenant = calloc((size_t)n, sizeof *c.per_tenant);
     gvb_tenant *ts = calloc((size_t)n, sizeof *ts);

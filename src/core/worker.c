@@ -148,6 +148,12 @@ double gvb_replicate_window_s(const gvb_worker *w, double total_s, double at_lea
     return s < at_least_s ? at_least_s : s;
 }
 
+int gvb_replicate_owns(const gvb_worker *w, int item)
+{
+    int r = replicates_of(w);
+    return item >= 0 && item % r == w->replicate % r;
+}
+
 /* Hard cap on samples per loop, so a min-time on a very fast body stays bounded. */
 #define GVB_MAX_SAMPLES 1000000
 

@@ -19,6 +19,7 @@ typedef struct gvb_worker {
     int tenant, tenants;
     int iterations, warmup;
     int replicates; /* process groups this metric is measured in (this is one of them) */
+    int replicate;  /* which of them, 0-based (the round: the same for every system) */
     double min_time_s;
     uint64_t seed;
     int quick;
@@ -66,6 +67,10 @@ int gvb_replicate_share_down(const gvb_worker *w, int total, int at_least);
 /* A time window meant for the whole metric, split the same way: max(at_least_s,
  * total_s / w->replicates). Windows pooled over the replicates keep at least total_s. */
 double gvb_replicate_window_s(const gvb_worker *w, double total_s, double at_least_s);
+/* Whether item (0-based) of a set meant for the whole metric is measured in this process
+ * group: item i belongs to replicate i mod w->replicates, so the replicates together cover
+ * the set once (every round measures the same items on every system). */
+int gvb_replicate_owns(const gvb_worker *w, int item);
 
 /* The shared timing loop. Runs w->warmup untimed calls, then timed calls until both
  * w->iterations samples and w->min_time_s of measured time are reached. Each call is one

@@ -146,6 +146,20 @@ static void test_replicates(void **state)
     assert_true(fabs(gvb_replicate_window_s(&w, 1.2, 0.5) - 0.5) < 1e-12);
     w.replicates = 0;
     assert_true(fabs(gvb_replicate_window_s(&w, 1.2, 0.5) - 1.2) < 1e-12);
+    /* a set of 7 items over 3 replicates: each item in exactly one group, 3/2/2 of them */
+    w.replicates = 3;
+    int owned[3] = {0}, times[7] = {0};
+    for (w.replicate = 0; w.replicate < 3; w.replicate++)
+        for (int i = 0; i < 7; i++)
+            if (gvb_replicate_owns(&w, i))
+                owned[w.replicate]++, times[i]++;
+    assert_true(owned[0] == 3 && owned[1] == 2 && owned[2] == 2);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(times[i], 1);
+    assert_false(gvb_replicate_owns(&w, -1));
+    w.replicates = 0; /* one group: it owns everything */
+    w.replicate = 0;
+    assert_true(gvb_replicate_owns(&w, 0) && gvb_replicate_owns(&w, 6));
     assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "0", NULL}), -1);
     assert_non_null(strstr(err, "--replicates"));
     assert_int_equal(parse(&o, err, (const char *[]){"--replicates", "65", NULL}), -1);

@@ -188,7 +188,7 @@ static void test_handoff_round_trip(void **state)
 {
     (void)state;
     gvb_worker w = {.metric = gvb_metric_find("IS-003"), .tenant = 3, .tenants = 4,
-                    .iterations = 34, .replicates = 3, .warmup = 10, .min_time_s = 0.25,
+                    .iterations = 34, .replicates = 3, .replicate = 2, .warmup = 10, .min_time_s = 0.25,
                     .seed = 18446744073709551615ull, .quick = 1,
                     .memory_limit = 4ull << 30, .compute_limit = 50};
     snprintf(w.system, sizeof w.system, "native@b");
@@ -210,6 +210,7 @@ static void test_handoff_round_trip(void **state)
     assert_int_equal(d.tenants, 4);
     assert_int_equal(d.iterations, 34);
     assert_int_equal(d.replicates, 3);
+    assert_int_equal(d.replicate, 2);
     assert_int_equal(d.warmup, 10);
     assert_true(d.min_time_s == 0.25 && d.seed == w.seed && d.quick == 1);
     assert_true(d.memory_limit == 4ull << 30 && d.compute_limit == 50);
@@ -221,7 +222,7 @@ static void test_handoff_round_trip(void **state)
     assert_int_equal(gvb_handoff_encode(&w, prefix, &a), -1);
     /* malformed or out of range on the way in */
     static const char *const bad[] = {"--tenants=0", "--replicates=65", "--min-time=nan",
-                                      "--seed=-1", "--memory-limit=4g", "--quick=2",
+                                      "--seed=-1", "--memory-limit=4g", "--quick=2", "--replicate=64",
                                       "--compute-limit=50x", "--frob=1", "--metric=XX-999",
                                       "tenant=1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
