@@ -218,6 +218,10 @@ static json_t *promises_json(const gvb_model *m)
             json_object_set_new(cpu, "promised_pct", gvb_json_num(p->compute_pct));
             json_object_set_new(cpu, "promised_from", json_string(p->compute_from));
             json_object_set_new(cpu, "shapes", json_integer(p->shapes));
+            if (p->shapes >= 2) {
+                json_object_set_new(cpu, "farthest_shape", json_string(p->worst_shape));
+                json_object_set_new(cpu, "farthest_pp", gvb_json_num(p->worst_pp));
+            }
             json_object_set_new(cpu, "kernel", p->compute_kernel ? json_string(p->compute_kernel)
                                                                  : json_null());
             json_object_set_new(cpu, "proof_share_pct", gvb_json_num(p->proof_share_pct));

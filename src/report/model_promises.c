@@ -163,6 +163,20 @@ static int shape_share_name(const char *key)
     return strncmp(key, "shape.", 6) == 0 && n > 6 + suf && strcmp(key + n - suf, ".share_pct") == 0;
 }
 
+/* One shape's share into the range, and the shape farthest from the promise. */
+static void shape_seen(gvb_mpromise *p, const char *key, double v, double *lo, double *hi, int *n)
+{
+    *lo = fmin(*lo, v);
+    *hi = fmax(*hi, v);
+    (*n)++;
+    double dev = fabs(v - p->compute_pct);
+    if (*n == 1 || dev > p->worst_pp) {
+        p->worst_pp = dev;
+        size_t len = strlen(key) - strlen("shape.") - strlen(".share_pct");
+        snprintf(p->worst_shape, sizeof p->worst_shape, "%.*s", (int)len, key + strlen("shape."));
+    }
+}
+
 /* IS-003: the achieved share. Per kernel shape (extras, else series, named
  * shape.<name>.share_pct) a range min-max; without them, the one share IS-003 achieved with
  * its kernel. IS-003 records no interval of the share, so the values decide. */
@@ -183,19 +197,14 @@ static void deliver_compute(const gvb_model *m, gvb_mpromise *p)
     int n = 0;
     for (size_t i = 0; i < r->extras.n; i++) {
         const gvb_kv_item *it = &r->extras.items[i];
-        if (!it->is_text && isfinite(it->num) && shape_share_name(it->key)) {
-            lo = fmin(lo, it->num);
-            hi = fmax(hi, it->num);
-            n++;
-        }
+        if (!it->is_text && isfinite(it->num) && shape_share_name(it->key))
+            shape_seen(p, it->key, it->num, &lo, &hi, &n);
     }
-    for (size_t i = 0; n == 0 && i < r->n_series; i++)
-        if (shape_share_name(r->series[i].name) && r->series[i].n) {
-            double v = gvb_median(r->series[i].v, r->series[i].n);
-            lo = fmin(lo, v);
-            hi = fmax(hi, v);
-            n++;
-        }
+    int from_extras = n > 0; /* files that wrote the shapes as extras */
+    for (size_t i = 0; !from_extras && i < r->n_series; i++)
+        if (shape_share_name(r->series[i].name) && r->series[i].n)
+            shape_seen(p, r->series[i].name, gvb_median(r->series[i].v, r->series[i].n), &lo,
+                       &hi, &n);
     /* one shape: the median of every replicate's achieved share where the metric recorded
      * them (series), else the extra (the last replicate's, in files from before the series) */
     static const char *const achieved[] = {"achieved_unsync_pct", "achieved_pct",
@@ -222,12 +231,15 @@ static void deliver_compute(const gvb_model *m, gvb_mpromise *p)
         decide(d, p->compute_pct);
         return;
     }
+    /* over shapes: "holds" when every shape is within the band of the promise, more or less
+     * when every shape lies beyond it on one side, else the share depends on the shape */
+    double band = GVB_PROMISE_BAND_PP, c = p->compute_pct;
     d->lo = lo;
     d->hi = hi;
-    d->kept = lo > p->compute_pct   ? GVB_KEPT_MORE
-              : hi < p->compute_pct ? GVB_KEPT_LESS
-              : lo == hi            ? GVB_KEPT_AS
-                                    : GVB_KEPT_MIXED;
+    d->kept = lo >= c - band && hi <= c + band ? GVB_KEPT_AS
+              : lo > c + band                  ? GVB_KEPT_MORE
+              : hi < c - band                  ? GVB_KEPT_LESS
+                                               : GVB_KEPT_MIXED;
 }
 
 /* Every throughput metric the system measured under its compute limit, as % of its native:

@@ -328,7 +328,7 @@ static const char *kept_words(const gvb_mdeliv *dl)
     case GVB_KEPT_MORE: return "more than promised";
     case GVB_KEPT_LESS: return "less than promised";
     case GVB_KEPT_AS: return dl->interval ? "as promised (within the interval)" : "as promised";
-    case GVB_KEPT_MIXED: return "some shapes more, some less than promised";
+    case GVB_KEPT_MIXED: return "depends on kernel shape";
     default: return "not known";
     }
 }
@@ -375,11 +375,24 @@ static const char *proof_words(const gvb_mpromise *p, char *buf, size_t len)
     return buf;
 }
 
+/* The verdict over kernel shapes (GVB_PROMISE_BAND_PP around the promise). */
+static const char *shape_words(const gvb_mdeliv *dl, char *buf, size_t len)
+{
+    switch (dl->kept) {
+    case GVB_KEPT_AS:
+        snprintf(buf, len, "holds within %g pp for every shape", GVB_PROMISE_BAND_PP);
+        return buf;
+    case GVB_KEPT_MORE: return "more than promised for every shape";
+    case GVB_KEPT_LESS: return "less than promised for every shape";
+    default: return kept_words(dl);
+    }
+}
+
 static void compute_cell(gvb_doc *d, const gvb_mpromise *p)
 {
     const gvb_mdeliv *dl = &p->compute;
-    gvb_nbuf a, b, c;
-    char pr[160];
+    gvb_nbuf a, b, c, e;
+    char pr[160], sw[64];
     proof_words(p, pr, sizeof pr);
     if (!(p->compute_pct > 0))
         gvb_doc_cell(d, 0, "no limit");
@@ -388,9 +401,10 @@ static void compute_cell(gvb_doc *d, const gvb_mpromise *p)
                      dl->why ? dl->why : "not known", pr);
     else if (p->shapes >= 2)
         gvb_doc_cell(d, 0, "%s to %s %% delivered for %s %% promised (%s, over %d kernel "
-                           "shapes): %s%s",
+                           "shapes): %s (farthest: %s, %s pp)%s",
                      pct(dl->lo, a), pct(dl->hi, b), pct(p->compute_pct, c),
-                     gvb_promise_metric(GVB_PROMISE_COMPUTE), p->shapes, kept_words(dl), pr);
+                     gvb_promise_metric(GVB_PROMISE_COMPUTE), p->shapes, shape_words(dl, sw, sizeof sw),
+                     p->worst_shape, pct(p->worst_pp, e), pr);
     else
         gvb_doc_cell(d, 0, "%s %% delivered for %s %% promised (%s, one kernel shape "
                            "measured%s%s; by the value, no interval): %s%s",

@@ -731,8 +731,59 @@ static void test_promise_compute_share(void **state)
     assert_int_equal(p->shapes, 2);
     assert_int_equal(p->compute.kept, GVB_KEPT_MIXED);
     assert_non_null(strstr(promise_cell(&d, 1, 2), "31 to 66 % delivered for 40 % promised "
-                                                   "(IS-003, over 2 kernel shapes)"));
+                                                   "(IS-003, over 2 kernel shapes): depends on "
+                                                   "kernel shape (farthest: big, 26 pp)"));
     promise_free(&run, &m, &d);
+}
+
+/* IS-003 over kernel shapes as the metric writes them (series, one value per replicate that
+ * measured the shape): every shape within 5 pp holds; all beyond on one side is more (or
+ * less) for every shape; one shape 6 pp off makes the share depend on the shape */
+static void test_promise_compute_shape_verdict(void **state)
+{
+    (void)state;
+    static const struct {
+        double big, sub, wave;
+        gvb_kept kept;
+        const char *words;
+    } cases[] = {
+        {50.2, 54.9, 46.0, GVB_KEPT_AS, "46 to 54.9 % delivered for 50 % promised (IS-003, over 3 "
+                                        "kernel shapes): holds within 5 pp for every shape "
+                                        "(farthest: 1ms_sub, 4.9 pp)"},
+        {56, 99, 79, GVB_KEPT_MORE, "more than promised for every shape (farthest: 1ms_sub, 49 pp)"},
+        {30, 44.5, 40, GVB_KEPT_LESS, "less than promised for every shape (farthest: "
+                                      "10us_62waves, 20 pp)"},
+        {50, 51, 56, GVB_KEPT_MIXED, "depends on kernel shape (farthest: 1ms_wave, 6 pp)"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        gvb_run run;
+        gvb_model m;
+        gvb_doc d;
+        const double nat[] = {99.9, 99.9, 99.9}, lay[] = {62, 63, 64};
+        promise_model(&run, &m, &d, 0, 50, "IS-003", nat, lay);
+        gvb_doc_free(&d);
+        gvb_model_free(&m);
+        gvb_result *r = &run.results[1];
+        gvb_series *s = gvb_result_series(r, "shape.10us_62waves.share_pct");
+        gvb_series_push(s, cases[c].big - 1); /* a median of three replicates */
+        gvb_series_push(s, cases[c].big);
+        gvb_series_push(s, cases[c].big + 40);
+        gvb_series_push(gvb_result_series(r, "shape.1ms_sub.share_pct"), cases[c].sub);
+        gvb_series_push(gvb_result_series(r, "shape.1ms_wave.share_pct"), cases[c].wave);
+        gvb_series_push(gvb_result_series(r, "shape.1ms_wave.sync_share_pct"), 1.0); /* not a share */
+        const gvb_run *runs[] = {&run};
+        const char *paths[] = {"p.json"};
+        char err[256];
+        assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+        assert_int_equal(gvb_report_doc(&d, &m), 0);
+        assert_int_equal(m.promises[0].shapes, 3);
+        assert_int_equal(m.promises[0].compute.kept, cases[c].kept);
+        const char *cell = promise_cell(&d, 1, 2);
+        assert_non_null(cell);
+        if (!strstr(cell, cases[c].words))
+            fail_msg("case %zu: %s", c, cell);
+        promise_free(&run, &m, &d);
+    }
 }
 
 /* The activation proof's saturating kernel at 100 % of native under a 50 % limit: the compute
@@ -879,6 +930,7 @@ int run_report_model_tests(void)
         cmocka_unit_test(test_promise_throughput_more),
         cmocka_unit_test(test_promise_within_interval),
         cmocka_unit_test(test_promise_compute_share),
+        cmocka_unit_test(test_promise_compute_shape_verdict),
         cmocka_unit_test(test_promise_none_without_limits),
         cmocka_unit_test(test_promise_proof_not_enforced),
         cmocka_unit_test(test_promise_compute_median_of_replicates),
