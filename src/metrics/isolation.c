@@ -16,215 +16,85 @@
 #include "gpu/cuda_check.h"
 #include "kernels/kernels.h"
 #include "metrics/metric_util.h"
+#include "metrics/work_loop.h"
 #include "stats/formulas.h"
 #include "stats/stats.h"
 
-/* Kernel shapes (times measured on the H100 80GB, native). BIG: 65536 blocks (62 waves of
- * the whole GPU at 8 blocks per SM, so a spatial share of s SMs is not quantized by the last
- * wave), 0.62 ms. MEDIUM: an 8-wave request-like victim kernel, 0.09 ms launch+sync. SMALL: a
- * latency-sensitive victim kernel, 11 us launch+sync. */
-#define BIG_BLOCKS 65536
-#define BIG_ITERS 256
-#define MEDIUM_BLOCKS 8192
-#define MEDIUM_ITERS 256
-#define SMALL_BLOCKS 128
-#define SMALL_ITERS 64
-#define IN_FLIGHT 8 /* kernels an unsynchronized producer keeps queued (~16 ms of work) */
+/* ---- kernel shapes (IS-003) ------------------------------------------------------------ */
 
-static double kernel_tflop(int blocks, int iters)
+/* Grids on the whole GPU (the reference's SM count, the work kernel's blocks per SM): below
+ * one wave (one block per SM), one wave, eight waves. */
+typedef enum { GRID_SUB, GRID_WAVE, GRID_8WAVES } grid_kind;
+
+typedef struct kshape {
+    const char *name;
+    int iters;      /* block duration: BIG_ITERS (256) take about 10 us a block on an H100 */
+    grid_kind grid;
+} kshape;
+
+/* The shapes beside the primary loop's BIG kernel (10 us blocks, 62 waves), split over the
+ * replicates (gvb_replicate_owns): at 3 replicates two a process group. Durations in the
+ * names are nominal; the reference records each shape's kernel time on this GPU. A limiter
+ * that charges per launch by grid size (HAMi) gives few long blocks more than many short
+ * ones; a spatial one (MPS) costs a grid below one wave nothing while its SMs suffice. */
+static const kshape shapes[] = {
+    {"1ms_sub", 25600, GRID_SUB},       {"1ms_wave", 25600, GRID_WAVE},
+    {"1ms_8waves", 25600, GRID_8WAVES}, {"100us_wave", 2560, GRID_WAVE},
+    {"100us_8waves", 2560, GRID_8WAVES}, {"10us_sub", 256, GRID_SUB},
+};
+#define N_SHAPES ((int)(sizeof shapes / sizeof shapes[0]))
+#define BIG_SHAPE_NAME "10us_62waves"
+
+static int shape_blocks(const kshape *sh, int sm, int bps)
 {
-    return (double)blocks * GVB_WORK_THREADS * iters * GVB_WORK_FMA_PER_ITER * 2.0 / 1e12;
+    long b = sh->grid == GRID_SUB ? sm : sh->grid == GRID_WAVE ? (long)sm * bps : 8L * sm * bps;
+    return b < 1 ? 1 : b > BIG_BLOCKS ? BIG_BLOCKS : (int)b; /* the sink holds BIG_BLOCKS */
 }
 
-
-/* ---- the work loop: kernels of fixed arithmetic, each bracketed by events ---------------- */
-
-typedef struct work {
-    cudaStream_t s;
-    float *sink;
-    int blocks, iters;
-    cudaEvent_t ev0;                /* recorded just before the first launch: t = 0 */
-    cudaEvent_t ring[IN_FLIGHT];    /* in-flight bound */
-    cudaEvent_t *es, *ee;           /* per kernel, before and after (when recording) */
-    size_t n, cap;
-    size_t launched;                /* kernels launched by the last work_run */
-    double *start, *end;            /* seconds from ev0, after work_collect() */
-    double host_t0;                 /* monotonic time of the first launch */
-    /* Optional, for a recording producer (depth > 0): called about every poll_s with the
-     * number of recorded kernels known to be complete; non-zero ends the run early. */
-    int (*poll)(struct work *k, size_t done, void *arg);
-    void *poll_arg;
-    double poll_s;
-} work;
-
-static cudaError_t work_init(work *k, int blocks, int iters)
+/* Seconds per kernel of a loop of dur seconds (depth as work_run's), timed on the host up to
+ * the last kernel's end: no events, so 10 us kernels cost nothing to record. */
+static cudaError_t shape_rate(work *k, int depth, double dur, double *per_s, size_t *n)
 {
-    memset(k, 0, sizeof *k);
-    k->blocks = blocks;
-    k->iters = iters;
-    cudaError_t e = cudaStreamCreateWithFlags(&k->s, cudaStreamNonBlocking);
-    if (!e)
-        e = cudaMalloc((void **)&k->sink, (size_t)blocks * sizeof(float));
-    if (!e)
-        e = (cudaError_t)gvb_work_prepare();
-    if (!e)
-        e = cudaEventCreate(&k->ev0);
-    for (int i = 0; i < IN_FLIGHT && !e; i++)
-        e = cudaEventCreate(&k->ring[i]);
+    double t0 = gvb_now();
+    cudaError_t e = work_run(k, depth, dur, NULL, 0);
+    double el = gvb_now() - t0;
+    *n = k->launched;
+    *per_s = !e && k->launched ? el / (double)k->launched : NAN;
     return e;
 }
 
-static void work_free(work *k)
-{
-    for (size_t i = 0; i < k->cap; i++) {
-        cudaEventDestroy(k->es[i]);
-        cudaEventDestroy(k->ee[i]);
-    }
-    free(k->es);
-    free(k->ee);
-    free(k->start);
-    free(k->end);
-    k->es = k->ee = NULL;
-    k->start = k->end = NULL;
-    k->n = k->cap = 0;
-}
-
-/* p resized to n elements of size; p itself (and *failed set) when that fails. */
-static void *resize(void *p, size_t n, size_t size, int *failed)
-{
-    void *q = realloc(p, n * size);
-    *failed |= !q;
-    return q ? q : p;
-}
-
-/* Room for twice the kernels' events and intervals. */
-static cudaError_t work_grow(work *k)
-{
-    size_t cap = k->cap ? k->cap * 2 : 512;
-    int failed = 0;
-    k->es = resize(k->es, cap, sizeof *k->es, &failed);
-    k->ee = resize(k->ee, cap, sizeof *k->ee, &failed);
-    k->start = resize(k->start, cap, sizeof *k->start, &failed);
-    k->end = resize(k->end, cap, sizeof *k->end, &failed);
-    if (failed)
-        return cudaErrorMemoryAllocation;
-    for (size_t i = k->cap; i < cap; i++) {
-        cudaError_t e = cudaEventCreate(&k->es[i]);
-        if (!e)
-            e = cudaEventCreate(&k->ee[i]);
-        if (e)
-            return e;
-        k->cap = i + 1;
-    }
-    return cudaSuccess;
-}
-
-/* Launches work kernels until duration_s of host time has passed or stop is raised.
- * depth > 0: an unsynchronized producer with at most `depth` kernels queued; depth == 0: a
- * launch+synchronize loop. record: keep each kernel's events (aggressors do not). */
-static cudaError_t work_run(work *k, int depth, double duration_s, gvb_shared *stop, int record)
-{
-    cudaError_t e;
-    k->n = k->launched = 0;
-    k->host_t0 = gvb_now();
-    double polled = k->host_t0;
-    if ((e = cudaEventRecord(k->ev0, k->s)))
-        return e;
-    for (size_t i = 0;; i++) {
-        if (gvb_now() - k->host_t0 >= duration_s || gvb_shared_stopped(stop))
-            break;
-        if (depth > 0 && i >= (size_t)depth && (e = cudaEventSynchronize(k->ring[i % depth])))
-            return e;
-        /* kernels 0 .. i - depth are complete: ring[i % depth] followed kernel i - depth */
-        if (k->poll && record && depth > 0 && i >= (size_t)depth &&
-            gvb_now() - polled >= k->poll_s) {
-            polled = gvb_now();
-            if (k->poll(k, i - (size_t)depth + 1, k->poll_arg))
-                break;
-        }
-        if (record && k->n == k->cap && (e = work_grow(k)))
-            return e;
-        if (record && (e = cudaEventRecord(k->es[k->n], k->s)))
-            return e;
-        if ((e = (cudaError_t)gvb_launch_work(k->s, k->sink, k->blocks, k->iters)))
-            return e;
-        k->launched++;
-        if (record && (e = cudaEventRecord(k->ee[k->n], k->s)))
-            return e;
-        if (record)
-            k->n++;
-        if (depth > 0 && (e = cudaEventRecord(k->ring[i % depth], k->s)))
-            return e;
-        if (depth == 0 && (e = cudaStreamSynchronize(k->s)))
-            return e;
-    }
-    return cudaStreamSynchronize(k->s);
-}
-
-/* Recorded kernels from .. to-1 (their events complete): each one's interval on the GPU, in
- * seconds from ev0, into k->start / k->end. */
-static cudaError_t work_collect_range(work *k, size_t from, size_t to)
-{
-    for (size_t i = from; i < to; i++) {
-        float a, b;
-        cudaError_t e = cudaEventElapsedTime(&a, k->ev0, k->es[i]);
-        if (!e)
-            e = cudaEventElapsedTime(&b, k->ev0, k->ee[i]);
-        if (e)
-            return e;
-        k->start[i] = a * 1e-3;
-        k->end[i] = b * 1e-3;
-    }
-    return cudaSuccess;
-}
-
-/* Each recorded kernel's interval on the GPU, in seconds from ev0. */
-static cudaError_t work_collect(work *k)
-{
-    return work_collect_range(k, 0, k->n);
-}
-
-/* Achieved share of the whole recorded run: the kernels' unconstrained time over the time
- * from the first launch to the last kernel's end. */
-static double work_share(const work *k, double ref_s)
-{
-    return k->n ? gvb_achieved_share((double)k->n, ref_s, k->end[k->n - 1]) : NAN;
-}
-
-/* Window shares of the first n collected kernels of a run into a new array (*n_win windows
- * of win_s, up to the n-th kernel's end: later kernels start after it). */
-static double *kernel_windows(const work *k, size_t n, double ref_s, double win_s, size_t *n_win)
-{
-    *n_win = n ? (size_t)floor(k->end[n - 1] / win_s) : 0;
-    double *sh = calloc(*n_win + 1, sizeof *sh);
-    if (sh)
-        gvb_window_shares(k->start, k->end, n, ref_s, win_s, sh, *n_win);
-    return sh;
-}
-
-/* Window shares of a whole recorded run. */
-static double *work_windows(const work *k, double ref_s, double win_s, size_t *n_win)
-{
-    return kernel_windows(k, k->n, ref_s, win_s, n_win);
-}
-
 /* ---- the unconstrained reference (IS-003, IS-004) ---------------------------------------- */
+
+typedef struct shape_ref {
+    int measured, blocks;
+    double unsync_s, sync_s; /* per kernel, unconstrained */
+} shape_ref;
 
 typedef struct reference {
     double kernel_s; /* one BIG kernel on the whole GPU, no layer */
     int sm, cc_major, cc_minor;
     double clock_khz;
     long kernels;
+    shape_ref shape[sizeof shapes / sizeof shapes[0]];
 } reference;
 
-/* The hidden subcommand: `__isref BLOCKS ITERS SECONDS`, run with the layer variables
- * removed. Prints "ISREF kernel_s sm cc_major cc_minor clock_khz kernels". */
+/* The unconstrained loops of one shape, timed as the tenant's are. */
+#define SHAPE_REF_S 0.15
+
+/* The hidden subcommand: `__isref BLOCKS ITERS SECONDS [SHAPE...]`, run with the layer
+ * variables removed. Prints "ISREF kernel_s sm cc_major cc_minor clock_khz kernels", then
+ * for each SHAPE (an index into shapes) "ISSHAPE index blocks unsync_s sync_s". */
 int gvb_isref_main(int argc, char **argv, double t_main)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: __isref BLOCKS ITERS SECONDS\n");
+        fprintf(stderr, "usage: __isref BLOCKS ITERS SECONDS [SHAPE...]\n");
         return 2;
     }
+    for (int a = 4; a < argc; a++)
+        if (atoi(argv[a]) < 0 || atoi(argv[a]) >= N_SHAPES) {
+            fprintf(stderr, "__isref: no kernel shape %s\n", argv[a]);
+            return 2;
+        }
     int blocks = atoi(argv[1]), iters = atoi(argv[2]);
     double dur = atof(argv[3]);
     work k;
@@ -251,8 +121,26 @@ int gvb_isref_main(int argc, char **argv, double t_main)
     /* back-to-back kernels: the span from the first start to the last end, per kernel */
     double per = (k.end[k.n - 1] - k.start[0]) / (double)k.n;
     printf("ISREF %.9e %d %d %d %d %zu\n", per, sm, maj, min, clk, k.n);
+    int bps = 0;
+    e = (cudaError_t)gvb_work_blocks_per_sm(&bps);
+    for (int a = 4; a < argc && !e; a++) {
+        const kshape *sh = &shapes[atoi(argv[a])];
+        double u = NAN, s = NAN;
+        size_t n;
+        k.blocks = shape_blocks(sh, sm, bps);
+        k.iters = sh->iters;
+        e = shape_rate(&k, IN_FLIGHT, SHAPE_REF_S / 3, &u, &n); /* warm-up */
+        if (!e)
+            e = shape_rate(&k, IN_FLIGHT, SHAPE_REF_S, &u, &n);
+        if (!e)
+            e = shape_rate(&k, 0, SHAPE_REF_S, &s, &n);
+        if (!e)
+            printf("ISSHAPE %d %d %.9e %.9e\n", atoi(argv[a]), k.blocks, u, s);
+    }
+    if (e)
+        printf("ISFAIL %s\n", cudaGetErrorString(e));
     work_free(&k);
-    return 0;
+    return e ? 1 : 0;
 }
 
 /* The reference's timed loop, per process group (its warm-up is a quarter of it): ~500 BIG
@@ -261,13 +149,23 @@ int gvb_isref_main(int argc, char **argv, double t_main)
  * native's IS-003 validates the method only against a reference of its own group. */
 #define REFERENCE_S 0.3
 
-static int measure_reference(gvb_worker *w, double dur, reference *ref)
+/* The reference of the BIG kernel, and of the shapes this process group measures when
+ * with_shapes. */
+static int measure_reference(gvb_worker *w, double dur, int with_shapes, reference *ref)
 {
-    char b[16], it[16], d[32], out[512], why[512];
+    char b[16], it[16], d[32], idx[N_SHAPES][8], out[2048], why[512];
     snprintf(b, sizeof b, "%d", BIG_BLOCKS);
     snprintf(it, sizeof it, "%d", BIG_ITERS);
     snprintf(d, sizeof d, "%.3f", dur);
-    char *args[] = {(char *)w->metric->child, b, it, d, NULL}; /* __isref */
+    char *args[4 + N_SHAPES + 1] = {(char *)w->metric->child, b, it, d}; /* __isref */
+    int na = 4;
+    memset(ref, 0, sizeof *ref);
+    for (int i = 0; with_shapes && i < N_SHAPES; i++)
+        if (gvb_replicate_owns(w, i)) {
+            snprintf(idx[i], sizeof idx[i], "%d", i);
+            args[na++] = idx[i];
+        }
+    args[na] = NULL;
     double t_spawn;
     if (gvb_child_run(args, 1, 120, out, sizeof out, &t_spawn, why, sizeof why) != 0)
         return gvb_report_status(w, GVB_FAIL, "unconstrained reference: %s", why);
@@ -275,6 +173,18 @@ static int measure_reference(gvb_worker *w, double dur, reference *ref)
     if (!line || sscanf(line, "ISREF %lf %d %d %d %lf %ld", &ref->kernel_s, &ref->sm,
                         &ref->cc_major, &ref->cc_minor, &ref->clock_khz, &ref->kernels) != 6)
         return gvb_report_status(w, GVB_FAIL, "unconstrained reference printed: %.200s", out);
+    for (const char *p = strstr(out, "ISSHAPE "); p; p = strstr(p + 1, "ISSHAPE ")) {
+        int i, blocks;
+        double u, s;
+        if (sscanf(p, "ISSHAPE %d %d %lf %lf", &i, &blocks, &u, &s) != 4 || i < 0 ||
+            i >= N_SHAPES || !(u > 0) || !(s > 0))
+            return gvb_report_status(w, GVB_FAIL, "unconstrained reference printed: %.200s", p);
+        ref->shape[i] = (shape_ref){.measured = 1, .blocks = blocks, .unsync_s = u, .sync_s = s};
+    }
+    for (int a = 4; a < na; a++)
+        if (!ref->shape[atoi(args[a])].measured)
+            return gvb_report_status(w, GVB_FAIL, "unconstrained reference of shape %s missing: "
+                                     "%.200s", shapes[atoi(args[a])].name, out);
     double tflops = kernel_tflop(BIG_BLOCKS, BIG_ITERS) / ref->kernel_s;
     double peak = gvb_fp32_peak_tflops(ref->sm, ref->cc_major, ref->cc_minor, ref->clock_khz);
     gvb_emit_extra(w, "reference_kernel_ms", ref->kernel_s * 1e3);
@@ -325,11 +235,12 @@ static int emit_context_facts(gvb_worker *w, work *k)
 /* IS-003 and IS-004 up to the start barrier: the target (or SKIP), the unconstrained
  * reference (before this tenant has a context), then the tenant's context with the BIG
  * kernel's module loaded but nothing launched. Returns 0, or 1 after reporting. */
-static int limited_setup(gvb_worker *w, int allow_native, double *target, reference *ref, work *k)
+static int limited_setup(gvb_worker *w, int allow_native, int with_shapes, double *target,
+                         reference *ref, work *k)
 {
     if ((*target = compute_target(w, allow_native)) <= 0)
         return 1;
-    if (measure_reference(w, w->quick ? 0.15 : REFERENCE_S, ref) != 0)
+    if (measure_reference(w, w->quick ? 0.15 : REFERENCE_S, with_shapes, ref) != 0)
         return 1;
     GVB_CUDA_TRY(w, cudaSetDevice(0));
     GVB_CUDA_TRY(w, work_init(k, BIG_BLOCKS, BIG_ITERS));
@@ -341,13 +252,55 @@ static int limited_setup(gvb_worker *w, int allow_native, double *target, refere
 
 #define SHARE_WIN_S 0.1
 
+/* This group's shapes after the primary loops (the limiter is past its start): per shape an
+ * unsynchronized loop in two halves and a launch+sync loop, each share against that shape's
+ * unconstrained loop of the same kind. A layer's unsynchronized loop is 2 s, several of
+ * HAMi's ~120 ms refills and long enough to see a stall; native, which has no limiter to
+ * wait for, validates the method with 0.5 s. Series per shape (one value per replicate
+ * that measured it): shape.NAME.share_pct (the primary's kind of share; the report's range),
+ * .second_half_pct, .sync_share_pct, .kernel_ms (unconstrained). */
+static int measure_shapes(gvb_worker *w, work *k, const reference *ref)
+{
+    int base = gvb_is_native(w);
+    double du = w->quick ? 0.4 : base ? 0.5 : 2.0, ds = w->quick ? 0.2 : base ? 0.25 : 0.5;
+    for (int i = 0; i < N_SHAPES; i++) {
+        const shape_ref *sr = &ref->shape[i];
+        if (!sr->measured)
+            continue;
+        k->blocks = sr->blocks;
+        k->iters = shapes[i].iters;
+        double a, b, sy;
+        size_t na, nb, ns;
+        GVB_CUDA_TRY(w, shape_rate(k, IN_FLIGHT, du / 2, &a, &na));
+        GVB_CUDA_TRY(w, shape_rate(k, IN_FLIGHT, du / 2, &b, &nb));
+        GVB_CUDA_TRY(w, shape_rate(k, 0, ds, &sy, &ns));
+        if (!(na + nb) || !ns)
+            return gvb_report_status(w, GVB_FAIL, "no kernel of shape %s completed",
+                                     shapes[i].name);
+        double per = (a * (double)na + b * (double)nb) / (double)(na + nb);
+        char key[64];
+        const char *nm = shapes[i].name;
+        snprintf(key, sizeof key, "shape.%s.share_pct", nm);
+        gvb_emit_series(w, key, 100 * sr->unsync_s / per);
+        snprintf(key, sizeof key, "shape.%s.second_half_pct", nm);
+        gvb_emit_series(w, key, 100 * sr->unsync_s / b);
+        snprintf(key, sizeof key, "shape.%s.sync_share_pct", nm);
+        gvb_emit_series(w, key, 100 * sr->sync_s / sy);
+        snprintf(key, sizeof key, "shape.%s.kernel_ms", nm);
+        gvb_emit_series(w, key, sr->unsync_s * 1e3);
+        snprintf(key, sizeof key, "shape.%s.blocks", nm);
+        gvb_emit_extra(w, key, sr->blocks);
+    }
+    return 0;
+}
+
 static int is_003(gvb_worker *w)
 {
     double t_start = gvb_now(); /* ~ the runner's start of this metric: the monitor's t = 0 */
     double target;
     reference ref;
     work k;
-    if (limited_setup(w, 1, &target, &ref, &k) != 0)
+    if (limited_setup(w, 1, 1, &target, &ref, &k) != 0)
         return 1;
     /* The unsynchronized loop (the primary) runs 3 s in every process group: a limiter that
      * reacts over a second (HAMi) is otherwise caught mid-reaction, as --quick's shorter
@@ -386,12 +339,18 @@ static int is_003(gvb_worker *w)
         snprintf(key, sizeof key, "kernels_%s", mode[m]);
         gvb_emit_extra(w, key, (double)k.n);
     }
+    if (measure_shapes(w, &k, &ref) != 0)
+        return 1;
     work_free(&k);
     if (!isfinite(share[0]) || !isfinite(share[1]))
         return gvb_report_status(w, GVB_FAIL, "no kernel completed in a loop");
     gvb_emit_extra(w, "target_pct", target);
     gvb_emit_extra(w, "achieved_unsync_pct", share[0]); /* this replicate's */
     gvb_emit_series(w, "achieved_unsync_pct", share[0]); /* every replicate's, for the report */
+    gvb_emit_series(w, "shape." BIG_SHAPE_NAME ".share_pct", share[0]);
+    gvb_emit_text(w, "kernel", "the primary: %d blocks of ~10 us (%s), a saturating "
+                  "unsynchronized loop; shape.* series: the other kernel shapes",
+                  BIG_BLOCKS, BIG_SHAPE_NAME);
     gvb_emit_extra(w, "achieved_sync_pct", share[1]);
     gvb_emit_extra(w, "accuracy_sync_pct", gvb_share_accuracy(share[1], target));
     if (gvb_is_native(w))
@@ -517,7 +476,7 @@ static int is_004(gvb_worker *w)
     double target;
     reference ref;
     work k;
-    if (limited_setup(w, 0, &target, &ref, &k) != 0)
+    if (limited_setup(w, 0, 0, &target, &ref, &k) != 0)
         return 1;
     settle_watch sw = {.ref_s = ref.kernel_s, .target = target};
     k.poll = settle_poll;
@@ -559,6 +518,9 @@ static int is_004(gvb_worker *w)
     gvb_emit_extra(w, "target_pct", target);
     gvb_emit_extra(w, "window_ms", RESPONSE_WIN_S * 1e3);
     gvb_emit_extra(w, "observed_ms", observed_ms);
+    gvb_emit_text(w, "kernel", "%d blocks of ~10 us (%s), unsynchronized: the response to "
+                  "another kernel shape can differ (IS-003's shape.* series)",
+                  BIG_BLOCKS, BIG_SHAPE_NAME);
     free(sh);
     return 0;
 }
@@ -713,6 +675,9 @@ static int is_006(gvb_worker *w)
     if (w->tenant != 0)
         return 0;
     gvb_emit_extra(w, "window_ms", VICTIM_WIN_S * 1e3);
+    gvb_emit_text(w, "kernel", "victim and aggressors: %d blocks of ~10 us (%s), saturating; a "
+                  "limiter's share depends on the shape (IS-003's shape.* series)",
+                  BIG_BLOCKS, BIG_SHAPE_NAME);
     emit_victim(w, "solo_tflops", 1.0, &solo, &cont);
     return 0;
 }
