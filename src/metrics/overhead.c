@@ -216,15 +216,16 @@ int gvb_ctxinit_main(int argc, char **argv, double t_main)
     return 0;
 }
 
-/* One fresh process per sample: 10 to 20 per metric (more with more --iterations), split
- * over its replicates, not fewer than 4 per replicate (a context costs ~0.2 s native, ~0.45 s
- * under HAMi-core, and each replicate is a fresh process group already). By default 12 per
- * metric, 4 per replicate: as many as one process group had before the replicates. */
+/* One fresh process per sample: 24 to 40 per metric (more with more --iterations), split
+ * over its replicates, not fewer than 8 per replicate (a context costs ~0.14-0.23 s native,
+ * ~0.32 s under HAMi-core on the H200). By default 25 per metric, 9 per replicate: with 4 a
+ * replicate, two slow contexts in one group (193 and 204 ms among 120-139 ms, H200,
+ * 2026-12-03) moved that group's median by 23 % and left MPS's -27 % unclaimed. */
 static int ctxinit_processes(const gvb_worker *w)
 {
-    int total = w->iterations * w->replicates / 8;
-    total = total < 10 ? 10 : total > 20 ? 20 : total;
-    return gvb_replicate_share_min(w, total, 4);
+    int total = w->iterations * w->replicates / 4;
+    total = total < 24 ? 24 : total > 40 ? 40 : total;
+    return gvb_replicate_share_min(w, total, 8);
 }
 
 static int oh_004(gvb_worker *w)
