@@ -770,10 +770,10 @@ static void cross_system_pass(gvb_runner *rn, gvb_run *run)
  * falls on every system alike instead of on whichever system ran then; the systems are torn
  * down at the end, also after an interrupt. Models (mig-ideal) are derived last. */
 /* Every system is measured with the GPU held open by one unhooked NVML process for the whole
- * run (gvb_monitor_hold): an MPS server set up for the run keeps the device initialized,
- * and without the hold the baseline's fresh contexts would be cheaper while MPS is set up
- * than without it (H200, 2026-12-03: native OH-004 111 ms beside MPS, 201 ms alone). The
- * config says whether it held ("gpu_held_open"). */
+ * run (gvb_monitor_hold), so the driver stays loaded between the tenants' processes. It does
+ * not equalize fresh contexts: on the H200 (2026-12-03) native OH-004 took 228 ms with this
+ * hold, 201 ms without it, and 111 and 136 ms while an MPS server (a CUDA context) was up for
+ * the run. The config says whether it held ("gpu_held_open"). */
 static void hold_gpu(gvb_runner *rn, gvb_system *systems, int n_systems,
                      const gvb_metric_def *const *metrics, size_t n_metrics, gvb_run *run,
                      gvb_monitor *hold)
@@ -785,7 +785,8 @@ static void hold_gpu(gvb_runner *rn, gvb_system *systems, int n_systems,
         return;
     if (gvb_monitor_hold(hold, rn->self_exe, rn->base_env, gvb_kv_text(&run->gpu, "uuid")) == 0)
         gvb_kv_set_text(&run->config, "gpu_held_open", "yes: one unhooked NVML process for the "
-                        "whole run (the device stays initialized for every system)");
+                        "whole run (the driver stays loaded; fresh contexts still pay the device's initialization "
+                        "unless another context, such as an MPS server's, is up)");
     else
         gvb_kv_set_text(&run->config, "gpu_held_open", "no: %s", hold->why);
 }
