@@ -39,6 +39,11 @@ static pid_t spawn_forked(const char *exe, char *const *argv, char *const *envp,
     for (int i = 0; i < nfds; i++)
         if (dup2(lifted[i], i) < 0)
             _exit(126);
+    /* exactly the fds given, also where a caller's own fds lack close-on-exec (a tenant's
+     * protocol pipe must not reach a program it starts: `workload`) */
+    if (close_range((unsigned)nfds, ~0u, 0) != 0)
+        for (long fd = nfds, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
+            close((int)fd);
     execve(exe, argv, envp);
     if (nfds > GVB_FD_OUT)
         dprintf(GVB_FD_OUT, "STATUS FAIL cannot exec %s: %s\n", exe, strerror(errno));
