@@ -16,6 +16,7 @@
 
 #include "core/options.h"
 #include "core/runner.h"
+#include "core/workload_spec.h"
 #include "validate/validate.h"
 #include "core/worker.h"
 #include "gpu/calib_proof.h"
@@ -58,6 +59,13 @@ static void usage(FILE *f)
           "commands:\n"
           "  list [--format text|json] [--all]   the metric catalog\n"
           "  run [options]                       measure systems, write results\n"
+          "  workload [options] -- COMMAND [ARGS...]\n"
+          "                                      your program under each system: run's options\n"
+          "                                      and --tenants N (copies started together,\n"
+          "                                      default 1), --metric-regex RE (the first\n"
+          "                                      capture of each matching stdout line is a\n"
+          "                                      sample), --metric-better higher|lower\n"
+          "                                      (docs/workload.md)\n"
           "  report FILE... [--format md|html|txt|json|csv] [--output FILE] [--compare BASE]\n"
           "                                      the comparison report of results files\n"
           "  validate [--output DIR] [--aa-metrics LIST] [--cases LIST]\n"
@@ -345,6 +353,16 @@ static void apply_auto_limits(gvb_options *o, const gvb_kv *gpu)
     fflush(stdout);
 }
 
+/* `workload`'s program: the spec written into the run's directory before the runner starts. */
+typedef struct workload_cmd {
+    const gvb_metric_def *metric, *alone; /* alone: NULL, or measured first */
+    const char *regex;
+    char *const *argv; /* argv[0] resolved to a path */
+    int argc;
+} workload_cmd;
+
+static int run_measure(gvb_options *po, int full_argc, char **full_argv, const workload_cmd *wl);
+
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
     static gvb_options o; /* large; not on the stack */
@@ -356,25 +374,55 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     }
     if (gvb_options_parse(argc, argv, &o, err, sizeof err) != 0)
         return die(EXIT_USAGE, "%s", err);
+    return run_measure(&o, full_argc, full_argv, NULL);
+}
 
+/* `workload [run options] [--tenants N] [--metric-regex RE] [--metric-better higher|lower]
+ *  -- COMMAND [ARGS...]`: the user's program under each system (docs/workload.md). */
+static int cmd_workload(int argc, char **argv, int full_argc, char **full_argv)
+{
+    static gvb_options o;
+    static gvb_workload_args a;
+    char err[1024];
+    gvb_options_defaults(&o);
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (gvb_workload_parse(argc, argv, &o, &a, err, sizeof err) != 0)
+        return die(EXIT_USAGE, "workload: %s", err);
+    workload_cmd wl = {.metric = gvb_metric_find(a.metric),
+                       .alone = a.alone ? gvb_metric_find(a.alone) : NULL, .regex = a.regex,
+                       .argv = a.argv, .argc = a.argc};
+    return run_measure(&o, full_argc, full_argv, &wl);
+}
+
+static int run_measure(gvb_options *po, int full_argc, char **full_argv, const workload_cmd *wl)
+{
+    gvb_options *o = po;
+    char err[1024];
     gvb_system systems[GVB_MAX_SYSTEMS];
-    for (int i = 0; i < o.n_systems; i++)
-        if (gvb_system_resolve(o.systems[i], &o, &systems[i], err, sizeof err) != 0)
+    for (int i = 0; i < o->n_systems; i++)
+        if (gvb_system_resolve(o->systems[i], o, &systems[i], err, sizeof err) != 0)
             return die(EXIT_USAGE, "%s", err);
-    if (gvb_options_check_files(&o, err, sizeof err) != 0)
+    if (gvb_options_check_files(o, err, sizeof err) != 0)
         return die(EXIT_USAGE, "%s", err);
     const gvb_metric_def *metrics[GVB_METRIC_COUNT];
-    int n_metrics = gvb_select_metrics(&o, metrics, GVB_METRIC_COUNT, err, sizeof err);
-    if (n_metrics < 0)
+    int n_metrics = 0;
+    if (wl) {
+        if (wl->alone)
+            metrics[n_metrics++] = wl->alone;
+        metrics[n_metrics++] = wl->metric;
+    } else if ((n_metrics = gvb_select_metrics(o, metrics, GVB_METRIC_COUNT, err, sizeof err)) < 0)
         return die(EXIT_USAGE, "%s", err);
     if (n_metrics == 0)
         return die(EXIT_USAGE, "no metrics selected");
 
     gvb_run baseline = {0};
-    if (o.compare[0] && gvb_json_read(o.compare, &baseline, err, sizeof err) != 0)
+    if (o->compare[0] && gvb_json_read(o->compare, &baseline, err, sizeof err) != 0)
         return die(EXIT_USAGE, "--compare: %s", err);
-    if (check_writable(o.output) != 0)
-        return die(EXIT_USAGE, "cannot write to output directory '%s': %s", o.output,
+    if (check_writable(o->output) != 0)
+        return die(EXIT_USAGE, "cannot write to output directory '%s': %s", o->output,
                    strerror(errno));
 
     char self[PATH_MAX];
@@ -383,22 +431,35 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
         return die(EXIT_INTERNAL, "cannot find this program's path: %s", strerror(errno));
     self[n] = '\0';
 
-    run_out out = {.json_only = o.json_only, .progress = o.verbose ? PROGRESS_LINES
+    run_out out = {.json_only = o->json_only, .progress = o->verbose ? PROGRESS_LINES
                                                        : isatty(2) ? PROGRESS_TTY : PROGRESS_NONE};
-    gvb_runner rn = {.opts = &o, .self_exe = self, .base_env = environ,
+    gvb_runner rn = {.opts = o, .self_exe = self, .base_env = environ,
                      .hooks = {.ctx = &out, .on_result = write_files, .on_progress = progress,
                                .on_worker_log = worker_log}};
     static gvb_run run;
     run.schema_version = GVB_SCHEMA_VERSION;
     snprintf(run.tool_version, sizeof run.tool_version, "%s", GVB_VERSION);
-    if (needs_gpu(systems, o.n_systems, metrics, (size_t)n_metrics) &&
+    if (needs_gpu(systems, o->n_systems, metrics, (size_t)n_metrics) &&
         gvb_runner_probe(&rn, &run.gpu, err, sizeof err) != 0)
         return die(EXIT_NO_GPU, "%s", err);
-    if (o.auto_limits)
-        apply_auto_limits(&o, &run.gpu);
-    if (mkdir_p(o.output) != 0 || make_run_dir(o.output, out.dir, sizeof out.dir) != 0)
-        return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", o.output,
+    if (o->auto_limits)
+        apply_auto_limits(o, &run.gpu);
+    if (mkdir_p(o->output) != 0 || make_run_dir(o->output, out.dir, sizeof out.dir) != 0)
+        return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", o->output,
                    strerror(errno));
+    if (wl) { /* the tenants read the program from here (core/workload_spec.h) */
+        char spec[PATH_MAX];
+        snprintf(spec, sizeof spec, "%s/workload.spec", out.dir);
+        if (gvb_workload_spec_write(spec, wl->regex, wl->argv, wl->argc, err, sizeof err) != 0)
+            return die(EXIT_INTERNAL, "%s", err);
+        char abs[PATH_MAX];
+        if (!realpath(spec, abs) || strlen(abs) >= sizeof o->workload)
+            return die(EXIT_USAGE, "the run directory's path is too long for the workload spec: "
+                                   "%s", spec);
+        snprintf(o->workload, sizeof o->workload, "%s", abs);
+        gvb_kv_set_text(&run.config, "workload_regex", "%s", wl->regex);
+        gvb_kv_set_num(&run.config, "workload_tenants", o->processes);
+    }
 
     iso_now(run.started_at, sizeof run.started_at);
     run.argc = full_argc;
@@ -406,13 +467,13 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     for (int i = 0; run.argv && i < full_argc; i++)
         run.argv[i] = strdup(full_argv[i]);
     fill_host(&run.host);
-    fill_config(&run.config, &o);
+    fill_config(&run.config, o);
 
     catch_stop_signals();
 
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = gvb_runner_run(&rn, systems, o.n_systems, metrics, (size_t)n_metrics, &run);
+    int rc = gvb_runner_run(&rn, systems, o->n_systems, metrics, (size_t)n_metrics, &run);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (out.progress == PROGRESS_TTY)
         fputc('\n', stderr);
@@ -423,17 +484,17 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
     run.duration_s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
     write_files(&out, &run);
 
-    if (!o.json_only)
+    if (!o->json_only)
         gvb_text_write(stdout, &run);
-    if (o.compare[0]) {
-        printf("\ncompared with %s:\n", o.compare);
+    if (o->compare[0]) {
+        printf("\ncompared with %s:\n", o->compare);
         gvb_compare_write(stdout, &run, &baseline);
     }
     printf("\nresults: %s/results.json%s\n", out.dir,
-           o.json_only ? "" : " (+ results.csv, summary.txt)");
+           o->json_only ? "" : " (+ results.csv, summary.txt)");
     /* two or more systems: the comparison report beside the results (docs/report.md) */
-    if (!o.json_only && run.n_systems >= 2) {
-        if (gvb_report_write_run_files(out.dir, &run, o.compare[0] ? &baseline : NULL, o.compare,
+    if (!o->json_only && run.n_systems >= 2) {
+        if (gvb_report_write_run_files(out.dir, &run, o->compare[0] ? &baseline : NULL, o->compare,
                                        err, sizeof err) == 0)
             printf("report: %s/report.html (+ report.md)\n", out.dir);
         else {
@@ -706,7 +767,7 @@ int main(int argc, char **argv)
     /* stamped before anything else runs: OH-004 times its fresh process from here */
     double t_main = gvb_now();
     if (argc < 2) /* one line, as every other usage error; the usage itself is `help` */
-        return die(EXIT_USAGE, "no command given (list, run, report, validate, help)");
+        return die(EXIT_USAGE, "no command given (list, run, workload, report, validate, help)");
     const char *cmd = argv[1];
     /* a metric's own child processes: the hidden subcommands the catalog names */
     const gvb_metric_def *child = gvb_metric_child_find(cmd);
@@ -734,11 +795,14 @@ int main(int argc, char **argv)
         return cmd_list(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return cmd_run(argc - 1, argv + 1, argc, argv);
+    if (!strcmp(cmd, "workload"))
+        return cmd_workload(argc - 1, argv + 1, argc, argv);
     if (!strcmp(cmd, "validate"))
         return cmd_validate(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))
         return cmd_report(argc - 1, argv + 1);
     if (cmd[0] == '-') /* the older tool had no subcommand: `gpu-virt-bench --system hami` */
         return cmd_run(argc, argv, argc, argv);
-    return die(EXIT_USAGE, "unknown command '%s' (list, run, report, help)", cmd);
+    return die(EXIT_USAGE, "unknown command '%s' (list, run, workload, report, validate, help)",
+               cmd);
 }

@@ -79,7 +79,10 @@ int gvb_direction_parse(const char *name, gvb_direction *out)
     return -1;
 }
 
-int gvb_metric_hidden(const gvb_metric_def *m) { return m->category == GVB_CAT_SELFTEST; }
+int gvb_metric_hidden(const gvb_metric_def *m)
+{
+    return m->category == GVB_CAT_SELFTEST || m->category == GVB_CAT_WORKLOAD;
+}
 
 int gvb_metric_implemented(const gvb_metric_def *m) { return m->impl != &gvb_impl_unimplemented; }
 

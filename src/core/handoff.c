@@ -33,6 +33,7 @@ static const field fields[] = {
     {"quick", F_INT, OFF(quick), 0, 0, 1},
     {"memory-limit", F_U64, OFF(memory_limit), 0, 0, 0},
     {"compute-limit", F_INT, OFF(compute_limit), 0, 0, 100},
+    {"workload", F_TEXT, OFF(workload), sizeof ((gvb_worker *)0)->workload, 0, 0},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 

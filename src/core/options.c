@@ -113,11 +113,14 @@ static int add_category(gvb_options *o, const char *name, char *err, size_t errl
         char known[256] = ""; /* the visible categories, from the catalog */
         size_t off = 0;
         for (int i = 0; i < GVB_CAT_COUNT && off < sizeof known; i++)
-            if (i != GVB_CAT_SELFTEST)
+            if (i != GVB_CAT_SELFTEST && i != GVB_CAT_WORKLOAD)
                 off += (size_t)snprintf(known + off, sizeof known - off, "%s%s", off ? ", " : "",
                                         gvb_categories[i].name);
         return fail(err, errlen, "unknown category '%s' (%s)", name, known);
     }
+    if (c == GVB_CAT_WORKLOAD)
+        return fail(err, errlen, "category 'workload' runs your own program: use `gpu-virt-bench "
+                                 "workload [options] -- COMMAND`");
     o->categories |= 1u << c;
     return 0;
 }
@@ -469,8 +472,11 @@ int gvb_select_metrics(const gvb_options *o, const gvb_metric_def **out, size_t 
         int hit = 0;
         for (size_t i = 0; i < GVB_METRIC_COUNT; i++) {
             if (fnmatch(o->patterns[p], gvb_catalog[i].code, FNM_CASEFOLD) == 0) {
-                /* a glob reaches hidden self-tests only when it names them */
-                if (gvb_metric_hidden(&gvb_catalog[i]) && strncasecmp(o->patterns[p], "SELF", 4))
+                /* a glob reaches hidden self-tests only when it names them, and the workload
+                 * metrics only through `workload` (they need its COMMAND) */
+                if (gvb_metric_hidden(&gvb_catalog[i]) &&
+                    (strncasecmp(o->patterns[p], "SELF", 4) ||
+                     gvb_catalog[i].category == GVB_CAT_WORKLOAD))
                     continue;
                 chosen[i] = hit = 1;
             }

@@ -53,6 +53,9 @@ typedef struct gvb_options {
     int n_preloads;
     gvb_env_spec extra_env[GVB_MAX_EXTRA_ENV];
     int n_extra_env;
+    /* `workload`: the file holding the COMMAND and --metric-regex its tenants run
+     * (workload/spec.h); "" for `run` */
+    char workload[256];
 } gvb_options;
 
 #define GVB_DEFAULT_ITERATIONS 100

@@ -72,6 +72,7 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
                     .min_time_s = o->min_time_s, .seed = c->seed + (uint64_t)i, .quick = o->quick};
     snprintf(w.system, sizeof w.system, "%s", c->sys->name);
     snprintf(w.kind, sizeof w.kind, "%s", gvb_system_kind(c->sys));
+    snprintf(w.workload, sizeof w.workload, "%s", o->workload);
     gvb_system_limits(c->sys, &w.memory_limit, &w.compute_limit);
     static const char *const prefix[] = {"gpu-virt-bench", "__worker", NULL};
     if (gvb_handoff_encode(&w, prefix, argv) != 0)

@@ -25,6 +25,7 @@ typedef struct gvb_worker {
     int quick;
     uint64_t memory_limit; /* bytes, 0 = none configured */
     int compute_limit;     /* percent, 0 = none configured */
+    char workload[256];    /* `workload`'s spec file, "" for `run` */
     int out_fd, go_fd; /* go_fd: phase 0's barrier fd; phase k's is go_fd + k */
     int barrier_done;
     int phase; /* the last phase this tenant passed (0 after the start barrier) */

@@ -16,8 +16,9 @@ static int fake_env(gvb_system *s, int tenant, int tenants, gvb_env *env)
 static int fake_supports(gvb_system *s, const gvb_metric_def *m, char *why, size_t len)
 {
     (void)s;
-    if (m->requires & GVB_REQ_GPU) {
-        snprintf(why, len, "the fake system runs only the CPU self-test metrics");
+    /* a workload is the user's program: whether it needs a GPU is its own business */
+    if ((m->requires & GVB_REQ_GPU) && m->category != GVB_CAT_WORKLOAD) {
+        snprintf(why, len, "the fake system runs only the CPU self-test metrics and workloads");
         return -1;
     }
     return 0;

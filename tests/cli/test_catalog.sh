@@ -49,8 +49,11 @@ documented=$(grep -hoE '^## [A-Z]+-[0-9]{3}\b' docs/metrics/*.md | cut -c4- | so
 check "list names exactly the metrics docs/metrics/*.md has a '## ID' heading for" [ "$listed" = "$documented" ]
 n=$(wc -w <<<"$listed")
 check "list prints one line per listed metric ($n)" [ "$("$GVB" list | grep -cE '^[A-Z]+-[0-9]{3} ')" -eq "$n" ]
-all=$("$GVB" list --all --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d) - sum(m["category"] == "selftest" for m in d))')
-check "list --all adds the self-tests and nothing else" [ "$all" -eq "$n" ]
+all=$("$GVB" list --all --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d) - sum(m["category"] in ("selftest", "workload") for m in d))')
+check "list --all adds the self-tests and the workload metrics and nothing else" [ "$all" -eq "$n" ]
+wl=$("$GVB" list --all --format json | python3 -c 'import json,sys; print(" ".join(sorted(m["id"] for m in json.load(sys.stdin) if m["category"] == "workload")))')
+check "the workload metrics have their '## ID' headings in docs/workload.md" \
+    [ "$wl" = "$(grep -hoE '^## WL-[0-9]{3}\b' docs/workload.md | cut -c4- | sort | tr '\n' ' ' | sed 's/ $//')" ]
 
 # ---- docs/report.md's table of use cases lists the metrics the catalog tags for each
 tagged=$("$GVB" report tests/fixtures/synthetic-h100-a.json --format json | python3 -c 'import json,sys; print("; ".join(", ".join(u["metrics"]) for u in json.load(sys.stdin)["recommendations"]))')

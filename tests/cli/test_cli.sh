@@ -11,12 +11,13 @@ check "list exits 0" [ $rc -eq 0 ]
 # the counts come from the catalog's lines (test_catalog.sh ties the list to the docs)
 DEF="$(dirname "$0")/../../src/core/catalog.def"
 NSELF=$(grep -c '^GVB_METRIC(SELF_' "$DEF")
-N=$(( $(grep -c '^GVB_METRIC(' "$DEF") - NSELF ))
+NWL=$(grep -c '^GVB_METRIC(WL_' "$DEF") # the workload's, hidden like the self-tests
+N=$(( $(grep -c '^GVB_METRIC(' "$DEF") - NSELF - NWL ))
 check "list prints $N metrics" [ "$(echo "$out" | grep -cE '^[A-Z]+-[0-9]{3} ')" -eq "$N" ]
-check "list hides self-tests" bash -c "! echo \"\$1\" | grep -q SELF-" _ "$out"
+check "list hides self-tests and workload metrics" bash -c "! echo \"\$1\" | grep -qE 'SELF-|WL-'" _ "$out"
 n=$("$GVB" list --format json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(len(d), len({m["id"] for m in d}), sorted(d[0]))')
 check "list --format json: $N unique entries with all fields" [ "$n" = "$N $N ['category', 'direction', 'id', 'implemented', 'name', 'requires', 'tenants', 'unit']" ]
-check "list --all adds the $NSELF self-tests" [ "$("$GVB" list --all --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq $((N + NSELF)) ]
+check "list --all adds the $NSELF self-tests and the $NWL workload metrics" [ "$("$GVB" list --all --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq $((N + NSELF + NWL)) ]
 
 # ---- a fake run through every self-test (one replicate: the closed forms below are per process)
 "$GVB" run --systems fake --metrics 'SELF-*' --processes 4 --replicates 1 --output "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err"; rc=$?

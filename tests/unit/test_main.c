@@ -27,5 +27,6 @@ int main(void)
     failed += run_claim_tests();
     failed += run_hardening_tests();
     failed += run_contend_tests();
+    failed += run_workload_tests();
     return failed > 125 ? 125 : failed;
 }

@@ -43,5 +43,6 @@ int run_claim_tests(void);
 int run_worker_tests(void);
 int run_hardening_tests(void);
 int run_contend_tests(void);
+int run_workload_tests(void);
 
 #endif

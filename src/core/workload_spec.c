@@ -1,0 +1,239 @@
+/* `workload`'s hand-off file and figure reading: see workload_spec.h. */
+#include "core/workload_spec.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "GVBWL1"
+#define MAX_SPEC (1u << 20)
+
+static int fail(char *err, size_t errlen, const char *what, const char *path)
+{
+    snprintf(err, errlen, "%s '%s'%s%s", what, path, errno ? ": " : "", errno ? strerror(errno) : "");
+    return -1;
+}
+
+int gvb_workload_spec_write(const char *path, const char *regex, char *const *argv, int argc,
+                            char *err, size_t errlen)
+{
+    errno = 0;
+    if (argc < 1 || argc > GVB_WORKLOAD_MAX_ARGS)
+        return snprintf(err, errlen, "a workload needs 1 to %d words of COMMAND, got %d",
+                        GVB_WORKLOAD_MAX_ARGS, argc), -1;
+    FILE *f = fopen(path, "wbe");
+    if (!f)
+        return fail(err, errlen, "cannot write the workload spec", path);
+    int bad = fwrite(MAGIC, 1, sizeof MAGIC, f) != sizeof MAGIC;
+    const char *re = regex ? regex : "";
+    bad |= fwrite(re, 1, strlen(re) + 1, f) != strlen(re) + 1;
+    for (int i = 0; i < argc; i++)
+        bad |= fwrite(argv[i], 1, strlen(argv[i]) + 1, f) != strlen(argv[i]) + 1;
+    bad |= fclose(f) != 0;
+    return bad ? fail(err, errlen, "cannot write the workload spec", path) : 0;
+}
+
+int gvb_workload_spec_read(const char *path, gvb_workload_spec *s, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    errno = 0;
+    FILE *f = fopen(path, "rbe");
+    if (!f)
+        return fail(err, errlen, "cannot read the workload spec", path);
+    s->buf = malloc(MAX_SPEC);
+    size_t n = s->buf ? fread(s->buf, 1, MAX_SPEC, f) : 0;
+    fclose(f);
+    errno = 0;
+    if (!s->buf || n < sizeof MAGIC + 2 || n == MAX_SPEC || s->buf[n - 1] != '\0' ||
+        memcmp(s->buf, MAGIC, sizeof MAGIC) != 0) {
+        gvb_workload_spec_free(s);
+        return fail(err, errlen, "not a workload spec (or truncated)", path);
+    }
+    char *p = s->buf + sizeof MAGIC, *end = s->buf + n;
+    s->regex = p;
+    p += strlen(p) + 1;
+    while (p < end && s->argc < GVB_WORKLOAD_MAX_ARGS) {
+        s->argv[s->argc++] = p;
+        p += strlen(p) + 1;
+    }
+    s->argv[s->argc] = NULL;
+    if (s->argc == 0 || p != end) {
+        gvb_workload_spec_free(s);
+        return fail(err, errlen, "a workload spec without a command (or with too many words)",
+                    path);
+    }
+    return 0;
+}
+
+void gvb_workload_spec_free(gvb_workload_spec *s)
+{
+    free(s->buf);
+    memset(s, 0, sizeof *s);
+}
+
+int gvb_workload_regex(regex_t *re, const char *pattern, char *err, size_t errlen)
+{
+    int rc = regcomp(re, pattern, REG_EXTENDED | REG_NEWLINE);
+    if (rc != 0) {
+        char why[128];
+        regerror(rc, re, why, sizeof why);
+        snprintf(err, errlen, "--metric-regex '%s': %s", pattern, why);
+        return -1;
+    }
+    if (re->re_nsub > 1) {
+        regfree(re);
+        snprintf(err, errlen, "--metric-regex '%s': %zu capture groups; give one (the figure)",
+                 pattern, re->re_nsub);
+        return -1;
+    }
+    return 0;
+}
+
+size_t gvb_workload_figures(const regex_t *re, const char *text, double *out, size_t max)
+{
+    size_t n = 0;
+    for (const char *line = text; line && *line;) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char *copy = strndup(line, len);
+        regmatch_t m[2];
+        if (copy && regexec(re, copy, 2, m, 0) == 0) {
+            regmatch_t g = re->re_nsub >= 1 && m[1].rm_so >= 0 ? m[1] : m[0];
+            char num[64];
+            size_t gl = (size_t)(g.rm_eo - g.rm_so);
+            snprintf(num, sizeof num, "%.*s", (int)(gl < sizeof num ? gl : sizeof num - 1),
+                     copy + g.rm_so);
+            char *e;
+            errno = 0;
+            double v = strtod(num, &e);
+            if (e != num && errno == 0 && isfinite(v)) {
+                if (n < max)
+                    out[n] = v;
+                n++;
+            }
+        }
+        free(copy);
+        line = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+const char *gvb_text_tail(const char *text, size_t n)
+{
+    size_t len = strlen(text);
+    if (len <= n)
+        return text;
+    const char *p = text + len - n, *nl = strchr(p, '\n');
+    return nl && nl[1] ? nl + 1 : p;
+}
+
+/* One option of `workload` at argv[*i] ("--name VALUE" or "--name=VALUE", before end): its
+ * value, or NULL when argv[*i] is another option (*missing: it is this one, without a value). */
+static const char *take(char **argv, int *i, int end, const char *name, int *missing)
+{
+    size_t n = strlen(name);
+    if (strncmp(argv[*i], name, n) != 0 || (argv[*i][n] != '=' && argv[*i][n] != '\0'))
+        return NULL;
+    if (argv[*i][n] == '=')
+        return argv[*i] + n + 1;
+    if (*i + 1 >= end) {
+        *missing = 1;
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+/* COMMAND's program as a path: as given when it has a '/', else the first executable regular
+ * file of that name on PATH. 0, or -1. */
+static int resolve_program(const char *name, char *path, size_t len)
+{
+    struct stat st;
+    if (strchr(name, '/')) {
+        snprintf(path, len, "%s", name);
+        return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0 ? 0 : -1;
+    }
+    const char *env = getenv("PATH");
+    char dirs[4096];
+    snprintf(dirs, sizeof dirs, "%s", env && *env ? env : "/usr/local/bin:/usr/bin:/bin");
+    for (char *save = NULL, *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+        snprintf(path, len, "%s/%s", *d ? d : ".", name);
+        if (stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args *a, char *err,
+                       size_t errlen)
+{
+    memset(a, 0, sizeof *a);
+    int dd = 1;
+    while (dd < argc && strcmp(argv[dd], "--") != 0)
+        dd++;
+    if (dd >= argc - 1)
+        return snprintf(err, errlen, "give your program after --: `gpu-virt-bench workload "
+                                     "[options] -- COMMAND [ARGS...]`"), -1;
+    char **rest = calloc((size_t)argc + 1, sizeof *rest);
+    if (!rest)
+        return snprintf(err, errlen, "out of memory"), -1;
+    int nr = 0, tenants = 1, missing = 0, rc = 0;
+    const char *better = NULL, *v;
+    a->regex = "";
+    rest[nr++] = argv[0];
+    for (int i = 1; i < dd && rc == 0 && !missing; i++) {
+        if ((v = take(argv, &i, dd, "--tenants", &missing))) {
+            char *e;
+            long t = strtol(v, &e, 10);
+            if (*e || e == v || t < 1 || t > 64) {
+                snprintf(err, errlen, "--tenants must be 1..64, got '%s'", v);
+                rc = -1;
+            }
+            tenants = (int)t;
+        } else if ((v = take(argv, &i, dd, "--metric-regex", &missing))) {
+            a->regex = v;
+        } else if ((v = take(argv, &i, dd, "--metric-better", &missing))) {
+            better = v;
+        } else if (!missing) {
+            rest[nr++] = argv[i];
+        }
+    }
+    if (rc == 0 && missing) {
+        snprintf(err, errlen, "an option before -- has no value");
+        rc = -1;
+    }
+    if (rc == 0)
+        rc = gvb_options_parse(nr, rest, o, err, errlen);
+    free(rest);
+    if (rc != 0)
+        return -1;
+    if (o->n_patterns || o->categories)
+        return snprintf(err, errlen, "--metrics and --category choose built-in metrics; a "
+                                     "workload measures your program"), -1;
+    if (better && strcmp(better, "higher") && strcmp(better, "lower"))
+        return snprintf(err, errlen, "--metric-better is higher or lower, got '%s'", better), -1;
+    if (better && !*a->regex)
+        return snprintf(err, errlen, "--metric-better needs --metric-regex"), -1;
+    regex_t re;
+    if (*a->regex) {
+        if (gvb_workload_regex(&re, a->regex, err, errlen) != 0)
+            return -1;
+        regfree(&re);
+    }
+    if (resolve_program(argv[dd + 1], a->program, sizeof a->program) != 0)
+        return snprintf(err, errlen, "no executable program '%s'%s", argv[dd + 1],
+                        strchr(argv[dd + 1], '/') ? "" : " on PATH"), -1;
+    a->argv = argv + dd + 1;
+    a->argv[0] = a->program;
+    a->argc = argc - dd - 1;
+    int k = !*a->regex ? 0 : better && !strcmp(better, "lower") ? 2 : 1;
+    static const char *const together[] = {"WL-001", "WL-002", "WL-003"};
+    static const char *const alone[] = {"WL-004", "WL-005", "WL-006"};
+    a->metric = together[k];
+    a->alone = tenants > 1 ? alone[k] : NULL;
+    o->processes = tenants;
+    return 0;
+}

@@ -1,0 +1,57 @@
+/* What `gpu-virt-bench workload` hands its tenants: the COMMAND (argv, its program resolved to
+ * a path) and the --metric-regex, in one file of the run's directory whose path travels in the
+ * hand-off (gvb_worker.workload). NUL-separated: "GVBWL1", the regex ("" none), then argv.
+ * And the reading of a program's figures from its output. Pure C. */
+#ifndef GVB_WORKLOAD_SPEC_H
+#define GVB_WORKLOAD_SPEC_H
+
+#include <limits.h>
+#include <regex.h>
+#include <stddef.h>
+
+#include "core/options.h"
+
+#define GVB_WORKLOAD_MAX_ARGS 256
+
+typedef struct gvb_workload_spec {
+    const char *regex;                        /* "" when none */
+    char *argv[GVB_WORKLOAD_MAX_ARGS + 1];    /* NULL-terminated, into buf */
+    int argc;
+    char *buf;
+} gvb_workload_spec;
+
+/* `workload`'s command line, parsed. */
+typedef struct gvb_workload_args {
+    const char *metric;       /* WL-001 (wall time), WL-002 (figure, higher), WL-003 (lower) */
+    const char *alone;        /* with --tenants > 1: the same alone (WL-004..006), else NULL */
+    const char *regex;        /* "" none */
+    char program[PATH_MAX];   /* COMMAND's program, resolved through PATH */
+    char **argv;              /* COMMAND and its arguments, argv[0] = program */
+    int argc;
+} gvb_workload_args;
+
+/* `workload [run options] [--tenants N] [--metric-regex RE] [--metric-better higher|lower]
+ * -- COMMAND [ARGS...]` (argv[0] is the subcommand): run's options into o (its --processes
+ * from --tenants), the rest into a. a->argv points into argv. 0, or -1 with err. */
+int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args *a, char *err,
+                       size_t errlen);
+
+/* Writes the spec (argc >= 1) to path; 0, or -1 with err. */
+int gvb_workload_spec_write(const char *path, const char *regex, char *const *argv, int argc,
+                            char *err, size_t errlen);
+/* Reads it back; 0, or -1 with err (missing, truncated, not a spec). Free with _free. */
+int gvb_workload_spec_read(const char *path, gvb_workload_spec *s, char *err, size_t errlen);
+void gvb_workload_spec_free(gvb_workload_spec *s);
+
+/* Compiles an extended regex with one capture group at most; 0, or -1 with err naming it. */
+int gvb_workload_regex(regex_t *re, const char *pattern, char *err, size_t errlen);
+
+/* The figures in a program's output: for each line matching re, the number its first capture
+ * group (else its whole match) starts with; a match that is no number is skipped. Up to max
+ * into out; returns how many there were in all (more than max when out was too small). */
+size_t gvb_workload_figures(const regex_t *re, const char *text, double *out, size_t max);
+
+/* The last at most n bytes of text from a line start, for a FAIL reason ("" when empty). */
+const char *gvb_text_tail(const char *text, size_t n);
+
+#endif

@@ -1,0 +1,205 @@
+/* The workload metrics (WL-001..003): each tenant runs the user's COMMAND once per replicate,
+ * with the system's environment (the layer applies to it as to any tenant), and reports its
+ * wall time, its exit and, with --metric-regex, the figures it printed. Methods and options:
+ * docs/workload.md. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/spawn.h"
+#include "core/workload_spec.h"
+#include "metrics/metric_util.h"
+#include "stats/stats.h"
+
+extern char **environ;
+
+#define MAX_OUTPUT (16u << 20) /* bytes of a tenant's stdout read for figures */
+#define MAX_FIGURES 100000
+#define TAIL 400
+
+/* All a memfd holds, NUL-terminated, at most cap bytes (the last ones); NULL on error. */
+static char *read_all(int fd, size_t cap)
+{
+    off_t size = lseek(fd, 0, SEEK_END);
+    if (size < 0)
+        return NULL;
+    size_t n = (size_t)size > cap ? cap : (size_t)size;
+    char *b = malloc(n + 1);
+    if (!b || pread(fd, b, n, size - (off_t)n) != (ssize_t)n) {
+        free(b);
+        return NULL;
+    }
+    b[n] = '\0';
+    for (size_t i = 0; i < n; i++) /* a NUL in the output would end the text early */
+        if (b[i] == '\0')
+            b[i] = ' ';
+    return b;
+}
+
+static void exit_words(int st, char *buf, size_t len)
+{
+    if (WIFEXITED(st))
+        snprintf(buf, len, "exit %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        snprintf(buf, len, "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
+    else
+        snprintf(buf, len, "status 0x%x", st);
+}
+
+/* figure: 0 the primary is the wall time (WL-001), 1 the figures (WL-002/003). */
+static int wl_run(gvb_worker *w, int figure)
+{
+    if (!w->workload[0])
+        return gvb_report_status(w, GVB_SKIP, "runs a program of yours: `gpu-virt-bench "
+                                              "workload [options] -- COMMAND`");
+    gvb_workload_spec sp;
+    char err[512];
+    if (gvb_workload_spec_read(w->workload, &sp, err, sizeof err) != 0)
+        return gvb_report_status(w, GVB_FAIL, "%s", err);
+    regex_t re;
+    int have_re = sp.regex[0] != '\0';
+    if (figure && !have_re) {
+        gvb_workload_spec_free(&sp);
+        return gvb_report_status(w, GVB_FAIL, "a figure needs --metric-regex");
+    }
+    if (have_re && gvb_workload_regex(&re, sp.regex, err, sizeof err) != 0) {
+        gvb_workload_spec_free(&sp);
+        return gvb_report_status(w, GVB_FAIL, "%s", err);
+    }
+    int out = memfd_create("gvb-workload-out", MFD_CLOEXEC);
+    int errfd = memfd_create("gvb-workload-err", MFD_CLOEXEC);
+    int rc = 0;
+    char *text = NULL, *etext = NULL;
+    if (out < 0 || errfd < 0) {
+        rc = gvb_report_status(w, GVB_FAIL, "memfd_create: %s", strerror(errno));
+        goto done;
+    }
+    gvb_barrier(w); /* the tenants start their commands together */
+    const int fds[] = {GVB_SPAWN_NULL, out, errfd};
+    double t0 = gvb_now();
+    pid_t pid = gvb_spawn(sp.argv[0], sp.argv, environ, fds, 3, GVB_SPAWN_DIE_WITH_PARENT);
+    if (pid < 0) {
+        rc = gvb_report_status(w, GVB_FAIL, "cannot start %s: %s", sp.argv[0], strerror(errno));
+        goto done;
+    }
+    int st = 0;
+    if (gvb_spawn_wait(pid, -1, &st) < 0) {
+        rc = gvb_report_status(w, GVB_FAIL, "waiting for %s: %s", sp.argv[0], strerror(errno));
+        goto done;
+    }
+    double wall = gvb_now() - t0;
+    text = read_all(out, MAX_OUTPUT);
+    etext = read_all(errfd, 64 * 1024);
+    for (size_t k = etext ? strlen(etext) : 0; k > 0 && (etext[k - 1] == '\n' || etext[k - 1] == ' '); k--)
+        etext[k - 1] = '\0'; /* the reason ends with the text, not a newline */
+    char how[96];
+    exit_words(st, how, sizeof how);
+    gvb_emit_text(w, "exit", "%s", how);
+    gvb_emit_extra(w, "wall_s", wall);
+    gvb_emit_series(w, "wall_s", wall);
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        rc = gvb_report_status(w, GVB_FAIL, "the command ended with %s after %.3g s; its stderr "
+                               "ends: %s", how, wall,
+                               etext && *etext ? gvb_text_tail(etext, TAIL) : "(nothing)");
+        goto done;
+    }
+    size_t n = 0;
+    if (have_re) {
+        static double fig[MAX_FIGURES];
+        size_t all = gvb_workload_figures(&re, text ? text : "", fig, MAX_FIGURES);
+        n = all < MAX_FIGURES ? all : MAX_FIGURES;
+        for (size_t i = 0; i < n; i++) {
+            if (figure)
+                gvb_emit_sample(w, fig[i]);
+            else
+                gvb_emit_series(w, "figure", fig[i]);
+        }
+        gvb_emit_extra(w, "figures", (double)all);
+    }
+    if (figure && n == 0) {
+        rc = gvb_report_status(w, GVB_FAIL, "--metric-regex '%s' matched no number in the "
+                               "command's output, which ends: %s", sp.regex,
+                               text && *text ? gvb_text_tail(text, TAIL) : "(nothing)");
+        goto done;
+    }
+    if (!figure)
+        gvb_emit_sample(w, wall);
+done:
+    free(text);
+    free(etext);
+    if (out >= 0)
+        close(out);
+    if (errfd >= 0)
+        close(errfd);
+    if (have_re)
+        regfree(&re);
+    gvb_workload_spec_free(&sp);
+    return rc;
+}
+
+/* Every tenant's samples are the metric's; with two or more tenants, Jain's index over their
+ * medians taken as speeds (the figure when higher is better, else its inverse). */
+static void wl_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants, int higher)
+{
+    gvb_copy_samples(r, per_tenant, tenants);
+    if (tenants < 2)
+        return;
+    double *speed = calloc((size_t)tenants, sizeof *speed);
+    int ok = speed != NULL;
+    for (int i = 0; ok && i < tenants; i++) {
+        double med = per_tenant[i].n ? gvb_median(per_tenant[i].v, per_tenant[i].n) : NAN;
+        char key[32];
+        snprintf(key, sizeof key, "t%d.median", i);
+        gvb_kv_set_num(&r->extras, key, med);
+        speed[i] = higher ? med : 1.0 / med;
+        ok = isfinite(speed[i]) && speed[i] > 0;
+    }
+    if (ok)
+        gvb_kv_set_num(&r->extras, "fairness_jain", gvb_jain_index(speed, (size_t)tenants));
+    free(speed);
+}
+
+/* WL-001..003 against the same program alone on the same system (WL-004..006, measured when
+ * --tenants > 1): the slowdown of co-location, in % of the alone median (positive: worse
+ * together), from the medians of all replicates. */
+static void wl_slowdown(gvb_result *r, const gvb_run *run)
+{
+    if (r->status != GVB_OK || r->tenants < 2)
+        return;
+    char alone_id[16];
+    snprintf(alone_id, sizeof alone_id, "WL-%03d", atoi(r->metric + 3) + 3);
+    const gvb_result *a = gvb_run_find(run, r->system, alone_id);
+    if (!a || a->status != GVB_OK || a->samples.n == 0) {
+        gvb_kv_set_text(&r->extras, "slowdown_vs_alone", "not computed: %s of this system %s",
+                        alone_id, a ? "did not complete" : "was not measured");
+        return;
+    }
+    double together = gvb_median(r->samples.v, r->samples.n);
+    double alone = gvb_median(a->samples.v, a->samples.n);
+    gvb_kv_set_num(&r->extras, "alone_median", alone);
+    gvb_kv_set_text(&r->extras, "alone_metric", "%s", alone_id);
+    if (alone != 0)
+        gvb_kv_set_num(&r->extras, "slowdown_vs_alone_pct",
+                       100 * (r->direction == GVB_HIGHER ? alone - together : together - alone) /
+                           fabs(alone));
+}
+
+static int wl_001(gvb_worker *w) { return wl_run(w, 0); }
+static int wl_figure(gvb_worker *w) { return wl_run(w, 1); }
+static void wl_lower(gvb_result *r, const gvb_series *t, int n) { wl_reduce(r, t, n, 0); }
+static void wl_higher(gvb_result *r, const gvb_series *t, int n) { wl_reduce(r, t, n, 1); }
+
+const gvb_metric_impl gvb_impl_wl_001 = {.run = wl_001, .reduce = wl_lower,
+                                         .cross_system = wl_slowdown};
+const gvb_metric_impl gvb_impl_wl_002 = {.run = wl_figure, .reduce = wl_higher,
+                                         .cross_system = wl_slowdown};
+const gvb_metric_impl gvb_impl_wl_003 = {.run = wl_figure, .reduce = wl_lower,
+                                         .cross_system = wl_slowdown};
+const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001};
+const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure};
+const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure};

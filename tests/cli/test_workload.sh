@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# `workload -- COMMAND` on the fake system: a program's figures (--metric-regex) and wall time
+# per tenant, its failures (exit status, stderr, deadline, no figure) as FAIL while the other
+# systems go on, the report and usage errors before any work. docs/workload.md.
+set -u
+. "$(dirname "$0")/../lib.sh"
+last_json() { ls -t "$1"/*/results.json 2>/dev/null | head -1; }
+field() { json_get "$1" "[r for r in d['results'] if r['system']=='$2'][0]$3"; }
+
+echo "workload:"
+export -f cmdline_pids # used inside bash -c below
+# ---- figures from two tenants, three replicates, two systems interleaved
+"$GVB" workload --systems fake,fake@b --tenants 2 --metric-regex 'tok/s: ([0-9.]+)' \
+    --output "$TMP/f" -- sh -c 'echo "warming up"; echo "tok/s: 12.5"; echo "tok/s: 13 (steady)"' \
+    >"$TMP/f.out" 2>&1; rc=$?
+J=$(last_json "$TMP/f")
+check "figures: exit 0" [ $rc -eq 0 ]
+check "figures: WL-002 (two tenants) and WL-005 (alone), higher is better, OK on both systems" \
+    [ "$(json_get "$J" "sorted((r['metric'], r['direction'], r['status'], r['tenants']) for r in d['results'])")" = "[('WL-002', 'higher', 'OK', 2), ('WL-002', 'higher', 'OK', 2), ('WL-005', 'higher', 'OK', 1), ('WL-005', 'higher', 'OK', 1)]" ]
+check "figures: the same figure alone and together is no slowdown" \
+    [ "$(json_get "$J" "[r for r in d['results'] if r['metric']=='WL-002'][0]['extras']['slowdown_vs_alone_pct'] == 0")" = True ]
+check "figures: every matching line of every tenant in every replicate is a sample (2 x 2 x 3)" \
+    [ "$(json_get "$J" "len([r for r in d['results'] if r['system']=='fake' and r['metric']=='WL-002'][0]['samples'])")" = 12 ]
+wl2() { json_get "$J" "[r for r in d['results'] if r['system']=='$1' and r['metric']=='WL-002'][0]$2"; }
+check "figures: the value is their median, 12.75" [ "$(wl2 fake "['value']")" = 12.75 ]
+check "figures: equal tenants are fair (Jain 1.0)" [ "$(wl2 fake "['extras']['fairness_jain']")" = 1 ]
+check "figures: each tenant's wall time and exit are kept" [ "$(wl2 fake@b "['extras']['t1.exit']")" = "exit 0" ]
+check "figures: the spec and the regex are recorded" \
+    bash -c "[ -f '$(dirname "$J")/workload.spec' ] && [ \"\$(python3 -c \"import json,sys; print(json.load(open(sys.argv[1]))['config']['workload_regex'])\" '$J')\" = 'tok/s: ([0-9.]+)' ]"
+check "figures: the comparison report is written" grep -q "WL-002" "$(dirname "$J")/report.md"
+check "figures: report on the file works" "$GVB" report "$J" --format txt --output "$TMP/f.txt"
+
+# ---- lower is better
+"$GVB" workload --systems fake --metric-regex 'ttft_ms=([0-9]+)' --metric-better lower --replicates 2 \
+    --json-only --output "$TMP/l" -- sh -c 'echo ttft_ms=40; echo ttft_ms=60' >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/l")
+check "--metric-better lower: WL-003, lower is better, value 50" \
+    bash -c "[ $rc -eq 0 ] && [ '$(field "$J" fake "['metric']")' = WL-003 ] && [ '$(field "$J" fake "['direction']")' = lower ] && [ '$(field "$J" fake "['value']")' = 50.0 ]"
+
+# ---- no regex: the wall time of the program
+"$GVB" workload --systems fake --replicates 2 --json-only --output "$TMP/w" -- sleep 0.2 >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/w")
+v=$(field "$J" fake "['value']")
+check "wall time: WL-001 measures a 0.2 s program at 0.2-1.0 s (got $v)" \
+    bash -c "[ $rc -eq 0 ] && [ '$(field "$J" fake "['metric']")' = WL-001 ] && python3 -c 'import sys; v=float(sys.argv[1]); sys.exit(0 if 0.2 <= v <= 1.0 else 1)' '$v'"
+check "wall time: one tenant, so no alone run and no slowdown" \
+    [ "$(json_get "$J" "(len(d['results']), 'slowdown_vs_alone_pct' in d['results'][0]['extras'])")" = "(1, False)" ]
+
+# ---- co-location: two tenants that take turns on a lock run 0.2 and 0.4 s where one alone
+# runs 0.2 s: the median is 50 % slower together, and Jain's index over 1/0.2 and 1/0.4 is 0.9
+if command -v flock >/dev/null; then
+    "$GVB" workload --systems fake --tenants 2 --replicates 2 --json-only --output "$TMP/c" \
+        -- flock "$TMP/lock" sleep 0.2 >/dev/null 2>&1; rc=$?
+    J=$(last_json "$TMP/c")
+    s=$(json_get "$J" "[r for r in d['results'] if r['metric']=='WL-001'][0]['extras']['slowdown_vs_alone_pct']")
+    f=$(json_get "$J" "[r for r in d['results'] if r['metric']=='WL-001'][0]['extras']['fairness_jain']")
+    check "co-location: slowdown against alone 35-65 % (got $s), fairness 0.85-0.95 (got $f)" \
+        python3 -c 'import sys; s, f = map(float, sys.argv[1:]); sys.exit(0 if 35 <= s <= 65 and 0.85 <= f <= 0.95 else 1)' "$s" "$f"
+else
+    skip "co-location slowdown (no flock)"
+fi
+
+# ---- failures: the failing system FAILs with the exit and the stderr; the other goes on
+"$GVB" workload --systems fake,fake@b --env 'fake@b:GVB_WL_FAIL=1' --json-only --output "$TMP/x" \
+    -- sh -c '[ -z "$GVB_WL_FAIL" ] || { echo "out of memory here" >&2; exit 5; }; echo ok' >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/x")
+check "a failing tenant: exit 4" [ $rc -eq 4 ]
+check "a failing tenant: that system FAILs with the exit status and its stderr" \
+    bash -c "grep -q 'ended with exit 5.*stderr ends: out of memory here' <<<\"\$1\"" _ "$(field "$J" fake@b "['reason']")"
+check "a failing tenant: the other system is measured" [ "$(field "$J" fake "['status']")" = OK ]
+"$GVB" workload --systems fake --metric-regex 'tok/s: ([0-9.]+)' --json-only --output "$TMP/n" \
+    -- sh -c 'echo "no figure today"' >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/n")
+check "a regex that matches nothing: FAIL naming the regex and the output's end" \
+    bash -c "[ $rc -eq 4 ] && grep -q 'matched no number.*no figure today' <<<\"\$1\"" _ "$(field "$J" fake "['reason']")"
+"$GVB" workload --systems fake --deadline 1 --json-only --output "$TMP/d" -- sleep 7771 >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/d")
+sleep 0.5
+check "past --deadline: FAIL, and the program is gone with its tenant" \
+    bash -c "[ $rc -eq 4 ] && grep -q 'deadline' <<<\"\$1\" && [ -z \"\$(cmdline_pids '[s]leep 7771')\" ]" _ "$(field "$J" fake "['reason']")"
+
+# ---- usage errors, before any work (exit 2, one line)
+usage_err() { "$GVB" "$@" >/dev/null 2>"$TMP/u.err"; [ $? -eq 2 ] && [ "$(wc -l <"$TMP/u.err")" -eq 1 ]; }
+check "no -- COMMAND: exit 2" usage_err workload --systems fake
+check "-- without a command: exit 2" usage_err workload --systems fake --
+check "a program not on PATH: exit 2 naming it" bash -c "! '$GVB' workload --systems fake -- no-such-prog-xyz 2>&1 >/dev/null | grep -vq no-such-prog-xyz"
+check "a program not on PATH: exit 2" usage_err workload --systems fake -- no-such-prog-xyz
+check "a bad regex: exit 2" usage_err workload --systems fake --metric-regex '(' -- true
+check "two capture groups: exit 2" usage_err workload --systems fake --metric-regex '(a)(b)' -- true
+check "--metric-better without a regex: exit 2" usage_err workload --systems fake --metric-better lower -- true
+check "--metric-better other than higher/lower: exit 2" usage_err workload --systems fake --metric-regex 'x([0-9]+)' --metric-better up -- true
+check "--tenants 0: exit 2" usage_err workload --systems fake --tenants 0 -- true
+check "--tenants without a value: exit 2" usage_err workload --systems fake --tenants -- true
+check "--metrics with a workload: exit 2" usage_err workload --systems fake --metrics SELF-001 -- true
+check "a run option's error is still an error: exit 2" usage_err workload --systems fake --replicates 0 -- true
+check "run cannot select the workload metrics" usage_err run --systems fake --metrics 'WL-*'
+check "run cannot select the workload category" usage_err run --systems fake --category workload
+check "no workers left behind" [ -z "$(leftover_workers)" ]
+summary workload

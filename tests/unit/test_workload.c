@@ -1,0 +1,141 @@
+/* `workload`'s pure parts: its command line, the spec file its tenants read, and the figures
+ * read from a program's output. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/options.h"
+#include "core/workload_spec.h"
+#include "tests.h"
+
+static int parse(gvb_options *o, gvb_workload_args *a, char *err, const char *const *words)
+{
+    static char *argv[64];
+    int n = 0;
+    argv[n++] = "workload";
+    while (*words)
+        argv[n++] = (char *)*words++;
+    argv[n] = NULL;
+    gvb_options_defaults(o);
+    return gvb_workload_parse(n, argv, o, a, err, 256);
+}
+
+static void test_parse(void **state)
+{
+    (void)state;
+    static gvb_options o;
+    static gvb_workload_args a;
+    char err[256];
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--systems", "native,mps", "--tenants", "3",
+                     "--metric-regex=tok/s: ([0-9.]+)", "--replicates", "5", "--", "sh", "-c",
+                     "echo 1", NULL}), 0);
+    assert_string_equal(a.metric, "WL-002");
+    assert_string_equal(a.regex, "tok/s: ([0-9.]+)");
+    assert_int_equal(a.argc, 3);
+    assert_non_null(strstr(a.argv[0], "/sh")); /* resolved through PATH */
+    assert_string_equal(a.argv[2], "echo 1");
+    assert_int_equal(o.processes, 3);
+    assert_int_equal(o.replicates, 5);
+    assert_int_equal(o.n_systems, 2);
+    /* run's option after -- belongs to the program */
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--metric-regex", "x=([0-9]+)",
+                     "--metric-better", "lower", "--", "true", "--tenants", "9", NULL}), 0);
+    assert_string_equal(a.metric, "WL-003");
+    assert_int_equal(o.processes, 1);
+    assert_string_equal(a.argv[1], "--tenants");
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--", "/bin/true", NULL}), 0);
+    assert_string_equal(a.metric, "WL-001");
+    assert_string_equal(a.argv[0], "/bin/true");
+    /* refused, with the reason */
+    static const struct {
+        const char *words[8];
+        const char *why;
+    } bad[] = {
+        {{"--tenants", "65", "--", "true"}, "--tenants must be 1..64"},
+        {{"--tenants", "2x", "--", "true"}, "--tenants must be 1..64"},
+        {{"--tenants", "--", "true"}, "has no value"},
+        {{"--metric-regex", "(", "--", "true"}, "--metric-regex '('"},
+        {{"--metric-better", "lower", "--", "true"}, "needs --metric-regex"},
+        {{"--metrics", "OH-001", "--", "true"}, "built-in metrics"},
+        {{"--", "/no/such/prog"}, "no executable program '/no/such/prog'"},
+        {{"--", "/etc"}, "no executable program '/etc'"},
+        {{"--systems", "native"}, "after --"},
+        {{"--frob", "--", "true"}, "frob"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        assert_int_equal(parse(&o, &a, err, bad[i].words), -1);
+        if (!strstr(err, bad[i].why))
+            fail_msg("case %zu: '%s' lacks '%s'", i, err, bad[i].why);
+    }
+}
+
+static void test_spec_round_trip(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/gvb-wl-spec.XXXXXX", err[256];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char *argv[] = {"/usr/bin/python3", "serve.py", "--prompt", "a b\tc", "", NULL};
+    assert_int_equal(gvb_workload_spec_write(path, "tok/s: ([0-9.]+)", argv, 5, err, sizeof err), 0);
+    gvb_workload_spec s;
+    assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), 0);
+    assert_string_equal(s.regex, "tok/s: ([0-9.]+)");
+    assert_int_equal(s.argc, 5);
+    for (int i = 0; i < 5; i++)
+        assert_string_equal(s.argv[i], argv[i]);
+    assert_null(s.argv[5]);
+    gvb_workload_spec_free(&s);
+    /* not a spec, truncated, missing: refused */
+    FILE *f = fopen(path, "w");
+    fputs("GVBWL1", f); /* no NUL: truncated */
+    fclose(f);
+    assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "not a workload spec"));
+    f = fopen(path, "w");
+    fwrite("GVBWL1\0re\0", 1, 10, f); /* a regex, no command */
+    fclose(f);
+    assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "without a command"));
+    unlink(path);
+    assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "cannot read"));
+    assert_int_equal(gvb_workload_spec_write(path, "", argv, 0, err, sizeof err), -1);
+}
+
+static void test_figures(void **state)
+{
+    (void)state;
+    char err[256];
+    regex_t re;
+    assert_int_equal(gvb_workload_regex(&re, "tok/s: ([0-9.eE+-]+)", err, sizeof err), 0);
+    const char *out = "loading\ntok/s: 12.5\nstep 2 tok/s: 1e3 (fast)\ntok/s: nan\ntok/s: .\n"
+                      "tok/s: -4\nno\ntok/s: 7";
+    double v[8];
+    assert_int_equal(gvb_workload_figures(&re, out, v, 8), 4); /* nan and '.' are no numbers */
+    assert_true(v[0] == 12.5 && v[1] == 1000 && v[2] == -4 && v[3] == 7);
+    assert_int_equal(gvb_workload_figures(&re, out, v, 2), 4); /* all counted, two kept */
+    assert_int_equal(gvb_workload_figures(&re, "", v, 8), 0);
+    regfree(&re);
+    /* no group: the whole match */
+    assert_int_equal(gvb_workload_regex(&re, "[0-9]+$", err, sizeof err), 0);
+    assert_int_equal(gvb_workload_figures(&re, "a 3\nb 44\n", v, 8), 2);
+    assert_true(v[0] == 3 && v[1] == 44);
+    regfree(&re);
+    assert_int_equal(gvb_workload_regex(&re, "(a)(b)", err, sizeof err), -1);
+    assert_non_null(strstr(err, "2 capture groups"));
+    assert_string_equal(gvb_text_tail("one\ntwo\nthree", 7), "three");
+    assert_string_equal(gvb_text_tail("short", 40), "short");
+}
+
+int run_workload_tests(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_spec_round_trip),
+        cmocka_unit_test(test_figures),
+    };
+    return cmocka_run_group_tests_name("workload", tests, NULL, NULL);
+}
