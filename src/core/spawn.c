@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,13 +18,30 @@
 
 /* With GVB_SPAWN_DIE_WITH_PARENT: fork, so the child can ask for its parent's death signal
  * before it execs (only async-signal-safe calls between fork and execve). */
+/* Closes every fd from `from` up: close_range where the kernel has it (a raw system call, so
+ * that a C library older than glibc 2.34 builds too), else one by one up to the limit. */
+static void close_above(int from)
+{
+#ifdef SYS_close_range
+    if (syscall(SYS_close_range, (unsigned)from, ~0u, 0) == 0)
+        return;
+#endif
+    long max = sysconf(_SC_OPEN_MAX);
+    for (long fd = from; fd < (max > 0 ? max : 1024); fd++)
+        close((int)fd);
+}
+
 static pid_t spawn_forked(const char *exe, char *const *argv, char *const *envp, const int *fds,
-                          int nfds)
+                          int nfds, unsigned flags)
 {
     pid_t parent = getpid();
     pid_t pid = fork();
+    if (pid > 0 && (flags & GVB_SPAWN_NEW_GROUP))
+        setpgid(pid, pid); /* both sides: whichever runs first */
     if (pid != 0)
         return pid;
+    if (flags & GVB_SPAWN_NEW_GROUP)
+        setpgid(0, 0);
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent)
         _exit(0);
@@ -41,12 +59,12 @@ static pid_t spawn_forked(const char *exe, char *const *argv, char *const *envp,
             _exit(126);
     /* exactly the fds given, also where a caller's own fds lack close-on-exec (a tenant's
      * protocol pipe must not reach a program it starts: `workload`) */
-    if (close_range((unsigned)nfds, ~0u, 0) != 0)
-        for (long fd = nfds, max = sysconf(_SC_OPEN_MAX); fd < max && fd < 65536; fd++)
-            close((int)fd);
+    close_above(nfds);
     execve(exe, argv, envp);
     if (nfds > GVB_FD_OUT)
         dprintf(GVB_FD_OUT, "STATUS FAIL cannot exec %s: %s\n", exe, strerror(errno));
+    else if (nfds > 2)
+        dprintf(2, "cannot exec %s: %s\n", exe, strerror(errno));
     _exit(127);
 }
 
@@ -94,7 +112,7 @@ pid_t gvb_spawn(const char *exe, char *const *argv, char *const *envp, const int
         errno = EINVAL;
         return -1;
     }
-    return flags & GVB_SPAWN_DIE_WITH_PARENT ? spawn_forked(exe, argv, envp, fds, nfds)
+    return flags & GVB_SPAWN_DIE_WITH_PARENT ? spawn_forked(exe, argv, envp, fds, nfds, flags)
                                              : spawn_posix(exe, argv, envp, fds, nfds);
 }
 

@@ -16,13 +16,16 @@
 
 enum {
     GVB_SPAWN_DIE_WITH_PARENT = 1, /* SIGTERM when the parent dies (no sampler left behind) */
+    GVB_SPAWN_NEW_GROUP = 2,       /* with DIE_WITH_PARENT: the child leads a process group of
+                                    * its own (pgid = pid), so kill(-pid) reaches what it starts */
 };
 
 /* Starts exe with argv and envp; the child's fd i (i < nfds) is the parent's fds[i], or
  * /dev/null for GVB_SPAWN_NULL. Returns the pid, or -1 with errno: nfds out of range
  * (EINVAL), or exe could not be executed (posix_spawn reports that). With
  * GVB_SPAWN_DIE_WITH_PARENT the child is forked and a failed exec exits 127 instead (after
- * "STATUS FAIL cannot exec EXE: why" on fd 3 when it has one). */
+ * "STATUS FAIL cannot exec EXE: why" on fd 3 when it has one, else "cannot exec EXE: why" on
+ * its fd 2 when it has one). */
 pid_t gvb_spawn(const char *exe, char *const *argv, char *const *envp, const int *fds, int nfds,
                 unsigned flags);
 
