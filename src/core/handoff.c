@@ -34,6 +34,7 @@ static const field fields[] = {
     {"memory-limit", F_U64, OFF(memory_limit), 0, 0, 0},
     {"compute-limit", F_INT, OFF(compute_limit), 0, 0, 100},
     {"workload", F_TEXT, OFF(workload), sizeof ((gvb_worker *)0)->workload, 0, 0},
+    {"deadline", F_DOUBLE, OFF(deadline_s), 0, 0, 1e7},
 };
 #define N_FIELDS (sizeof fields / sizeof fields[0])
 

@@ -3,6 +3,7 @@
 #ifndef GVB_OPTIONS_H
 #define GVB_OPTIONS_H
 
+#include <limits.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -55,7 +56,7 @@ typedef struct gvb_options {
     int n_extra_env;
     /* `workload`: the file holding the COMMAND and --metric-regex its tenants run
      * (workload/spec.h); "" for `run` */
-    char workload[256];
+    char workload[PATH_MAX];
 } gvb_options;
 
 #define GVB_DEFAULT_ITERATIONS 100

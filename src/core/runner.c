@@ -33,6 +33,7 @@ typedef struct metric_ctx {
     gvb_series *per_tenant;
     int tenants;
     int replicate; /* 0-based */
+    double deadline_s;
     uint64_t seed;
 } metric_ctx;
 
@@ -68,7 +69,7 @@ static int build_metric_tenant(void *vctx, int i, char ***argv, gvb_env *env)
     gvb_worker w = {.metric = c->m, .tenant = i, .tenants = c->tenants,
                     .iterations = gvb_metric_iterations(o, c->m),
                     .replicates = gvb_metric_replicates(o, c->m),
-                    .replicate = c->replicate, .warmup = o->warmup,
+                    .replicate = c->replicate, .deadline_s = c->deadline_s, .warmup = o->warmup,
                     .min_time_s = o->min_time_s, .seed = c->seed + (uint64_t)i, .quick = o->quick};
     snprintf(w.system, sizeof w.system, "%s", c->sys->name);
     snprintf(w.kind, sizeof w.kind, "%s", gvb_system_kind(c->sys));
@@ -159,7 +160,9 @@ static int wants_monitor(const gvb_system *sys, const gvb_metric_def *m, int ten
     const char *all = getenv("GVB_MONITOR");
     if (all && strcmp(all, "1") == 0)
         return 1;
+    /* not for a workload: the monitor watches the tenants, not the programs they start */
     return sys->ops->needs_gpu && (m->requires & GVB_REQ_GPU) &&
+           m->category != GVB_CAT_WORKLOAD &&
            (m->impl->monitor || (tenants > 1 && replicate == 0));
 }
 
@@ -185,6 +188,7 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
     double deadline = o->deadline_s > 0 ? o->deadline_s
                       : m->impl->deadline_s > 0 ? m->impl->deadline_s
                                                 : GVB_DEFAULT_DEADLINE_S;
+    c.deadline_s = deadline;
     gvb_group g = {.n = n, .t = ts, .deadline_s = deadline, .on_msg = metric_msg,
                .ctx = &c, .exe = rn->self_exe, .base_env = rn->base_env, GVB_GROUP_LOG(rn), .system = sys->name, .metric = m->code};
     int monitored = wants_monitor(sys, m, n, replicate);

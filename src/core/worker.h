@@ -5,6 +5,7 @@
 #ifndef GVB_WORKER_H
 #define GVB_WORKER_H
 
+#include <limits.h>
 #include <stdint.h>
 
 #include "core/catalog.h"
@@ -25,7 +26,8 @@ typedef struct gvb_worker {
     int quick;
     uint64_t memory_limit; /* bytes, 0 = none configured */
     int compute_limit;     /* percent, 0 = none configured */
-    char workload[256];    /* `workload`'s spec file, "" for `run` */
+    char workload[PATH_MAX]; /* `workload`'s spec file, "" for `run` */
+    double deadline_s;     /* when the runner kills this tenant; 0 not said */
     int out_fd, go_fd; /* go_fd: phase 0's barrier fd; phase k's is go_fd + k */
     int barrier_done;
     int phase; /* the last phase this tenant passed (0 after the start barrier) */

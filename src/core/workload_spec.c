@@ -85,9 +85,9 @@ int gvb_workload_regex(regex_t *re, const char *pattern, char *err, size_t errle
         return -1;
     }
     if (re->re_nsub > 1) {
-        regfree(re);
         snprintf(err, errlen, "--metric-regex '%s': %zu capture groups; give one (the figure)",
                  pattern, re->re_nsub);
+        regfree(re);
         return -1;
     }
     return 0;
@@ -181,10 +181,25 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
     if (!rest)
         return snprintf(err, errlen, "out of memory"), -1;
     int nr = 0, tenants = 1, missing = 0, rc = 0;
-    const char *better = NULL, *v;
-    a->regex = "";
+    const char *better = NULL, *v, *opt = NULL;
+    a->regex = NULL;
     rest[nr++] = argv[0];
+    /* run's options that mean nothing here: a workload runs its program once per tenant and
+     * replicate */
+    static const char *const refused[] = {"--processes", "--iterations", "--warmup", "--min-time"};
     for (int i = 1; i < dd && rc == 0 && !missing; i++) {
+        opt = argv[i];
+        for (size_t k = 0; k < sizeof refused / sizeof *refused && rc == 0; k++) {
+            size_t n = strlen(refused[k]);
+            if (!strncmp(argv[i], refused[k], n) && (argv[i][n] == '\0' || argv[i][n] == '=')) {
+                snprintf(err, errlen, "%s does not apply to a workload%s", refused[k],
+                         k == 0 ? " (use --tenants N: N copies started together)"
+                                : ": it runs its program once per tenant and replicate");
+                rc = -1;
+            }
+        }
+        if (rc != 0)
+            break;
         if ((v = take(argv, &i, dd, "--tenants", &missing))) {
             char *e;
             long t = strtol(v, &e, 10);
@@ -202,7 +217,8 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
         }
     }
     if (rc == 0 && missing) {
-        snprintf(err, errlen, "an option before -- has no value");
+        snprintf(err, errlen, "%s has no value (write %s=VALUE for a value that starts with --)",
+                 opt, opt);
         rc = -1;
     }
     if (rc == 0)
@@ -215,6 +231,10 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
                                      "workload measures your program"), -1;
     if (better && strcmp(better, "higher") && strcmp(better, "lower"))
         return snprintf(err, errlen, "--metric-better is higher or lower, got '%s'", better), -1;
+    if (a->regex && !*a->regex)
+        return snprintf(err, errlen, "--metric-regex is empty"), -1;
+    if (!a->regex)
+        a->regex = "";
     if (better && !*a->regex)
         return snprintf(err, errlen, "--metric-better needs --metric-regex"), -1;
     regex_t re;
@@ -226,9 +246,13 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
     if (resolve_program(argv[dd + 1], a->program, sizeof a->program) != 0)
         return snprintf(err, errlen, "no executable program '%s'%s", argv[dd + 1],
                         strchr(argv[dd + 1], '/') ? "" : " on PATH"), -1;
-    a->argv = argv + dd + 1;
-    a->argv[0] = a->program;
     a->argc = argc - dd - 1;
+    if (a->argc > GVB_WORKLOAD_MAX_ARGS)
+        return snprintf(err, errlen, "COMMAND has %d words, at most %d", a->argc,
+                        GVB_WORKLOAD_MAX_ARGS), -1;
+    for (int i = 0; i < a->argc; i++) /* a copy: the command line itself stays as typed */
+        a->argv[i] = i == 0 ? a->program : argv[dd + 1 + i];
+    a->argv[a->argc] = NULL;
     int k = !*a->regex ? 0 : better && !strcmp(better, "lower") ? 2 : 1;
     static const char *const together[] = {"WL-001", "WL-002", "WL-003"};
     static const char *const alone[] = {"WL-004", "WL-005", "WL-006"};

@@ -26,13 +26,13 @@ typedef struct gvb_workload_args {
     const char *alone;        /* with --tenants > 1: the same alone (WL-004..006), else NULL */
     const char *regex;        /* "" none */
     char program[PATH_MAX];   /* COMMAND's program, resolved through PATH */
-    char **argv;              /* COMMAND and its arguments, argv[0] = program */
+    char *argv[GVB_WORKLOAD_MAX_ARGS + 1]; /* COMMAND and its arguments, argv[0] = program */
     int argc;
 } gvb_workload_args;
 
 /* `workload [run options] [--tenants N] [--metric-regex RE] [--metric-better higher|lower]
  * -- COMMAND [ARGS...]` (argv[0] is the subcommand): run's options into o (its --processes
- * from --tenants), the rest into a. a->argv points into argv. 0, or -1 with err. */
+ * from --tenants), the rest into a (a->argv[1..] point into argv). 0, or -1 with err. */
 int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args *a, char *err,
                        size_t errlen);
 

@@ -4,6 +4,7 @@
  * docs/workload.md. */
 #include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,15 +21,17 @@ extern char **environ;
 
 #define MAX_OUTPUT (16u << 20) /* bytes of a tenant's stdout read for figures */
 #define MAX_FIGURES 100000
-#define TAIL 400
+#define TAIL 250 /* bytes of output in a FAIL reason (the reason holds 512 in all) */
 
-/* All a memfd holds, NUL-terminated, at most cap bytes (the last ones); NULL on error. */
-static char *read_all(int fd, size_t cap)
+/* All a memfd holds, NUL-terminated, at most cap bytes: the last ones, from a line start
+ * (*cut: some were left out); NULL on error. */
+static char *read_all(int fd, size_t cap, int *cut)
 {
     off_t size = lseek(fd, 0, SEEK_END);
     if (size < 0)
         return NULL;
     size_t n = (size_t)size > cap ? cap : (size_t)size;
+    *cut = (size_t)size > cap;
     char *b = malloc(n + 1);
     if (!b || pread(fd, b, n, size - (off_t)n) != (ssize_t)n) {
         free(b);
@@ -38,6 +41,9 @@ static char *read_all(int fd, size_t cap)
     for (size_t i = 0; i < n; i++) /* a NUL in the output would end the text early */
         if (b[i] == '\0')
             b[i] = ' ';
+    char *nl = *cut ? strchr(b, '\n') : NULL;
+    if (nl) /* not from the middle of a line, where a number would be read cut */
+        memmove(b, nl + 1, strlen(nl + 1) + 1);
     return b;
 }
 
@@ -49,6 +55,15 @@ static void exit_words(int st, char *buf, size_t len)
         snprintf(buf, len, "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
     else
         snprintf(buf, len, "status 0x%x", st);
+}
+
+/* How long the program may run: the tenant's deadline less a margin, so that this process,
+ * not the runner, ends it and its process group (-1: no deadline was handed over). */
+static double program_limit_s(const gvb_worker *w)
+{
+    if (!(w->deadline_s > 0))
+        return -1;
+    return w->deadline_s > 10 ? w->deadline_s - 2 : w->deadline_s * 0.8;
 }
 
 /* figure: 0 the primary is the wall time (WL-001), 1 the figures (WL-002/003). */
@@ -82,19 +97,35 @@ static int wl_run(gvb_worker *w, int figure)
     gvb_barrier(w); /* the tenants start their commands together */
     const int fds[] = {GVB_SPAWN_NULL, out, errfd};
     double t0 = gvb_now();
-    pid_t pid = gvb_spawn(sp.argv[0], sp.argv, environ, fds, 3, GVB_SPAWN_DIE_WITH_PARENT);
+    /* its own process group, so what it starts goes with it */
+    pid_t pid = gvb_spawn(sp.argv[0], sp.argv, environ, fds, 3,
+                          GVB_SPAWN_DIE_WITH_PARENT | GVB_SPAWN_NEW_GROUP);
     if (pid < 0) {
         rc = gvb_report_status(w, GVB_FAIL, "cannot start %s: %s", sp.argv[0], strerror(errno));
         goto done;
     }
     int st = 0;
-    if (gvb_spawn_wait(pid, -1, &st) < 0) {
-        rc = gvb_report_status(w, GVB_FAIL, "waiting for %s: %s", sp.argv[0], strerror(errno));
+    double limit = program_limit_s(w);
+    int waited = gvb_spawn_wait(pid, limit, &st);
+    double wall = gvb_now() - t0;
+    kill(-pid, SIGKILL); /* what it left running in its group (it ended, or was killed) */
+    if (waited < 0 || waited == 2) {
+        rc = gvb_report_status(w, GVB_FAIL, "%s %s: %s", waited == 2 ? "could not kill" : "waiting for",
+                               sp.argv[0], waited == 2 ? "it did not die of SIGKILL" : strerror(errno));
         goto done;
     }
-    double wall = gvb_now() - t0;
-    text = read_all(out, MAX_OUTPUT);
-    etext = read_all(errfd, 64 * 1024);
+    if (waited == 1) {
+        rc = gvb_report_status(w, GVB_FAIL, "the command ran past %.3g s (the tenant's deadline, "
+                               "--deadline, less a margin) and was killed with its process group",
+                               limit);
+        goto done;
+    }
+    int cut = 0, ecut = 0;
+    text = read_all(out, MAX_OUTPUT, &cut);
+    etext = read_all(errfd, 64 * 1024, &ecut);
+    if (cut)
+        gvb_emit_text(w, "stdout_truncated", "only its last %u MiB were read for figures",
+                      MAX_OUTPUT >> 20);
     for (size_t k = etext ? strlen(etext) : 0; k > 0 && (etext[k - 1] == '\n' || etext[k - 1] == ' '); k--)
         etext[k - 1] = '\0'; /* the reason ends with the text, not a newline */
     char how[96];

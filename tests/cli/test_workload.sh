@@ -78,6 +78,28 @@ J=$(last_json "$TMP/d")
 sleep 0.5
 check "past --deadline: FAIL, and the program is gone with its tenant" \
     bash -c "[ $rc -eq 4 ] && grep -q 'deadline' <<<\"\$1\" && [ -z \"\$(cmdline_pids '[s]leep 7771')\" ]" _ "$(field "$J" fake "['reason']")"
+# a shell that ignores SIGTERM and waits for its child: both go, with the program's group
+"$GVB" workload --systems fake --deadline 2 --json-only --output "$TMP/d2" \
+    -- sh -c 'trap "" TERM; sleep 7773; echo done' >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/d2")
+sleep 0.5
+check "past --deadline: a program that ignores SIGTERM and its child are killed (group)" \
+    bash -c "[ $rc -eq 4 ] && grep -q 'killed with its process group' <<<\"\$1\" && [ -z \"\$(cmdline_pids '[s]leep 7773')\" ]" _ "$(field "$J" fake "['reason']")"
+# what a program leaves running in its group when it ends is killed
+"$GVB" workload --systems fake --json-only --output "$TMP/bg" -- sh -c 'sleep 7774 & echo started' >/dev/null 2>&1; rc=$?
+sleep 0.5
+check "a program's leftover child is killed when it ends" \
+    bash -c "[ $rc -eq 0 ] && [ -z \"\$(cmdline_pids '[s]leep 7774')\" ]"
+# a file that cannot be executed (no #!): the reason says why, not only "exit 127"
+printf 'echo hi\n' >"$TMP/noshebang"; chmod +x "$TMP/noshebang"
+"$GVB" workload --systems fake --json-only --output "$TMP/ne" -- "$TMP/noshebang" >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/ne")
+check "a program that cannot be executed: FAIL with exec's reason" \
+    bash -c "[ $rc -eq 4 ] && grep -q 'cannot exec.*Exec format error' <<<\"\$1\"" _ "$(field "$J" fake "['reason']")"
+# the command line is recorded as typed
+"$GVB" workload --systems fake --json-only --output "$TMP/t" -- true >/dev/null 2>&1
+check "results.json keeps the command line as typed" \
+    [ "$(json_get "$(last_json "$TMP/t")" "d['argv'][-1]")" = true ]
 
 # ---- usage errors, before any work (exit 2, one line)
 usage_err() { "$GVB" "$@" >/dev/null 2>"$TMP/u.err"; [ $? -eq 2 ] && [ "$(wc -l <"$TMP/u.err")" -eq 1 ]; }
@@ -93,6 +115,9 @@ check "--tenants 0: exit 2" usage_err workload --systems fake --tenants 0 -- tru
 check "--tenants without a value: exit 2" usage_err workload --systems fake --tenants -- true
 check "--metrics with a workload: exit 2" usage_err workload --systems fake --metrics SELF-001 -- true
 check "a run option's error is still an error: exit 2" usage_err workload --systems fake --replicates 0 -- true
+check "--processes: exit 2 (use --tenants)" usage_err workload --systems fake --processes 4 -- true
+check "--iterations=5: exit 2" usage_err workload --systems fake --iterations=5 -- true
+check "an empty --metric-regex: exit 2" usage_err workload --systems fake --metric-regex= -- true
 check "run cannot select the workload metrics" usage_err run --systems fake --metrics 'WL-*'
 check "run cannot select the workload category" usage_err run --systems fake --category workload
 check "no workers left behind" [ -z "$(leftover_workers)" ]

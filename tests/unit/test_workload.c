@@ -35,6 +35,7 @@ static void test_parse(void **state)
     assert_int_equal(a.argc, 3);
     assert_non_null(strstr(a.argv[0], "/sh")); /* resolved through PATH */
     assert_string_equal(a.argv[2], "echo 1");
+    assert_null(a.argv[3]);
     assert_int_equal(o.processes, 3);
     assert_int_equal(o.replicates, 5);
     assert_int_equal(o.n_systems, 2);
@@ -54,7 +55,10 @@ static void test_parse(void **state)
     } bad[] = {
         {{"--tenants", "65", "--", "true"}, "--tenants must be 1..64"},
         {{"--tenants", "2x", "--", "true"}, "--tenants must be 1..64"},
-        {{"--tenants", "--", "true"}, "has no value"},
+        {{"--tenants", "--", "true"}, "--tenants has no value"},
+        {{"--metric-regex", "", "--", "true"}, "--metric-regex is empty"},
+        {{"--processes", "4", "--", "true"}, "use --tenants"},
+        {{"--min-time=1", "--", "true"}, "--min-time does not apply"},
         {{"--metric-regex", "(", "--", "true"}, "--metric-regex '('"},
         {{"--metric-better", "lower", "--", "true"}, "needs --metric-regex"},
         {{"--metrics", "OH-001", "--", "true"}, "built-in metrics"},
