@@ -195,7 +195,23 @@ static void header(gvb_doc *d, const gvb_model *m)
         if (gvb_kv_num(&m->inputs[f].run->config, "iterations") != it ||
             gvb_kv_num(&m->inputs[f].run->config, "warmup") != wu)
             same = 0;
-    if (same && isfinite(it))
+    double wl_tenants = gvb_kv_num(&r0->config, "workload_tenants");
+    if (isfinite(wl_tenants) && m->n_inputs == 1) {
+        /* a workload's program: the words after "--" of the command line */
+        char cmd[512] = "";
+        size_t co = 0;
+        int after = 0;
+        for (int i = 0; r0->argv && i < r0->argc && co < sizeof cmd; i++) {
+            if (after) /* a word with a space in quotes, as a shell would want it */
+                co += (size_t)snprintf(cmd + co, sizeof cmd - co,
+                                       strpbrk(r0->argv[i], " \t") ? "%s'%s'" : "%s%s",
+                                       co ? " " : "", r0->argv[i]);
+            after |= !strcmp(r0->argv[i], "--");
+        }
+        gvb_doc_bullet(d, "Workload: %s; %.0f tenant%s started together in each replicate "
+                          "(docs/workload.md)",
+                       cmd[0] ? cmd : "?", wl_tenants, wl_tenants == 1 ? "" : "s");
+    } else if (same && isfinite(it))
         gvb_doc_bullet(d, "Iterations: %.0f per metric, after %.0f warm-up iterations", it, wu);
     else
         gvb_doc_bullet(d, "Iterations: differ between the files (see Methodology)");

@@ -28,6 +28,8 @@ check "figures: each tenant's wall time and exit are kept" [ "$(wl2 fake@b "['ex
 check "figures: the spec and the regex are recorded" \
     bash -c "[ -f '$(dirname "$J")/workload.spec' ] && [ \"\$(python3 -c \"import json,sys; print(json.load(open(sys.argv[1]))['config']['workload_regex'])\" '$J')\" = 'tok/s: ([0-9.]+)' ]"
 check "figures: the comparison report is written" grep -q "WL-002" "$(dirname "$J")/report.md"
+check "figures: the report names the program and the tenants, not iterations" \
+    bash -c "grep -qF \"Workload: sh -c 'echo \\\"warming up\\\"; \" '$(dirname "$J")/report.md' && grep -q '2 tenants started together' '$(dirname "$J")/report.md' && ! grep -q '^- Iterations' '$(dirname "$J")/report.md'"
 check "figures: report on the file works" "$GVB" report "$J" --format txt --output "$TMP/f.txt"
 
 # ---- lower is better
