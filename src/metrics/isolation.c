@@ -126,7 +126,8 @@ int gvb_isref_main(int argc, char **argv, double t_main)
     double per = (k.end[k.n - 1] - k.start[0]) / (double)k.n;
     printf("ISREF %.9e %d %d %d %d %zu\n", per, sm, maj, min, clk, k.n);
     int bps = 0;
-    e = (cudaError_t)gvb_work_blocks_per_sm(&bps);
+    if (argc > 4) /* shapes asked for */
+        e = (cudaError_t)gvb_work_blocks_per_sm(&bps);
     for (int a = 4; a < argc && !e; a++) {
         const kshape *sh = &shapes[atoi(argv[a])];
         double u = NAN, s = NAN;
@@ -181,7 +182,7 @@ static int measure_reference(gvb_worker *w, double dur, int with_shapes, referen
         int i, blocks;
         double u, s;
         if (sscanf(p, "ISSHAPE %d %d %lf %lf", &i, &blocks, &u, &s) != 4 || i < 0 ||
-            i >= N_SHAPES || !(u > 0) || !(s > 0))
+            i >= N_SHAPES || blocks < 1 || blocks > BIG_BLOCKS || !(u > 0) || !(s > 0))
             return gvb_report_status(w, GVB_FAIL, "unconstrained reference printed: %.200s", p);
         ref->shape[i] = (shape_ref){.measured = 1, .blocks = blocks, .unsync_s = u, .sync_s = s};
     }
@@ -278,7 +279,7 @@ static int measure_shapes(gvb_worker *w, work *k, const reference *ref)
         GVB_CUDA_TRY(w, shape_rate(k, IN_FLIGHT, du / 2, &a, &na));
         GVB_CUDA_TRY(w, shape_rate(k, IN_FLIGHT, du / 2, &b, &nb));
         GVB_CUDA_TRY(w, shape_rate(k, 0, ds, &sy, &ns));
-        if (!(na + nb) || !ns)
+        if (!na || !nb || !ns)
             return gvb_report_status(w, GVB_FAIL, "no kernel of shape %s completed",
                                      shapes[i].name);
         double per = (a * (double)na + b * (double)nb) / (double)(na + nb);
