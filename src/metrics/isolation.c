@@ -344,6 +344,7 @@ static int is_003(gvb_worker *w)
         snprintf(key, sizeof key, "kernels_%s", mode[m]);
         gvb_emit_extra(w, key, (double)k.n);
     }
+    gvb_emit_extra(w, "shapes_start_s", gvb_now() - t_start);
     if (measure_shapes(w, &k, &ref) != 0)
         return 1;
     work_free(&k);
@@ -368,7 +369,7 @@ static int is_003(gvb_worker *w)
 /* Mean of a monitor series over a loop's interval [t0, t1] (seconds from the tenant's start,
  * which trails the runner's start, the monitor's t = 0, by the exec time), trimmed by 0.1 s
  * at each end for that offset and NVML's averaging; else over the samples where it is
- * non-zero. */
+ * non-zero, up to the start of the kernel shapes' loops. */
 static double monitor_mean(const gvb_result *r, const gvb_series *v, double t0, double t1,
                            int *aligned)
 {
@@ -388,10 +389,13 @@ static double monitor_mean(const gvb_result *r, const gvb_series *v, double t0, 
             return sum / (double)n;
         }
     }
+    /* busy samples before the kernel shapes' loops (other grids, other shares) when the
+     * times say where they began */
+    double t_shapes = gvb_extra_num(r, "shapes_start_s");
     sum = 0;
     n = 0;
     for (size_t i = 0; i < v->n; i++) {
-        if (v->v[i] > 0) {
+        if (v->v[i] > 0 && !(time && isfinite(t_shapes) && i < time->n && time->v[i] > t_shapes)) {
             sum += v->v[i];
             n++;
         }

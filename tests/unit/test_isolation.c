@@ -327,6 +327,18 @@ static void test_monitor_reduces(void **state)
     assert_double_equal(gvb_kv_get(&r.extras, "monitor_sm_util_sync_pct")->num, 95, 1e-9);
     assert_double_equal(gvb_kv_get(&r.extras, "monitor_minus_achieved_pp")->num, 4, 1e-9);
     gvb_result_free(&r);
+    /* too few samples inside the loop: the busy samples before the kernel shapes' loops (the
+     * 20 % of a sub-wave shape at 3.5 s is not the primary's utilization) */
+    memset(&r, 0, sizeof r);
+    gvb_kv_set_num(&r.extras, "unsync_start_s", 1.0);
+    gvb_kv_set_num(&r.extras, "unsync_end_s", 1.15);
+    gvb_kv_set_num(&r.extras, "shapes_start_s", 3.0);
+    const double t2[] = {0.5, 1.1, 2.0, 3.5, 3.9}, u2[] = {0, 50, 60, 20, 20};
+    push_all(gvb_result_series(&r, "monitor.time_s"), t2, 5);
+    push_all(gvb_result_series(&r, "monitor.t0.sm_util_pct"), u2, 5);
+    is003->reduce(&r, per, 1);
+    assert_double_equal(gvb_kv_get(&r.extras, "monitor_sm_util_unsync_pct")->num, 55, 1e-9);
+    gvb_result_free(&r);
     gvb_series_free(&per[0]);
 }
 
