@@ -879,6 +879,7 @@ int gvb_report_doc(gvb_doc *d, const gvb_model *m)
     header(d, m);
     summary(d, m);
     promises(d, m);
+    gvb_sec_workload(d, m);
     category_tables(d, m);
     consistency(d, m);
     tails(d, m);

@@ -18,6 +18,7 @@ const char *gvb_sec_kv_text_or(const gvb_kv *kv, const char *key, const char *df
  * digits). */
 void gvb_sec_kv_join(const gvb_kv *kv, const char *skip, const char *skip2, char *buf, size_t len);
 
+void gvb_sec_workload(gvb_doc *d, const gvb_model *m); /* section_workload.c */
 void gvb_sec_baseline(gvb_doc *d, const gvb_model *m);
 void gvb_sec_validity(gvb_doc *d, const gvb_model *m);
 void gvb_sec_charts(gvb_doc *d, const gvb_model *m);

@@ -58,6 +58,10 @@ if command -v flock >/dev/null; then
     f=$(json_get "$J" "[r for r in d['results'] if r['metric']=='WL-001'][0]['extras']['fairness_jain']")
     check "co-location: slowdown against alone 35-65 % (got $s), fairness 0.85-0.95 (got $f)" \
         python3 -c 'import sys; s, f = map(float, sys.argv[1:]); sys.exit(0 if 35 <= s <= 65 and 0.85 <= f <= 0.95 else 1)' "$s" "$f"
+    "$GVB" report "$J" --format md --output "$TMP/c.md" >/dev/null 2>&1
+    row=$(grep -E '^\| fake \| 2 \|' "$TMP/c.md")
+    check "co-location: the report's workload section has the row (tenants, alone, slowdown, fairness, exits)" \
+        bash -c "grep -q '^## Your workload under each system' '$TMP/c.md' && grep -qE '\| \+[3-6][0-9]\.[0-9] % \| 0\.(8[5-9]|9[0-5])[0-9]* \| exit 0, exit 0 \|\$' <<<\"\$1\"" _ "$row"
 else
     skip "co-location slowdown (no flock)"
 fi
@@ -70,6 +74,9 @@ check "a failing tenant: exit 4" [ $rc -eq 4 ]
 check "a failing tenant: that system FAILs with the exit status and its stderr" \
     bash -c "grep -q 'ended with exit 5.*stderr ends: out of memory here' <<<\"\$1\"" _ "$(field "$J" fake@b "['reason']")"
 check "a failing tenant: the other system is measured" [ "$(field "$J" fake "['status']")" = OK ]
+"$GVB" report "$J" --format md --output "$TMP/x.md" >/dev/null 2>&1
+check "a failing tenant: the report's workload section says FAIL and why" \
+    grep -qE '^\| fake@b \| 1 \| FAIL \|.*ended with exit 5' "$TMP/x.md"
 "$GVB" workload --systems fake --metric-regex 'tok/s: ([0-9.]+)' --json-only --output "$TMP/n" \
     -- sh -c 'echo "no figure today"' >/dev/null 2>&1; rc=$?
 J=$(last_json "$TMP/n")
