@@ -64,7 +64,8 @@ static void usage(FILE *f)
           "                                      and --tenants N (copies started together,\n"
           "                                      default 1), --metric-regex RE (the first\n"
           "                                      capture of each matching stdout line is a\n"
-          "                                      sample), --metric-better higher|lower\n"
+          "                                      sample), --metric-better higher|lower,\n"
+          "                                      --duration SEC (restart until then: a soak)\n"
           "                                      (docs/workload.md)\n"
           "  report FILE... [--format md|html|txt|json|csv] [--output FILE] [--compare BASE]\n"
           "                                      the comparison report of results files\n"
@@ -357,6 +358,7 @@ static void apply_auto_limits(gvb_options *o, const gvb_kv *gpu)
 typedef struct workload_cmd {
     const gvb_metric_def *metric, *alone; /* alone: NULL, or measured first */
     const char *regex;
+    double duration_s;
     char *const *argv; /* argv[0] resolved to a path */
     int argc;
 } workload_cmd;
@@ -393,6 +395,7 @@ static int cmd_workload(int argc, char **argv, int full_argc, char **full_argv)
         return die(EXIT_USAGE, "workload: %s", err);
     workload_cmd wl = {.metric = gvb_metric_find(a.metric),
                        .alone = a.alone ? gvb_metric_find(a.alone) : NULL, .regex = a.regex,
+                       .duration_s = a.duration_s,
                        .argv = a.argv, .argc = a.argc};
     return run_measure(&o, full_argc, full_argv, &wl);
 }
@@ -450,12 +453,14 @@ static int run_measure(gvb_options *po, int full_argc, char **full_argv, const w
     if (wl) { /* the tenants read the program from here (core/workload_spec.h) */
         char spec[PATH_MAX];
         snprintf(spec, sizeof spec, "%s/workload.spec", out.dir);
-        if (gvb_workload_spec_write(spec, wl->regex, wl->argv, wl->argc, err, sizeof err) != 0)
+        if (gvb_workload_spec_write(spec, wl->regex, wl->duration_s, wl->argv, wl->argc, err,
+                                    sizeof err) != 0)
             return die(EXIT_INTERNAL, "%s", err);
         if (!realpath(spec, o->workload)) /* PATH_MAX, as realpath wants */
             return die(EXIT_INTERNAL, "the workload spec %s: %s", spec, strerror(errno));
         gvb_kv_set_text(&run.config, "workload_regex", "%s", wl->regex);
         gvb_kv_set_num(&run.config, "workload_tenants", o->processes);
+        gvb_kv_set_num(&run.config, "workload_duration_s", wl->duration_s);
     }
 
     iso_now(run.started_at, sizeof run.started_at);

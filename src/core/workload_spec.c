@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "GVBWL1"
+#define MAGIC "GVBWL2"
 #define MAX_SPEC (1u << 20)
 
 static int fail(char *err, size_t errlen, const char *what, const char *path)
@@ -18,8 +18,8 @@ static int fail(char *err, size_t errlen, const char *what, const char *path)
     return -1;
 }
 
-int gvb_workload_spec_write(const char *path, const char *regex, char *const *argv, int argc,
-                            char *err, size_t errlen)
+int gvb_workload_spec_write(const char *path, const char *regex, double duration_s,
+                            char *const *argv, int argc, char *err, size_t errlen)
 {
     errno = 0;
     if (argc < 1 || argc > GVB_WORKLOAD_MAX_ARGS)
@@ -31,6 +31,9 @@ int gvb_workload_spec_write(const char *path, const char *regex, char *const *ar
     int bad = fwrite(MAGIC, 1, sizeof MAGIC, f) != sizeof MAGIC;
     const char *re = regex ? regex : "";
     bad |= fwrite(re, 1, strlen(re) + 1, f) != strlen(re) + 1;
+    char dur[64];
+    snprintf(dur, sizeof dur, "%.17g", duration_s > 0 ? duration_s : 0.0);
+    bad |= fwrite(dur, 1, strlen(dur) + 1, f) != strlen(dur) + 1;
     for (int i = 0; i < argc; i++)
         bad |= fwrite(argv[i], 1, strlen(argv[i]) + 1, f) != strlen(argv[i]) + 1;
     bad |= fclose(f) != 0;
@@ -55,6 +58,14 @@ int gvb_workload_spec_read(const char *path, gvb_workload_spec *s, char *err, si
     }
     char *p = s->buf + sizeof MAGIC, *end = s->buf + n;
     s->regex = p;
+    p += strlen(p) + 1;
+    char *e = NULL;
+    s->duration_s = p < end ? strtod(p, &e) : NAN;
+    if (p >= end || e == p || *e || !(s->duration_s >= 0) || !isfinite(s->duration_s)) {
+        gvb_workload_spec_free(s);
+        errno = 0;
+        return fail(err, errlen, "a workload spec with a bad duration", path);
+    }
     p += strlen(p) + 1;
     while (p < end && s->argc < GVB_WORKLOAD_MAX_ARGS) {
         s->argv[s->argc++] = p;
@@ -212,6 +223,15 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
             a->regex = v;
         } else if ((v = take(argv, &i, dd, "--metric-better", &missing))) {
             better = v;
+        } else if ((v = take(argv, &i, dd, "--duration", &missing))) {
+            char *e;
+            double x = strtod(v, &e);
+            if (*e || e == v || !(x > 0) || x > 7 * 86400) {
+                snprintf(err, errlen, "--duration is seconds, above 0 and at most a week, got "
+                                      "'%s'", v);
+                rc = -1;
+            }
+            a->duration_s = x;
         } else if (!missing) {
             rest[nr++] = argv[i];
         }
@@ -226,6 +246,12 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
     free(rest);
     if (rc != 0)
         return -1;
+    if (a->duration_s > 0 && o->deadline_s > 0 && o->deadline_s <= a->duration_s)
+        return snprintf(err, errlen, "--deadline (%g s) must exceed --duration (%g s): the last "
+                                     "run starts before the duration ends", o->deadline_s,
+                        a->duration_s), -1;
+    if (a->duration_s > 0 && !(o->deadline_s > 0))
+        o->deadline_s = a->duration_s + 300; /* the default per tenant, after the soak */
     if (o->n_patterns || o->categories)
         return snprintf(err, errlen, "--metrics and --category choose built-in metrics; a "
                                      "workload measures your program"), -1;

@@ -66,9 +66,102 @@ static double program_limit_s(const gvb_worker *w)
     return w->deadline_s > 10 ? w->deadline_s - 2 : w->deadline_s * 0.8;
 }
 
-/* figure: 0 the primary is the wall time (WL-001), 1 the figures (WL-002/003). */
+/* One run of the program, started limit_s before it is killed (-1 none): its wall time as a
+ * sample (!figure) or its figures as samples (figure), and the run's series (run_end_s from
+ * t_start, wall_s, run_figure: the median of its figures). 0, or 1 after reporting FAIL. */
+static int one_run(gvb_worker *w, const gvb_workload_spec *sp, const regex_t *re, int figure,
+                   double t_start, double limit_s)
+{
+    int out = memfd_create("gvb-workload-out", MFD_CLOEXEC);
+    int errfd = memfd_create("gvb-workload-err", MFD_CLOEXEC);
+    int rc = 0;
+    char *text = NULL, *etext = NULL;
+    if (out < 0 || errfd < 0) {
+        rc = gvb_report_status(w, GVB_FAIL, "memfd_create: %s", strerror(errno));
+        goto done;
+    }
+    const int fds[] = {GVB_SPAWN_NULL, out, errfd};
+    double t0 = gvb_now();
+    /* its own process group, so what it starts goes with it */
+    pid_t pid = gvb_spawn(sp->argv[0], sp->argv, environ, fds, 3,
+                          GVB_SPAWN_DIE_WITH_PARENT | GVB_SPAWN_NEW_GROUP);
+    if (pid < 0) {
+        rc = gvb_report_status(w, GVB_FAIL, "cannot start %s: %s", sp->argv[0], strerror(errno));
+        goto done;
+    }
+    int st = 0;
+    int waited = gvb_spawn_wait(pid, limit_s, &st);
+    double wall = gvb_now() - t0;
+    kill(-pid, SIGKILL); /* what it left running in its group (it ended, or was killed) */
+    if (waited < 0 || waited == 2) {
+        rc = gvb_report_status(w, GVB_FAIL, "%s %s: %s", waited == 2 ? "could not kill" : "waiting for",
+                               sp->argv[0], waited == 2 ? "it did not die of SIGKILL" : strerror(errno));
+        goto done;
+    }
+    if (waited == 1) {
+        rc = gvb_report_status(w, GVB_FAIL, "the command ran past %.3g s (the tenant's deadline, "
+                               "--deadline, less a margin) and was killed with its process group",
+                               limit_s);
+        goto done;
+    }
+    int cut = 0, ecut = 0;
+    text = read_all(out, MAX_OUTPUT, &cut);
+    etext = read_all(errfd, 64 * 1024, &ecut);
+    if (cut)
+        gvb_emit_text(w, "stdout_truncated", "only its last %u MiB were read for figures",
+                      MAX_OUTPUT >> 20);
+    for (size_t k = etext ? strlen(etext) : 0; k > 0 && (etext[k - 1] == '\n' || etext[k - 1] == ' '); k--)
+        etext[k - 1] = '\0'; /* the reason ends with the text, not a newline */
+    char how[96];
+    exit_words(st, how, sizeof how);
+    gvb_emit_text(w, "exit", "%s", how);
+    gvb_emit_extra(w, "wall_s", wall);
+    gvb_emit_series(w, "wall_s", wall);
+    gvb_emit_series(w, "run_end_s", gvb_now() - t_start);
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        rc = gvb_report_status(w, GVB_FAIL, "the command ended with %s after %.3g s; its stderr "
+                               "ends: %s", how, wall,
+                               etext && *etext ? gvb_text_tail(etext, TAIL) : "(nothing)");
+        goto done;
+    }
+    size_t n = 0;
+    if (re) {
+        static double fig[MAX_FIGURES];
+        size_t all = gvb_workload_figures(re, text ? text : "", fig, MAX_FIGURES);
+        n = all < MAX_FIGURES ? all : MAX_FIGURES;
+        for (size_t i = 0; i < n; i++) {
+            if (figure)
+                gvb_emit_sample(w, fig[i]);
+            else
+                gvb_emit_series(w, "figure", fig[i]);
+        }
+        if (n)
+            gvb_emit_series(w, "run_figure", gvb_median(fig, n));
+        gvb_emit_extra(w, "figures", (double)all);
+    }
+    if (figure && n == 0) {
+        rc = gvb_report_status(w, GVB_FAIL, "--metric-regex '%s' matched no number in the "
+                               "command's output, which ends: %s", sp->regex,
+                               text && *text ? gvb_text_tail(text, TAIL) : "(nothing)");
+        goto done;
+    }
+    if (!figure)
+        gvb_emit_sample(w, wall);
+done:
+    free(text);
+    free(etext);
+    if (out >= 0)
+        close(out);
+    if (errfd >= 0)
+        close(errfd);
+    return rc;
+}
+
+/* figure: 0 the primary is the wall time (WL-001), 1 the figures (WL-002/003). Once, or with
+ * --duration again and again until that much time has passed since the tenants started. */
 static int wl_run(gvb_worker *w, int figure)
 {
+    double t_entry = gvb_now();
     if (!w->workload[0])
         return gvb_report_status(w, GVB_SKIP, "runs a program of yours: `gpu-virt-bench "
                                               "workload [options] -- COMMAND`");
@@ -86,91 +179,64 @@ static int wl_run(gvb_worker *w, int figure)
         gvb_workload_spec_free(&sp);
         return gvb_report_status(w, GVB_FAIL, "%s", err);
     }
-    int out = memfd_create("gvb-workload-out", MFD_CLOEXEC);
-    int errfd = memfd_create("gvb-workload-err", MFD_CLOEXEC);
-    int rc = 0;
-    char *text = NULL, *etext = NULL;
-    if (out < 0 || errfd < 0) {
-        rc = gvb_report_status(w, GVB_FAIL, "memfd_create: %s", strerror(errno));
-        goto done;
-    }
-    gvb_barrier(w); /* the tenants start their commands together */
-    const int fds[] = {GVB_SPAWN_NULL, out, errfd};
-    double t0 = gvb_now();
-    /* its own process group, so what it starts goes with it */
-    pid_t pid = gvb_spawn(sp.argv[0], sp.argv, environ, fds, 3,
-                          GVB_SPAWN_DIE_WITH_PARENT | GVB_SPAWN_NEW_GROUP);
-    if (pid < 0) {
-        rc = gvb_report_status(w, GVB_FAIL, "cannot start %s: %s", sp.argv[0], strerror(errno));
-        goto done;
-    }
-    int st = 0;
-    double limit = program_limit_s(w);
-    int waited = gvb_spawn_wait(pid, limit, &st);
-    double wall = gvb_now() - t0;
-    kill(-pid, SIGKILL); /* what it left running in its group (it ended, or was killed) */
-    if (waited < 0 || waited == 2) {
-        rc = gvb_report_status(w, GVB_FAIL, "%s %s: %s", waited == 2 ? "could not kill" : "waiting for",
-                               sp.argv[0], waited == 2 ? "it did not die of SIGKILL" : strerror(errno));
-        goto done;
-    }
-    if (waited == 1) {
-        rc = gvb_report_status(w, GVB_FAIL, "the command ran past %.3g s (the tenant's deadline, "
-                               "--deadline, less a margin) and was killed with its process group",
-                               limit);
-        goto done;
-    }
-    int cut = 0, ecut = 0;
-    text = read_all(out, MAX_OUTPUT, &cut);
-    etext = read_all(errfd, 64 * 1024, &ecut);
-    if (cut)
-        gvb_emit_text(w, "stdout_truncated", "only its last %u MiB were read for figures",
-                      MAX_OUTPUT >> 20);
-    for (size_t k = etext ? strlen(etext) : 0; k > 0 && (etext[k - 1] == '\n' || etext[k - 1] == ' '); k--)
-        etext[k - 1] = '\0'; /* the reason ends with the text, not a newline */
-    char how[96];
-    exit_words(st, how, sizeof how);
-    gvb_emit_text(w, "exit", "%s", how);
-    gvb_emit_extra(w, "wall_s", wall);
-    gvb_emit_series(w, "wall_s", wall);
-    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
-        rc = gvb_report_status(w, GVB_FAIL, "the command ended with %s after %.3g s; its stderr "
-                               "ends: %s", how, wall,
-                               etext && *etext ? gvb_text_tail(etext, TAIL) : "(nothing)");
-        goto done;
-    }
-    size_t n = 0;
-    if (have_re) {
-        static double fig[MAX_FIGURES];
-        size_t all = gvb_workload_figures(&re, text ? text : "", fig, MAX_FIGURES);
-        n = all < MAX_FIGURES ? all : MAX_FIGURES;
-        for (size_t i = 0; i < n; i++) {
-            if (figure)
-                gvb_emit_sample(w, fig[i]);
-            else
-                gvb_emit_series(w, "figure", fig[i]);
-        }
-        gvb_emit_extra(w, "figures", (double)all);
-    }
-    if (figure && n == 0) {
-        rc = gvb_report_status(w, GVB_FAIL, "--metric-regex '%s' matched no number in the "
-                               "command's output, which ends: %s", sp.regex,
-                               text && *text ? gvb_text_tail(text, TAIL) : "(nothing)");
-        goto done;
-    }
-    if (!figure)
-        gvb_emit_sample(w, wall);
-done:
-    free(text);
-    free(etext);
-    if (out >= 0)
-        close(out);
-    if (errfd >= 0)
-        close(errfd);
+    gvb_barrier(w); /* the tenants start their programs together */
+    double t_start = gvb_now(), limit = program_limit_s(w);
+    int rc = 0, runs = 0;
+    do {
+        double left = limit < 0 ? -1 : limit - (gvb_now() - t_entry);
+        rc = one_run(w, &sp, have_re ? &re : NULL, figure, t_start, left < 0 && limit >= 0 ? 0 : left);
+        runs++;
+    } while (rc == 0 && sp.duration_s > 0 && gvb_now() - t_start < sp.duration_s);
+    gvb_emit_extra(w, "runs", runs);
     if (have_re)
         regfree(&re);
     gvb_workload_spec_free(&sp);
     return rc;
+}
+
+/* The trend of y over x (least squares), in % of y's mean per minute; NAN with fewer than 3
+ * points or a mean of 0. */
+static double trend_pct_per_min(const gvb_series *x, const gvb_series *y)
+{
+    size_t n = x && y ? (x->n < y->n ? x->n : y->n) : 0;
+    if (n < 3)
+        return NAN;
+    double mx = 0, my = 0, sxy = 0, sxx = 0;
+    for (size_t i = 0; i < n; i++)
+        mx += x->v[i] / (double)n, my += y->v[i] / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        sxy += (x->v[i] - mx) * (y->v[i] - my);
+        sxx += (x->v[i] - mx) * (x->v[i] - mx);
+    }
+    return sxx > 0 && my != 0 ? 100 * (sxy / sxx) * 60 / fabs(my) : NAN;
+}
+
+/* A soak's trend per tenant (t<i>.trend_pct_per_min, or trend_pct_per_min with one tenant):
+ * the figure per run (run_figure) over the run ends, else the wall time; and the median over
+ * the tenants as trend_pct_per_min. */
+static void wl_trend(gvb_result *r, int tenants)
+{
+    double tr[64];
+    int n = 0;
+    for (int i = 0; i < tenants && i < 64; i++) {
+        char kx[48], ky[48], kw[48];
+        const char *p = tenants > 1 ? "t" : "";
+        snprintf(kx, sizeof kx, tenants > 1 ? "%s%d.run_end_s" : "%srun_end_s", p, i);
+        snprintf(ky, sizeof ky, tenants > 1 ? "%s%d.run_figure" : "%srun_figure", p, i);
+        snprintf(kw, sizeof kw, tenants > 1 ? "%s%d.wall_s" : "%swall_s", p, i);
+        const gvb_series *y = gvb_series_lookup(r, ky);
+        double t = trend_pct_per_min(gvb_series_lookup(r, kx), y ? y : gvb_series_lookup(r, kw));
+        if (!isfinite(t))
+            continue;
+        if (tenants > 1) {
+            char key[48];
+            snprintf(key, sizeof key, "t%d.trend_pct_per_min", i);
+            gvb_kv_set_num(&r->extras, key, t);
+        }
+        tr[n++] = t;
+    }
+    if (n)
+        gvb_kv_set_num(&r->extras, "trend_pct_per_min", gvb_median(tr, (size_t)n));
 }
 
 /* Every tenant's samples are the metric's; with two or more tenants, Jain's index over their
@@ -178,6 +244,7 @@ done:
 static void wl_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants, int higher)
 {
     gvb_copy_samples(r, per_tenant, tenants);
+    wl_trend(r, tenants);
     if (tenants < 2)
         return;
     double *speed = calloc((size_t)tenants, sizeof *speed);
@@ -231,6 +298,6 @@ const gvb_metric_impl gvb_impl_wl_002 = {.run = wl_figure, .reduce = wl_higher,
                                          .cross_system = wl_slowdown};
 const gvb_metric_impl gvb_impl_wl_003 = {.run = wl_figure, .reduce = wl_lower,
                                          .cross_system = wl_slowdown};
-const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001};
-const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure};
-const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure};
+const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001, .reduce = wl_lower};
+const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure, .reduce = wl_higher};
+const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure, .reduce = wl_lower};

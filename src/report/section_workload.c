@@ -44,7 +44,10 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
                     "as the only tenant (measured when there were two or more). Slowdown: how "
                     "much worse the median was together than alone (positive: worse). Fairness: "
                     "Jain's index over the tenants' medians as speeds (1: all got the same, 1/N: "
-                    "one got everything), from the last replicate. Differences between systems "
+                    "one got everything), from the last replicate. Trend: with --duration, the "
+                    "slope of each run's figure (else its wall time) over the soak, in %% of its "
+                    "mean per minute (the median over the tenants; last replicate). Differences "
+                    "between systems "
                     "are claimed in the category table by the same rule as any metric.");
     for (size_t k = 0; k < m->n_metrics; k++) {
         const gvb_mmetric *mm = &m->metrics[k];
@@ -52,13 +55,14 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             continue;
         gvb_doc_para(d, "%s %s (%s, %s is better):", mm->id, mm->name, mm->unit,
                      mm->direction == GVB_HIGHER ? "higher" : "lower");
-        gvb_doc_table(d, 7);
+        gvb_doc_table(d, 8);
         gvb_doc_cell(d, 0, "System");
         gvb_doc_cell(d, GVB_CELL_NUM, "Tenants");
         gvb_doc_cell(d, GVB_CELL_NUM, "Value");
         gvb_doc_cell(d, GVB_CELL_NUM, "Alone");
         gvb_doc_cell(d, GVB_CELL_NUM, "Slowdown together");
         gvb_doc_cell(d, GVB_CELL_NUM, "Fairness");
+        gvb_doc_cell(d, GVB_CELL_NUM, "Trend (--duration)");
         gvb_doc_cell(d, 0, "Programs ended");
         for (int s = 0; s < m->n_systems; s++) {
             const gvb_result *r = mm->cells[s].r;
@@ -77,6 +81,7 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
                 gvb_doc_cell(d, 0, "-");
                 gvb_doc_cell(d, 0, "-");
                 gvb_doc_cell(d, 0, "-");
+                gvb_doc_cell(d, 0, "-");
                 gvb_doc_cell(d, 0, "%s", r->reason);
                 continue;
             }
@@ -87,6 +92,12 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             else
                 gvb_doc_cell(d, GVB_CELL_NUM, "-");
             gvb_doc_cell(d, GVB_CELL_NUM, "%s", isfinite(fair) ? gvb_sec_num(fair, c) : "-");
+            double trend = gvb_kv_num(&r->extras, "trend_pct_per_min");
+            double runs = gvb_kv_num(&r->extras, "runs");
+            if (isfinite(trend))
+                gvb_doc_cell(d, GVB_CELL_NUM, "%+.3g %%/min (%.0f runs)", trend, runs);
+            else
+                gvb_doc_cell(d, GVB_CELL_NUM, "-");
             gvb_doc_cell(d, 0, "%s", ends[0] ? ends : "-");
         }
     }

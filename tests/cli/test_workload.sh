@@ -61,10 +61,24 @@ if command -v flock >/dev/null; then
     "$GVB" report "$J" --format md --output "$TMP/c.md" >/dev/null 2>&1
     row=$(grep -E '^\| fake \| 2 \|' "$TMP/c.md")
     check "co-location: the report's workload section has the row (tenants, alone, slowdown, fairness, exits)" \
-        bash -c "grep -q '^## Your workload under each system' '$TMP/c.md' && grep -qE '\| \+[3-6][0-9]\.[0-9] % \| 0\.(8[5-9]|9[0-5])[0-9]* \| exit 0, exit 0 \|\$' <<<\"\$1\"" _ "$row"
+        bash -c "grep -q '^## Your workload under each system' '$TMP/c.md' && grep -qE '\| \+[3-6][0-9]\.[0-9] % \| 0\.(8[5-9]|9[0-5])[0-9]* \| - \| exit 0, exit 0 \|\$' <<<\"\$1\"" _ "$row"
 else
     skip "co-location slowdown (no flock)"
 fi
+
+# ---- a soak: --duration restarts the program until the time is up; a figure that falls by 5
+# every run (a counter file) has a negative trend, and the report shows it
+"$GVB" workload --systems fake --duration 1.5 --replicates 1 --metric-regex 'v: ([0-9-]+)' \
+    --json-only --output "$TMP/soak" -- sh -c 'n=$(cat "$0" 2>/dev/null || echo 0); n=$((n+1)); echo $n >"$0"; sleep 0.1; echo "v: $((200 - 5*n))"' "$TMP/counter" >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/soak")
+runs=$(field "$J" fake "['extras']['runs']" 2>/dev/null)
+tr=$(field "$J" fake "['extras']['trend_pct_per_min']" 2>/dev/null)
+check "soak: restarted until --duration (got $runs runs of ~0.1 s in 1.5 s), a falling trend (got $tr %/min)" \
+    python3 -c 'import sys; r, t = float(sys.argv[1]), float(sys.argv[2]); sys.exit(0 if 8 <= r <= 16 and t < -1000 else 1)' "$runs" "$tr"
+check "soak: every run's end and figure are series" \
+    [ "$(json_get "$J" "len(d['results'][0]['series']['run_end_s']['samples']) == len(d['results'][0]['series']['run_figure']['samples']) == int(d['results'][0]['extras']['runs'])")" = True ]
+"$GVB" report "$J" --format md --output "$TMP/soak.md" >/dev/null 2>&1
+check "soak: the report's workload section shows the trend" grep -qE '^\| fake \| 1 \|.*\| -[0-9.e+]+ %/min \([0-9]+ runs\) \|' "$TMP/soak.md"
 
 # ---- failures: the failing system FAILs with the exit and the stderr; the other goes on
 "$GVB" workload --systems fake,fake@b --env 'fake@b:GVB_WL_FAIL=1' --json-only --output "$TMP/x" \
@@ -126,6 +140,8 @@ check "--metrics with a workload: exit 2" usage_err workload --systems fake --me
 check "a run option's error is still an error: exit 2" usage_err workload --systems fake --replicates 0 -- true
 check "--processes: exit 2 (use --tenants)" usage_err workload --systems fake --processes 4 -- true
 check "--iterations=5: exit 2" usage_err workload --systems fake --iterations=5 -- true
+check "--duration not above --deadline: exit 2" usage_err workload --systems fake --duration 10 --deadline 5 -- true
+check "--duration 0: exit 2" usage_err workload --systems fake --duration 0 -- true
 check "an empty --metric-regex: exit 2" usage_err workload --systems fake --metric-regex= -- true
 check "run cannot select the workload metrics" usage_err run --systems fake --metrics 'WL-*'
 check "run cannot select the workload category" usage_err run --systems fake --category workload

@@ -48,6 +48,13 @@ static void test_parse(void **state)
     assert_int_equal(parse(&o, &a, err, (const char *[]){"--", "/bin/true", NULL}), 0);
     assert_string_equal(a.metric, "WL-001");
     assert_string_equal(a.argv[0], "/bin/true");
+    assert_true(a.duration_s == 0 && o.deadline_s == 0);
+    /* a soak: the tenant's deadline follows the duration unless given */
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--duration", "600", "--", "true", NULL}), 0);
+    assert_true(a.duration_s == 600 && o.deadline_s == 900);
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--duration=60", "--deadline", "100", "--",
+                     "true", NULL}), 0);
+    assert_true(a.duration_s == 60 && o.deadline_s == 100);
     /* refused, with the reason */
     static const struct {
         const char *words[8];
@@ -59,6 +66,9 @@ static void test_parse(void **state)
         {{"--metric-regex", "", "--", "true"}, "--metric-regex is empty"},
         {{"--processes", "4", "--", "true"}, "use --tenants"},
         {{"--min-time=1", "--", "true"}, "--min-time does not apply"},
+        {{"--duration", "0", "--", "true"}, "--duration is seconds"},
+        {{"--duration", "1e9", "--", "true"}, "at most a week"},
+        {{"--duration", "60", "--deadline", "30", "--", "true"}, "must exceed --duration"},
         {{"--metric-regex", "(", "--", "true"}, "--metric-regex '('"},
         {{"--metric-better", "lower", "--", "true"}, "needs --metric-regex"},
         {{"--metrics", "OH-001", "--", "true"}, "built-in metrics"},
@@ -83,10 +93,12 @@ static void test_spec_round_trip(void **state)
     assert_true(fd >= 0);
     close(fd);
     char *argv[] = {"/usr/bin/python3", "serve.py", "--prompt", "a b\tc", "", NULL};
-    assert_int_equal(gvb_workload_spec_write(path, "tok/s: ([0-9.]+)", argv, 5, err, sizeof err), 0);
+    assert_int_equal(gvb_workload_spec_write(path, "tok/s: ([0-9.]+)", 90.5, argv, 5, err,
+                                             sizeof err), 0);
     gvb_workload_spec s;
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), 0);
     assert_string_equal(s.regex, "tok/s: ([0-9.]+)");
+    assert_true(s.duration_s == 90.5);
     assert_int_equal(s.argc, 5);
     for (int i = 0; i < 5; i++)
         assert_string_equal(s.argv[i], argv[i]);
@@ -94,19 +106,24 @@ static void test_spec_round_trip(void **state)
     gvb_workload_spec_free(&s);
     /* not a spec, truncated, missing: refused */
     FILE *f = fopen(path, "w");
-    fputs("GVBWL1", f); /* no NUL: truncated */
+    fputs("GVBWL2", f); /* no NUL: truncated */
     fclose(f);
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "not a workload spec"));
     f = fopen(path, "w");
-    fwrite("GVBWL1\0re\0", 1, 10, f); /* a regex, no command */
+    fwrite("GVBWL2\0re\0" "0\0", 1, 12, f); /* a regex, a duration, no command */
     fclose(f);
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "without a command"));
+    f = fopen(path, "w");
+    fwrite("GVBWL2\0re\0-1\0true\0", 1, 18, f); /* a negative duration */
+    fclose(f);
+    assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
+    assert_non_null(strstr(err, "bad duration"));
     unlink(path);
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot read"));
-    assert_int_equal(gvb_workload_spec_write(path, "", argv, 0, err, sizeof err), -1);
+    assert_int_equal(gvb_workload_spec_write(path, "", 0, argv, 0, err, sizeof err), -1);
 }
 
 static void test_figures(void **state)
