@@ -40,6 +40,11 @@ int gvb_monitor_hold(gvb_monitor *m, const char *self_exe, char *const *base_env
                      const char *uuid);
 /* Whether a held monitor is still running (it may have died mid-run). */
 int gvb_monitor_alive(gvb_monitor *m);
+
+/* A hold's reading of the GPU's energy counter (NVML, unhooked), in J since the driver loaded:
+ * asks it with SIGUSR1 and waits up to 1 s for its "J t mJ" line. 0, or -1 (no hold, NVML
+ * without the counter, no answer). */
+int gvb_monitor_energy(gvb_monitor *m, double *joules);
 /* Stops a held monitor, discarding what it wrote. */
 void gvb_monitor_release(gvb_monitor *m);
 

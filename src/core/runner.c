@@ -193,6 +193,10 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
                .ctx = &c, .exe = rn->self_exe, .base_env = rn->base_env, GVB_GROUP_LOG(rn), .system = sys->name, .metric = m->code};
     int monitored = wants_monitor(sys, m, n, replicate);
     gvb_monitor mon;
+    /* a workload's energy: the GPU's counter around the whole group, read by the hold */
+    double e0 = NAN, e1 = NAN;
+    int energy = m->category == GVB_CAT_WORKLOAD && rn->hold &&
+                 gvb_monitor_energy(rn->hold, &e0) == 0;
     double t0 = gvb_now();
     if (monitored)
         gvb_monitor_start(&mon, rn->self_exe, rn->base_env, gvb_kv_text(&run->gpu, "uuid"));
@@ -218,6 +222,12 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
         set_status(r, worst, reason);
     }
     r->wall_s = gvb_now() - t0;
+    if (energy && gvb_monitor_energy(rn->hold, &e1) == 0 && e1 >= e0) {
+        gvb_kv_set_num(&r->extras, "energy_j", e1 - e0);
+        gvb_series *es = gvb_result_series(r, "energy_j");
+        if (es)
+            gvb_series_push(es, e1 - e0);
+    }
     for (int i = 0; i < n; i++) {
         char key[32];
         pids[i] = ts[i].pid;
@@ -806,6 +816,7 @@ int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
     gvb_kv_set_text(&run->config, "system_order", "%s", GVB_ORDER_INTERLEAVED);
     gvb_monitor hold = {.pid = -1, .fd = -1};
     hold_gpu(rn, systems, n_systems, metrics, n_metrics, run, &hold);
+    rn->hold = hold.pid > 0 ? &hold : NULL;
     int n_meas = 0, rc = 0;
     for (int si = 0; si < n_systems && rc == 0 && !gvb_stop_requested; si++)
         if (!systems[si].ops->derive)
@@ -821,6 +832,7 @@ int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
     if (hold.fd >= 0 && !gvb_monitor_alive(&hold))
         gvb_kv_set_text(&run->config, "gpu_held_open", "no: the holding NVML process ended "
                         "during the run (metrics after it ran on a GPU not held)");
+    rn->hold = NULL;
     gvb_monitor_release(&hold);
     free(sts);
     for (int si = 0; si < n_systems && rc == 0 && !gvb_stop_requested; si++)

@@ -43,6 +43,8 @@ typedef struct gvb_runner {
      * 0 not measured yet, 1 measured, -1 could not be measured */
     int native_ref_state;
     double native_rate_kps;
+    /* the run's GPU hold (gvb_monitor_hold), or NULL: workloads read the energy through it */
+    struct gvb_monitor *hold;
 } gvb_runner;
 
 /* gvb_stop_requested (core/group.h) ends the run with what it measured. */

@@ -19,7 +19,12 @@
 
 #define MAX_PROCS 512
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, energy_asked;
+static void on_usr1(int sig)
+{
+    (void)sig;
+    energy_asked = 1;
+}
 static void on_term(int sig)
 {
     (void)sig;
@@ -103,6 +108,9 @@ int gvb_monitor_main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    struct sigaction su = {.sa_handler = on_usr1};
+    sigemptyset(&su.sa_mask);
+    sigaction(SIGUSR1, &su, NULL); /* a hold answers with the energy counter (gvb_monitor_energy) */
     report_hooks();
 
     char why[256];
@@ -169,9 +177,27 @@ int gvb_monitor_main(int argc, char **argv)
                                     used, smv);
         }
         out("%s\n", line);
-        if (hold) { /* one sample says NVML holds the GPU; then nothing runs beside tenants */
-            while (!stop)
-                pause();
+        if (hold) { /* one sample says NVML holds the GPU; then nothing runs beside tenants,
+                     * but asked (SIGUSR1), it reads the energy counter: "J t mJ", or "J t -" */
+            sigset_t block, old; /* signals only inside sigsuspend: none is missed */
+            sigemptyset(&block);
+            sigaddset(&block, SIGUSR1);
+            sigaddset(&block, SIGTERM);
+            sigaddset(&block, SIGINT);
+            sigprocmask(SIG_BLOCK, &block, &old);
+            while (!stop) {
+                if (energy_asked) {
+                    energy_asked = 0;
+                    unsigned long long mj = 0;
+                    if (gvb_nvml_energy_mj(dev, &mj) == 0)
+                        out("J %.6f %llu\n", mono_s(), mj);
+                    else
+                        out("J %.6f -\n", mono_s());
+                    continue;
+                }
+                sigsuspend(&old);
+            }
+            sigprocmask(SIG_SETMASK, &old, NULL);
             break;
         }
         next.tv_nsec += (long)interval_ms * 1000000L;

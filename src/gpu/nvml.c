@@ -19,6 +19,7 @@ typedef const char *(*fn_errstr)(int);
 typedef int (*fn_by_uuid)(const char *, gvb_nvml_dev *);
 typedef int (*fn_uuid)(gvb_nvml_dev, char *, unsigned);
 typedef int (*fn_mig_handle)(gvb_nvml_dev, unsigned, gvb_nvml_dev *);
+typedef int (*fn_ull)(gvb_nvml_dev, unsigned long long *);
 
 static struct {
     void *lib;
@@ -38,6 +39,7 @@ static struct {
     fn_uuid uuid;
     fn_uint max_mig;
     fn_mig_handle mig_handle;
+    fn_ull energy;
 } nv;
 
 #define NVML_ERROR_UNINITIALIZED 1
@@ -73,6 +75,7 @@ int gvb_nvml_open(char *why, size_t len)
     nv.uuid = (fn_uuid)sym("nvmlDeviceGetUUID");
     nv.max_mig = (fn_uint)sym("nvmlDeviceGetMaxMigDeviceCount");
     nv.mig_handle = (fn_mig_handle)sym("nvmlDeviceGetMigDeviceHandleByIndex");
+    nv.energy = (fn_ull)sym("nvmlDeviceGetTotalEnergyConsumption");
     int rc = nv.init ? nv.init() : NVML_ERROR_FUNCTION_NOT_FOUND;
     if (rc != 0) {
         snprintf(why, len, "nvmlInit failed: %s", gvb_nvml_error(rc));
@@ -107,6 +110,7 @@ int gvb_nvml_device(unsigned index, gvb_nvml_dev *dev) { return CALL(nv.handle, 
 int gvb_nvml_device_count(unsigned *count) { return CALL(nv.count, count); }
 int gvb_nvml_memory(gvb_nvml_dev dev, gvb_nvml_meminfo *m) { return CALL(nv.memory, dev, m); }
 int gvb_nvml_utilization(gvb_nvml_dev dev, gvb_nvml_util *u) { return CALL(nv.util, dev, u); }
+int gvb_nvml_energy_mj(gvb_nvml_dev dev, unsigned long long *mj) { return CALL(nv.energy, dev, mj); }
 int gvb_nvml_processes(gvb_nvml_dev dev, gvb_nvml_process *p, unsigned *count)
 {
     return CALL(nv.procs, dev, count, p);

@@ -32,6 +32,8 @@ int gvb_nvml_device(unsigned index, gvb_nvml_dev *dev);
 int gvb_nvml_device_count(unsigned *count);
 int gvb_nvml_memory(gvb_nvml_dev dev, gvb_nvml_meminfo *m);
 int gvb_nvml_utilization(gvb_nvml_dev dev, gvb_nvml_util *u);
+/* The device's energy counter since the driver loaded, mJ (Volta and later). */
+int gvb_nvml_energy_mj(gvb_nvml_dev dev, unsigned long long *mj);
 /* Compute processes on dev: fills up to *count entries, sets *count. */
 int gvb_nvml_processes(gvb_nvml_dev dev, gvb_nvml_process *p, unsigned *count);
 /* Per-process utilization samples newer than since_us (NVML timestamps, us). */

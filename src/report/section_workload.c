@@ -9,6 +9,7 @@
 #include "report/doc.h"
 #include "report/model.h"
 #include "report/sections.h"
+#include "stats/stats.h"
 
 /* A workload metric of N tenants (WL-001..003), not the alone one. */
 static int together_metric(const gvb_mmetric *mm)
@@ -46,7 +47,10 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
                     "Jain's index over the tenants' medians as speeds (1: all got the same, 1/N: "
                     "one got everything), from the last replicate. Trend: with --duration, the "
                     "slope of each run's figure (else its wall time) over the soak, in %% of its "
-                    "mean per minute (the median over the tenants; last replicate). Differences "
+                    "mean per minute (the median over the tenants; last replicate). GPU energy: "
+                    "the device's NVML energy counter around each replicate's whole process "
+                    "group (every process on the GPU counts), the median over the replicates. "
+                    "Differences "
                     "between systems "
                     "are claimed in the category table by the same rule as any metric.");
     for (size_t k = 0; k < m->n_metrics; k++) {
@@ -55,7 +59,7 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             continue;
         gvb_doc_para(d, "%s %s (%s, %s is better):", mm->id, mm->name, mm->unit,
                      mm->direction == GVB_HIGHER ? "higher" : "lower");
-        gvb_doc_table(d, 8);
+        gvb_doc_table(d, 9);
         gvb_doc_cell(d, 0, "System");
         gvb_doc_cell(d, GVB_CELL_NUM, "Tenants");
         gvb_doc_cell(d, GVB_CELL_NUM, "Value");
@@ -63,6 +67,7 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
         gvb_doc_cell(d, GVB_CELL_NUM, "Slowdown together");
         gvb_doc_cell(d, GVB_CELL_NUM, "Fairness");
         gvb_doc_cell(d, GVB_CELL_NUM, "Trend (--duration)");
+        gvb_doc_cell(d, GVB_CELL_NUM, "GPU energy a replicate");
         gvb_doc_cell(d, 0, "Programs ended");
         for (int s = 0; s < m->n_systems; s++) {
             const gvb_result *r = mm->cells[s].r;
@@ -78,10 +83,8 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             gvb_doc_cell(d, GVB_CELL_NUM, "%d", r->tenants);
             if (r->status != GVB_OK) {
                 gvb_doc_cell(d, 0, "%s", gvb_status_name(r->status));
-                gvb_doc_cell(d, 0, "-");
-                gvb_doc_cell(d, 0, "-");
-                gvb_doc_cell(d, 0, "-");
-                gvb_doc_cell(d, 0, "-");
+                for (int col = 0; col < 5; col++)
+                    gvb_doc_cell(d, 0, "-");
                 gvb_doc_cell(d, 0, "%s", r->reason);
                 continue;
             }
@@ -96,6 +99,11 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             double runs = gvb_kv_num(&r->extras, "runs");
             if (isfinite(trend))
                 gvb_doc_cell(d, GVB_CELL_NUM, "%+.3g %%/min (%.0f runs)", trend, runs);
+            else
+                gvb_doc_cell(d, GVB_CELL_NUM, "-");
+            const gvb_series *en = gvb_series_lookup(r, "energy_j");
+            if (en && en->n)
+                gvb_doc_cell(d, GVB_CELL_NUM, "%s J", gvb_sec_num(gvb_median(en->v, en->n), b));
             else
                 gvb_doc_cell(d, GVB_CELL_NUM, "-");
             gvb_doc_cell(d, 0, "%s", ends[0] ? ends : "-");
