@@ -161,16 +161,26 @@ int gvb_monitor_hold(gvb_monitor *m, const char *self_exe, char *const *base_env
 int gvb_monitor_energy(gvb_monitor *m, double *joules)
 {
     struct stat st;
-    if (m->pid <= 0 || m->fd < 0 || fstat(m->fd, &st) != 0 || kill(m->pid, SIGUSR1) != 0)
+    if (!gvb_monitor_alive(m) || m->fd < 0 || fstat(m->fd, &st) != 0)
         return -1;
-    char buf[256];
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now); /* the clock of its lines' t */
+    double asked = (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+    if (kill(m->pid, SIGUSR1) != 0)
+        return -1;
+    char buf[1024];
     for (int i = 0; i < 500; i++) { /* its answer is appended after what was there */
         ssize_t k = pread(m->fd, buf, sizeof buf - 1, st.st_size);
         buf[k > 0 ? k : 0] = '\0';
-        const char *j = line_with(buf, 'J');
-        if (j && strchr(j, '\n')) {
+        /* the first complete "J" line stamped after the question (a late answer to an earlier
+         * one that timed out is older) */
+        for (const char *j = buf; (j = strstr(j, "J ")) != NULL; j++) {
             double t;
             unsigned long long mj;
+            if ((j != buf && j[-1] != '\n') || !strchr(j, '\n'))
+                continue;
+            if (sscanf(j, "J %lf", &t) != 1 || t < asked - 1e-3)
+                continue;
             if (sscanf(j, "J %lf %llu", &t, &mj) != 2)
                 return -1; /* "J t -": NVML has no energy counter here */
             *joules = (double)mj / 1000.0;

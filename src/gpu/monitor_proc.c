@@ -185,6 +185,11 @@ int gvb_monitor_main(int argc, char **argv)
             sigaddset(&block, SIGTERM);
             sigaddset(&block, SIGINT);
             sigprocmask(SIG_BLOCK, &block, &old);
+            sigset_t wait = old; /* what sigsuspend waits with: these three let in, whatever the
+                                  * mask it was started with */
+            sigdelset(&wait, SIGUSR1);
+            sigdelset(&wait, SIGTERM);
+            sigdelset(&wait, SIGINT);
             while (!stop) {
                 if (energy_asked) {
                     energy_asked = 0;
@@ -195,7 +200,7 @@ int gvb_monitor_main(int argc, char **argv)
                         out("J %.6f -\n", mono_s());
                     continue;
                 }
-                sigsuspend(&old);
+                sigsuspend(&wait);
             }
             sigprocmask(SIG_SETMASK, &old, NULL);
             break;

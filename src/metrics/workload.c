@@ -21,6 +21,7 @@ extern char **environ;
 
 #define MAX_OUTPUT (16u << 20) /* bytes of a tenant's stdout read for figures */
 #define MAX_FIGURES 100000
+#define MAX_RUNS 10000 /* runs of a soak per tenant and replicate */
 #define TAIL 250 /* bytes of output in a FAIL reason (the reason holds 512 in all) */
 
 /* All a memfd holds, NUL-terminated, at most cap bytes: the last ones, from a line start
@@ -180,13 +181,26 @@ static int wl_run(gvb_worker *w, int figure)
         return gvb_report_status(w, GVB_FAIL, "%s", err);
     }
     gvb_barrier(w); /* the tenants start their programs together */
-    double t_start = gvb_now(), limit = program_limit_s(w);
+    double t_start = gvb_now(), limit = program_limit_s(w), longest = 0;
     int rc = 0, runs = 0;
-    do {
-        double left = limit < 0 ? -1 : limit - (gvb_now() - t_entry);
-        rc = one_run(w, &sp, have_re ? &re : NULL, figure, t_start, left < 0 && limit >= 0 ? 0 : left);
+    for (;;) {
+        double left = limit < 0 ? -1 : limit - (gvb_now() - t_entry), t_run = gvb_now();
+        rc = one_run(w, &sp, have_re ? &re : NULL, figure, t_start, left);
         runs++;
-    } while (rc == 0 && sp.duration_s > 0 && gvb_now() - t_start < sp.duration_s);
+        longest = fmax(longest, gvb_now() - t_run);
+        if (rc != 0 || !(sp.duration_s > 0) || gvb_now() - t_start >= sp.duration_s)
+            break;
+        /* a soak starts another run only when it can end before the deadline (the longest
+         * run so far, and a quarter more), and keeps at most MAX_RUNS */
+        left = limit < 0 ? -1 : limit - (gvb_now() - t_entry);
+        if (runs >= MAX_RUNS || (limit >= 0 && left < longest * 1.25 + 0.5)) {
+            gvb_emit_text(w, "soak_ended", "after %d runs and %.1f of %.0f s: %s", runs,
+                          gvb_now() - t_start, sp.duration_s,
+                          runs >= MAX_RUNS ? "the most runs kept"
+                                           : "another run would not end before the deadline");
+            break;
+        }
+    }
     gvb_emit_extra(w, "runs", runs);
     if (have_re)
         regfree(&re);
@@ -202,8 +216,13 @@ static double trend_pct_per_min(const gvb_series *x, const gvb_series *y)
     if (n < 3)
         return NAN;
     double mx = 0, my = 0, sxy = 0, sxx = 0;
-    for (size_t i = 0; i < n; i++)
+    int flat = 1; /* equal values: no trend, not a rounding error's */
+    for (size_t i = 0; i < n; i++) {
         mx += x->v[i] / (double)n, my += y->v[i] / (double)n;
+        flat &= y->v[i] == y->v[0];
+    }
+    if (flat)
+        return y->v[0] != 0 ? 0 : NAN;
     for (size_t i = 0; i < n; i++) {
         sxy += (x->v[i] - mx) * (y->v[i] - my);
         sxx += (x->v[i] - mx) * (x->v[i] - mx);
@@ -216,8 +235,17 @@ static double trend_pct_per_min(const gvb_series *x, const gvb_series *y)
  * the tenants as trend_pct_per_min. */
 static void wl_trend(gvb_result *r, int tenants)
 {
-    double tr[64];
-    int n = 0;
+    double tr[64], rn[64];
+    int n = 0, nr = 0;
+    for (int i = 0; tenants > 1 && i < tenants && i < 64; i++) { /* runs: the tenants' median */
+        char key[32];
+        snprintf(key, sizeof key, "t%d.runs", i);
+        double v = gvb_kv_num(&r->extras, key);
+        if (isfinite(v))
+            rn[nr++] = v;
+    }
+    if (nr)
+        gvb_kv_set_num(&r->extras, "runs", gvb_median(rn, (size_t)nr));
     for (int i = 0; i < tenants && i < 64; i++) {
         char kx[48], ky[48], kw[48];
         const char *p = tenants > 1 ? "t" : "";

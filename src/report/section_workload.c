@@ -97,8 +97,10 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             gvb_doc_cell(d, GVB_CELL_NUM, "%s", isfinite(fair) ? gvb_sec_num(fair, c) : "-");
             double trend = gvb_kv_num(&r->extras, "trend_pct_per_min");
             double runs = gvb_kv_num(&r->extras, "runs");
-            if (isfinite(trend))
+            if (isfinite(trend) && isfinite(runs))
                 gvb_doc_cell(d, GVB_CELL_NUM, "%+.3g %%/min (%.0f runs)", trend, runs);
+            else if (isfinite(trend))
+                gvb_doc_cell(d, GVB_CELL_NUM, "%+.3g %%/min", trend);
             else
                 gvb_doc_cell(d, GVB_CELL_NUM, "-");
             const gvb_series *en = gvb_series_lookup(r, "energy_j");

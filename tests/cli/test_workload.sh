@@ -79,6 +79,17 @@ check "soak: every run's end and figure are series" \
     [ "$(json_get "$J" "len(d['results'][0]['series']['run_end_s']['samples']) == len(d['results'][0]['series']['run_figure']['samples']) == int(d['results'][0]['extras']['runs'])")" = True ]
 "$GVB" report "$J" --format md --output "$TMP/soak.md" >/dev/null 2>&1
 check "soak: the report's workload section shows the trend" grep -qE '^\| fake \| 1 \|.*\| -[0-9.e+]+ %/min \([0-9]+ runs\) \| - \|' "$TMP/soak.md"
+# a soak whose next run could not end before the deadline stops, and is no FAIL
+"$GVB" workload --systems fake --duration 3 --deadline 3.5 --replicates 1 --json-only --output "$TMP/soak2" \
+    -- sleep 1 >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/soak2")
+check "soak: stops before a run that would overrun the deadline (OK, 2 runs, and says why)" \
+    bash -c "[ $rc -eq 0 ] && [ '$(field "$J" fake "['extras']['runs']")' = 2 ] && grep -q 'would not end before the deadline' <<<\"\$1\"" _ "$(field "$J" fake "['extras']['soak_ended']")"
+# two tenants: the run count of the report is the tenants' median
+"$GVB" workload --systems fake,fake@b --tenants 2 --duration 0.6 --replicates 1 --metric-regex 'v: ([0-9]+)' \
+    --output "$TMP/soak3" -- sh -c 'sleep 0.1; echo "v: 7"' >/dev/null 2>&1
+check "soak with two tenants: the report gives the runs, no nan" \
+    bash -c "grep -E '^\| fake \| 2 \|' $(dirname "$(last_json "$TMP/soak3")")/report.md | grep -qE '%/min \([0-9]+ runs\)' && ! grep -q 'nan runs' $(dirname "$(last_json "$TMP/soak3")")/report.md"
 
 # ---- failures: the failing system FAILs with the exit and the stderr; the other goes on
 "$GVB" workload --systems fake,fake@b --env 'fake@b:GVB_WL_FAIL=1' --json-only --output "$TMP/x" \

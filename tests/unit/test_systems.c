@@ -649,8 +649,10 @@ static void test_monitor_hold(void **state)
     assert_false(gvb_monitor_alive(&m));
     gvb_monitor_release(&m);
     /* the energy counter on request: a hold answers SIGUSR1 with "J t mJ" (twice: each
-     * answer is read after what was there), or "J t -" without the counter */
-    write_script(exe, "n=0; trap 'n=$((n+1)); echo \"J 2.0 $((12345 * n))\" >&3' USR1; "
+     * answer is read after what was there; a line stamped before the question, a late answer
+     * to an earlier one, is not taken), or "J t -" without the counter */
+    write_script(exe, "n=0; trap 'n=$((n+1)); echo \"J 1.0 999\" >&3; "
+                      "echo \"J 1e12 $((12345 * n))\" >&3' USR1; "
                       "echo 'M 1.0 10 0 1 1 0' >&3; while :; do sleep 0.02; done");
     assert_int_equal(gvb_monitor_hold(&m, exe, env, NULL), 0);
     double j = 0;
@@ -660,7 +662,7 @@ static void test_monitor_hold(void **state)
     assert_double_equal(j, 24.69, 1e-9);
     gvb_monitor_release(&m);
     assert_int_equal(gvb_monitor_energy(&m, &j), -1); /* released: no hold to ask */
-    write_script(exe, "trap 'echo \"J 2.0 -\" >&3' USR1; echo 'M 1.0 10 0 1 1 0' >&3; "
+    write_script(exe, "trap 'echo \"J 1e12 -\" >&3' USR1; echo 'M 1.0 10 0 1 1 0' >&3; "
                       "while :; do sleep 0.02; done");
     assert_int_equal(gvb_monitor_hold(&m, exe, env, NULL), 0);
     assert_int_equal(gvb_monitor_energy(&m, &j), -1);
