@@ -354,16 +354,10 @@ static void apply_auto_limits(gvb_options *o, const gvb_kv *gpu)
     fflush(stdout);
 }
 
-/* `workload`'s program: the spec written into the run's directory before the runner starts. */
-typedef struct workload_cmd {
-    const gvb_metric_def *metric, *alone; /* alone: NULL, or measured first */
-    const char *regex;
-    double duration_s;
-    char *const *argv; /* argv[0] resolved to a path */
-    int argc;
-} workload_cmd;
-
-static int run_measure(gvb_options *po, int full_argc, char **full_argv, const workload_cmd *wl);
+/* The measuring of `run`, and of `workload` when wl is given (its spec is written into the
+ * run's directory before the runner starts). */
+static int run_measure(gvb_options *o, int full_argc, char **full_argv,
+                       const gvb_workload_args *wl);
 
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
@@ -393,16 +387,12 @@ static int cmd_workload(int argc, char **argv, int full_argc, char **full_argv)
     }
     if (gvb_workload_parse(argc, argv, &o, &a, err, sizeof err) != 0)
         return die(EXIT_USAGE, "workload: %s", err);
-    workload_cmd wl = {.metric = gvb_metric_find(a.metric),
-                       .alone = a.alone ? gvb_metric_find(a.alone) : NULL, .regex = a.regex,
-                       .duration_s = a.duration_s,
-                       .argv = a.argv, .argc = a.argc};
-    return run_measure(&o, full_argc, full_argv, &wl);
+    return run_measure(&o, full_argc, full_argv, &a);
 }
 
-static int run_measure(gvb_options *po, int full_argc, char **full_argv, const workload_cmd *wl)
+static int run_measure(gvb_options *o, int full_argc, char **full_argv,
+                       const gvb_workload_args *wl)
 {
-    gvb_options *o = po;
     char err[1024];
     gvb_system systems[GVB_MAX_SYSTEMS];
     for (int i = 0; i < o->n_systems; i++)
@@ -413,9 +403,9 @@ static int run_measure(gvb_options *po, int full_argc, char **full_argv, const w
     const gvb_metric_def *metrics[GVB_METRIC_COUNT];
     int n_metrics = 0;
     if (wl) {
-        if (wl->alone)
-            metrics[n_metrics++] = wl->alone;
-        metrics[n_metrics++] = wl->metric;
+        if (wl->alone) /* measured first */
+            metrics[n_metrics++] = gvb_metric_find(wl->alone);
+        metrics[n_metrics++] = gvb_metric_find(wl->metric);
     } else if ((n_metrics = gvb_select_metrics(o, metrics, GVB_METRIC_COUNT, err, sizeof err)) < 0)
         return die(EXIT_USAGE, "%s", err);
     if (n_metrics == 0)

@@ -17,6 +17,7 @@
 #include "core/monitor.h"
 #include "core/protocol.h"
 #include "core/sanitize.h"
+#include "core/spawn.h"
 #include "core/worker.h"
 
 /* Where a group's worker stderr lines go: the run's hook, with --verbose only. */
@@ -129,13 +130,13 @@ static void record_exit(gvb_result *r, const gvb_tenant *t, int i)
 {
     char key[32];
     snprintf(key, sizeof key, "t%d.exit", i);
+    char how[96];
+    gvb_wait_words(t->wstatus, how, sizeof how);
     if (!t->exited)
         gvb_kv_set_text(&r->extras, key, "not reaped");
-    else if (WIFSIGNALED(t->wstatus))
-        gvb_kv_set_text(&r->extras, key, "signal %d (%s)%s", WTERMSIG(t->wstatus),
-                        strsignal(WTERMSIG(t->wstatus)), t->killed ? ", sent by the runner" : "");
     else
-        gvb_kv_set_text(&r->extras, key, "exit %d", WEXITSTATUS(t->wstatus));
+        gvb_kv_set_text(&r->extras, key, "%s%s", how,
+                        WIFSIGNALED(t->wstatus) && t->killed ? ", sent by the runner" : "");
 }
 
 /* The memory limit a layer's tenants got (the hand-off's, gvb_system_limits), in the result

@@ -154,3 +154,13 @@ int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus)
         nanosleep(&nap, NULL);
     }
 }
+
+void gvb_wait_words(int wstatus, char *buf, size_t len)
+{
+    if (WIFEXITED(wstatus))
+        snprintf(buf, len, "exit %d", WEXITSTATUS(wstatus));
+    else if (WIFSIGNALED(wstatus))
+        snprintf(buf, len, "signal %d (%s)", WTERMSIG(wstatus), strsignal(WTERMSIG(wstatus)));
+    else
+        snprintf(buf, len, "status 0x%x", wstatus);
+}

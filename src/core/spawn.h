@@ -9,6 +9,7 @@
 #ifndef GVB_SPAWN_H
 #define GVB_SPAWN_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 #define GVB_SPAWN_NULL (-1) /* in fds: the child's fd is /dev/null */
@@ -35,5 +36,8 @@ pid_t gvb_spawn(const char *exe, char *const *argv, char *const *envp, const int
  * inside the driver: left unreaped), -1 on an error of waitpid (errno). */
 #define GVB_SPAWN_KILL_WAIT_S 10.0
 int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus);
+
+/* How a child ended, in words: "exit 3", "signal 9 (Killed)". */
+void gvb_wait_words(int wstatus, char *buf, size_t len);
 
 #endif

@@ -56,7 +56,7 @@ static int shape_blocks(const kshape *sh, int sm, int bps)
 }
 
 /* Seconds per kernel of a loop of dur seconds (depth as work_run's), timed on the host up to
- * the last kernel's end: no events, so 10 us kernels cost nothing to record. */
+ * the last kernel's end: no events to record per kernel. */
 static cudaError_t shape_rate(work *k, int depth, double dur, double *per_s, size_t *n)
 {
     double t0 = gvb_now();

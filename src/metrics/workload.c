@@ -14,7 +14,9 @@
 
 #include "core/spawn.h"
 #include "core/workload_spec.h"
+#include "metrics/contend.h"
 #include "metrics/metric_util.h"
+#include "stats/formulas.h"
 #include "stats/stats.h"
 
 extern char **environ;
@@ -46,16 +48,6 @@ static char *read_all(int fd, size_t cap, int *cut)
     if (nl) /* not from the middle of a line, where a number would be read cut */
         memmove(b, nl + 1, strlen(nl + 1) + 1);
     return b;
-}
-
-static void exit_words(int st, char *buf, size_t len)
-{
-    if (WIFEXITED(st))
-        snprintf(buf, len, "exit %d", WEXITSTATUS(st));
-    else if (WIFSIGNALED(st))
-        snprintf(buf, len, "signal %d (%s)", WTERMSIG(st), strsignal(WTERMSIG(st)));
-    else
-        snprintf(buf, len, "status 0x%x", st);
 }
 
 /* How long the program may run: the tenant's deadline less a margin, so that this process,
@@ -114,7 +106,7 @@ static int one_run(gvb_worker *w, const gvb_workload_spec *sp, const regex_t *re
     for (size_t k = etext ? strlen(etext) : 0; k > 0 && (etext[k - 1] == '\n' || etext[k - 1] == ' '); k--)
         etext[k - 1] = '\0'; /* the reason ends with the text, not a newline */
     char how[96];
-    exit_words(st, how, sizeof how);
+    gvb_wait_words(st, how, sizeof how);
     gvb_emit_text(w, "exit", "%s", how);
     gvb_emit_extra(w, "wall_s", wall);
     gvb_emit_series(w, "wall_s", wall);
@@ -209,51 +201,36 @@ static int wl_run(gvb_worker *w, int figure)
 }
 
 /* The trend of y over x (least squares), in % of y's mean per minute; NAN with fewer than 3
- * points or a mean of 0. */
+ * points, all x equal, or a mean of 0. Equal values are no trend (0), not a rounding error's. */
 static double trend_pct_per_min(const gvb_series *x, const gvb_series *y)
 {
     size_t n = x && y ? (x->n < y->n ? x->n : y->n) : 0;
     if (n < 3)
         return NAN;
-    double mx = 0, my = 0, sxy = 0, sxx = 0;
-    int flat = 1; /* equal values: no trend, not a rounding error's */
+    double my = 0;
+    int flat = 1;
     for (size_t i = 0; i < n; i++) {
-        mx += x->v[i] / (double)n, my += y->v[i] / (double)n;
+        my += y->v[i] / (double)n;
         flat &= y->v[i] == y->v[0];
     }
-    if (flat)
-        return y->v[0] != 0 ? 0 : NAN;
-    for (size_t i = 0; i < n; i++) {
-        sxy += (x->v[i] - mx) * (y->v[i] - my);
-        sxx += (x->v[i] - mx) * (x->v[i] - mx);
-    }
-    return sxx > 0 && my != 0 ? 100 * (sxy / sxx) * 60 / fabs(my) : NAN;
+    double slope = flat ? 0 : gvb_ls_slope(x->v, y->v, n);
+    return my != 0 ? 100 * slope * 60 / fabs(my) : NAN;
 }
 
-/* A soak's trend per tenant (t<i>.trend_pct_per_min, or trend_pct_per_min with one tenant):
- * the figure per run (run_figure) over the run ends, else the wall time; and the median over
- * the tenants as trend_pct_per_min. */
+/* A soak's trend per tenant (t<i>.trend_pct_per_min with several): the figure per run
+ * (run_figure) over the run ends, else the wall time; trend_pct_per_min and runs: the
+ * medians over the tenants. */
 static void wl_trend(gvb_result *r, int tenants)
 {
     double tr[64], rn[64];
     int n = 0, nr = 0;
-    for (int i = 0; tenants > 1 && i < tenants && i < 64; i++) { /* runs: the tenants' median */
-        char key[32];
-        snprintf(key, sizeof key, "t%d.runs", i);
-        double v = gvb_kv_num(&r->extras, key);
-        if (isfinite(v))
-            rn[nr++] = v;
-    }
-    if (nr)
-        gvb_kv_set_num(&r->extras, "runs", gvb_median(rn, (size_t)nr));
     for (int i = 0; i < tenants && i < 64; i++) {
-        char kx[48], ky[48], kw[48];
-        const char *p = tenants > 1 ? "t" : "";
-        snprintf(kx, sizeof kx, tenants > 1 ? "%s%d.run_end_s" : "%srun_end_s", p, i);
-        snprintf(ky, sizeof ky, tenants > 1 ? "%s%d.run_figure" : "%srun_figure", p, i);
-        snprintf(kw, sizeof kw, tenants > 1 ? "%s%d.wall_s" : "%swall_s", p, i);
-        const gvb_series *y = gvb_series_lookup(r, ky);
-        double t = trend_pct_per_min(gvb_series_lookup(r, kx), y ? y : gvb_series_lookup(r, kw));
+        double v;
+        if (tenants > 1 && gvb_tenant_extra(r, i, "runs", &v) == 0)
+            rn[nr++] = v;
+        const gvb_series *y = gvb_tenant_series(r, i, "run_figure", tenants);
+        double t = trend_pct_per_min(gvb_tenant_series(r, i, "run_end_s", tenants),
+                                     y ? y : gvb_tenant_series(r, i, "wall_s", tenants));
         if (!isfinite(t))
             continue;
         if (tenants > 1) {
@@ -263,13 +240,15 @@ static void wl_trend(gvb_result *r, int tenants)
         }
         tr[n++] = t;
     }
+    if (nr)
+        gvb_kv_set_num(&r->extras, "runs", gvb_median(rn, (size_t)nr));
     if (n)
         gvb_kv_set_num(&r->extras, "trend_pct_per_min", gvb_median(tr, (size_t)n));
 }
 
 /* Every tenant's samples are the metric's; with two or more tenants, Jain's index over their
  * medians taken as speeds (the figure when higher is better, else its inverse). */
-static void wl_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants, int higher)
+static void wl_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
 {
     gvb_copy_samples(r, per_tenant, tenants);
     wl_trend(r, tenants);
@@ -282,7 +261,7 @@ static void wl_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants, 
         char key[32];
         snprintf(key, sizeof key, "t%d.median", i);
         gvb_kv_set_num(&r->extras, key, med);
-        speed[i] = higher ? med : 1.0 / med;
+        speed[i] = r->direction == GVB_HIGHER ? med : 1.0 / med;
         ok = isfinite(speed[i]) && speed[i] > 0;
     }
     if (ok)
@@ -317,15 +296,13 @@ static void wl_slowdown(gvb_result *r, const gvb_run *run)
 
 static int wl_001(gvb_worker *w) { return wl_run(w, 0); }
 static int wl_figure(gvb_worker *w) { return wl_run(w, 1); }
-static void wl_lower(gvb_result *r, const gvb_series *t, int n) { wl_reduce(r, t, n, 0); }
-static void wl_higher(gvb_result *r, const gvb_series *t, int n) { wl_reduce(r, t, n, 1); }
 
-const gvb_metric_impl gvb_impl_wl_001 = {.run = wl_001, .reduce = wl_lower,
+const gvb_metric_impl gvb_impl_wl_001 = {.run = wl_001, .reduce = wl_reduce,
                                          .cross_system = wl_slowdown};
-const gvb_metric_impl gvb_impl_wl_002 = {.run = wl_figure, .reduce = wl_higher,
+const gvb_metric_impl gvb_impl_wl_002 = {.run = wl_figure, .reduce = wl_reduce,
                                          .cross_system = wl_slowdown};
-const gvb_metric_impl gvb_impl_wl_003 = {.run = wl_figure, .reduce = wl_lower,
+const gvb_metric_impl gvb_impl_wl_003 = {.run = wl_figure, .reduce = wl_reduce,
                                          .cross_system = wl_slowdown};
-const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001, .reduce = wl_lower};
-const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure, .reduce = wl_higher};
-const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure, .reduce = wl_lower};
+const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001, .reduce = wl_reduce};
+const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure, .reduce = wl_reduce};
+const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure, .reduce = wl_reduce};
