@@ -829,7 +829,8 @@ int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
         rc = measure_interleaved(rn, sts, n_meas, mi, metrics[mi], run, &ps);
     for (int s = 0; s < n_meas; s++)
         tear_down(&sts[s], run);
-    if (hold.fd >= 0 && !gvb_monitor_alive(&hold))
+    /* after an interrupt the hold got the same signal: that is not an early end */
+    if (hold.fd >= 0 && !gvb_stop_requested && !gvb_monitor_alive(&hold))
         gvb_kv_set_text(&run->config, "gpu_held_open", "no: the holding NVML process ended "
                         "during the run (metrics after it ran on a GPU not held)");
     rn->hold = NULL;
