@@ -16,6 +16,7 @@
 
 #include "core/options.h"
 #include "core/runner.h"
+#include "core/serve.h"
 #include "core/workload_spec.h"
 #include "validate/validate.h"
 #include "core/worker.h"
@@ -67,6 +68,22 @@ static void usage(FILE *f)
           "                                      sample), --metric-better higher|lower,\n"
           "                                      --duration SEC (restart until then: a soak)\n"
           "                                      (docs/workload.md)\n"
+          "  workload [options] --builtin llm-serve\n"
+          "                                      the same with the built-in LLM serving\n"
+          "                                      workload (`serve`) as the program and its\n"
+          "                                      tokens/s as the figure\n"
+          "  serve [--layers N] [--hidden N] [--heads N] [--ffn N] [--max-batch N]\n"
+          "        [--max-len N] [--requests N] [--prompt-len MIN:MAX] [--output-len MIN:MAX]\n"
+          "        [--seed N] [--memory SIZE] [--no-check]\n"
+          "                                      a built-in LLM serving workload on this GPU:\n"
+          "                                      a Llama-shaped bf16 decoder (default 32\n"
+          "                                      layers, hidden 4096, 32 heads, MLP 11008,\n"
+          "                                      fewer layers if --memory, default the\n"
+          "                                      device's, demands), 64 seeded requests\n"
+          "                                      (prompts 32:512, outputs 16:256 tokens),\n"
+          "                                      continuous batching (max batch 32, max length\n"
+          "                                      1024, seed 1); prints tokens/s and ttft_ms,\n"
+          "                                      tpot_ms p50/p99 (docs/workload.md)\n"
           "  report FILE... [--format md|html|txt|json|csv] [--output FILE] [--compare BASE]\n"
           "                                      the comparison report of results files\n"
           "  validate [--output DIR] [--aa-metrics LIST] [--cases LIST]\n"
@@ -512,6 +529,30 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
     return code;
 }
 
+/* ---- serve ----------------------------------------------------------------------------- */
+
+/* `serve [options]`: the built-in LLM serving workload (core/serve.h, docs/workload.md). */
+static int cmd_serve(int argc, char **argv)
+{
+    static gvb_serve_opts so;
+    static gvb_serve_result res;
+    char err[1024];
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (gvb_serve_parse(argc, argv, &so, err, sizeof err) != 0)
+        return die(EXIT_USAGE, "serve: %s", err);
+    switch (gvb_serve_run(&so, &res, err, sizeof err)) {
+    case GVB_SERVE_OK:
+        gvb_serve_write(stdout, &so, &res);
+        return fflush(stdout) == 0 ? EXIT_OK : die(EXIT_INTERNAL, "serve: stdout: %s", strerror(errno));
+    case GVB_SERVE_NO_GPU: return die(EXIT_NO_GPU, "serve: %s", err);
+    case GVB_SERVE_UNTRUSTED: return die(EXIT_FAILED, "serve: %s", err);
+    default: return die(EXIT_INTERNAL, "serve: %s", err);
+    }
+}
+
 /* ---- validate -------------------------------------------------------------------------- */
 
 /* gvb_write_atomic writes through a (FILE *, const gvb_run *) callback; validate.json is not
@@ -759,7 +800,7 @@ int main(int argc, char **argv)
     /* stamped before anything else runs: OH-004 times its fresh process from here */
     double t_main = gvb_now();
     if (argc < 2) /* one line, as every other usage error; the usage itself is `help` */
-        return die(EXIT_USAGE, "no command given (list, run, workload, report, validate, help)");
+        return die(EXIT_USAGE, "no command given (list, run, workload, serve, report, validate, help)");
     const char *cmd = argv[1];
     /* a metric's own child processes: the hidden subcommands the catalog names */
     const gvb_metric_def *child = gvb_metric_child_find(cmd);
@@ -791,10 +832,12 @@ int main(int argc, char **argv)
         return cmd_workload(argc - 1, argv + 1, argc, argv);
     if (!strcmp(cmd, "validate"))
         return cmd_validate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))
         return cmd_report(argc - 1, argv + 1);
     if (cmd[0] == '-') /* the older tool had no subcommand: `gpu-virt-bench --system hami` */
         return cmd_run(argc, argv, argc, argv);
-    return die(EXIT_USAGE, "unknown command '%s' (list, run, workload, report, validate, help)",
+    return die(EXIT_USAGE, "unknown command '%s' (list, run, workload, serve, report, validate, help)",
                cmd);
 }

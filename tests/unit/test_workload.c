@@ -11,12 +11,8 @@
 
 static int parse(gvb_options *o, gvb_workload_args *a, char *err, const char *const *words)
 {
-    static char *argv[64];
-    int n = 0;
-    argv[n++] = "workload";
-    while (*words)
-        argv[n++] = (char *)*words++;
-    argv[n] = NULL;
+    int n;
+    char **argv = gvb_test_argv("workload", words, &n);
     gvb_options_defaults(o);
     return gvb_workload_parse(n, argv, o, a, err, 256);
 }
