@@ -374,7 +374,7 @@ static void apply_auto_limits(gvb_options *o, const gvb_kv *gpu)
 /* The measuring of `run`, and of `workload` when wl is given (its spec is written into the
  * run's directory before the runner starts). */
 static int run_measure(gvb_options *o, int full_argc, char **full_argv,
-                       const gvb_workload_args *wl);
+                       gvb_workload_args *wl);
 
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
@@ -408,7 +408,7 @@ static int cmd_workload(int argc, char **argv, int full_argc, char **full_argv)
 }
 
 static int run_measure(gvb_options *o, int full_argc, char **full_argv,
-                       const gvb_workload_args *wl)
+                       gvb_workload_args *wl)
 {
     char err[1024];
     gvb_system systems[GVB_MAX_SYSTEMS];
@@ -454,6 +454,10 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
         return die(EXIT_NO_GPU, "%s", err);
     if (o->auto_limits)
         apply_auto_limits(o, &run.gpu);
+    const gvb_kv_item *total = gvb_kv_get(&run.gpu, "memory_total_bytes");
+    if (wl && gvb_workload_builtin_memory(wl, o->memory_limit, total && !total->is_text ? total->num : 0,
+                                          o->processes) != 0)
+        return die(EXIT_INTERNAL, "--builtin: no room for --memory in the command");
     if (mkdir_p(o->output) != 0 || make_run_dir(o->output, out.dir, sizeof out.dir) != 0)
         return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", o->output,
                    strerror(errno));
@@ -466,6 +470,13 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
         if (!realpath(spec, o->workload)) /* PATH_MAX, as realpath wants */
             return die(EXIT_INTERNAL, "the workload spec %s: %s", spec, strerror(errno));
         gvb_kv_set_text(&run.config, "workload_regex", "%s", wl->regex);
+        if (wl->builtin) { /* the report names it: the command line has no -- COMMAND */
+            char words[512] = "";
+            for (int i = 1, w = 0; i < wl->argc && w < (int)sizeof words; i++)
+                w += snprintf(words + w, sizeof words - (size_t)w, " %s", wl->argv[i]);
+            gvb_kv_set_text(&run.config, "workload_builtin", "%s (gpu-virt-bench%s)", wl->builtin,
+                            words);
+        }
         gvb_kv_set_num(&run.config, "workload_tenants", o->processes);
         gvb_kv_set_num(&run.config, "workload_duration_s", wl->duration_s);
     }
