@@ -316,6 +316,11 @@ static void test_write(void **state)
     assert_int_equal(gvb_workload_figures(&re, buf, fig, 4), 1);
     assert_double_equal(fig[0], 705.7, 1e-9);
     regfree(&re);
+    /* docs/workload.md's regex for the p99 time to first token */
+    assert_int_equal(gvb_workload_regex(&re, "ttft_ms p50: [0-9.]+ p99: ([0-9.]+)", err, sizeof err), 0);
+    assert_int_equal(gvb_workload_figures(&re, buf, fig, 4), 1);
+    assert_double_equal(fig[0], 80.1, 1e-9);
+    regfree(&re);
     /* no second token anywhere: no time per output token, said so */
     r.sum.tpot_n = 0;
     f = fmemopen(buf, sizeof buf - 1, "w");
