@@ -104,6 +104,18 @@ $(BUILD)/src/core/%.o $(BUILD)/src/stats/%.o $(BUILD)/src/report/%.o $(BUILD)/sr
 $(BUILD)/src/calib/%.o: CFLAGS_EXTRA := $(PURE_FLAGS)
 $(BUILD)/src/gpu/%.o $(BUILD)/src/metrics/%.o $(BUILD)/src/main.o: CFLAGS_EXTRA := $(CUDA_C_FLAGS)
 
+# The commit the binary was built from (and -dirty with uncommitted changes), in tool_version:
+# a results file says which code measured it. Rewritten only when it changes, so an unchanged
+# tree rebuilds nothing; empty outside a git checkout of this tree.
+GEN_VERSION := $(BUILD)/gen/build_commit.h
+$(GEN_VERSION): FORCE
+	@mkdir -p $(dir $@)
+	@c=; if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
+	 c=$$(git rev-parse --short=12 HEAD 2>/dev/null)$$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty); fi; \
+	 l="#define GVB_BUILD_COMMIT \"$$c\""; [ "$$(cat $@ 2>/dev/null)" = "$$l" ] || echo "$$l" >$@
+$(BUILD)/src/main.o: $(GEN_VERSION)
+$(BUILD)/src/main.o: CPPFLAGS += -I$(BUILD)/gen
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS_EXTRA) $(CFLAGS) -MMD -MP -c $< -o $@

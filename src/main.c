@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build_commit.h" /* generated: GVB_BUILD_COMMIT (Makefile) */
 #include "core/options.h"
 #include "core/runner.h"
 #include "core/serve.h"
@@ -448,7 +449,8 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
                                .on_worker_log = worker_log}};
     static gvb_run run;
     run.schema_version = GVB_SCHEMA_VERSION;
-    snprintf(run.tool_version, sizeof run.tool_version, "%s", GVB_VERSION);
+    snprintf(run.tool_version, sizeof run.tool_version, "%s%s%s", GVB_VERSION,
+             GVB_BUILD_COMMIT[0] ? "+g" : "", GVB_BUILD_COMMIT);
     if (needs_gpu(systems, o->n_systems, metrics, (size_t)n_metrics) &&
         gvb_runner_probe(&rn, &run.gpu, err, sizeof err) != 0)
         return die(EXIT_NO_GPU, "%s", err);
@@ -832,7 +834,8 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("gpu-virt-bench %s\n", GVB_VERSION);
+        printf("gpu-virt-bench %s%s%s\n", GVB_VERSION, GVB_BUILD_COMMIT[0] ? "+g" : "",
+               GVB_BUILD_COMMIT);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "list"))

@@ -1,10 +1,13 @@
 /* The ground-truth monitor, parent side (see monitor.h). The monitor process writes one
  * line per sample:
- *   M <t> <dev_used_bytes> <dev_util_pct> <procs_ok> <util_ok> <n> <pid>:<used>:<sm> ...
+ *   M <t> <dev_used_bytes> <dev_util_pct> <procs_ok> <util_ok> <n> <pid>:<used>:<sm>[:<anc>] ...
  *   I <key> <text>      something the parent should record (a query NVML does not support)
  *   E <why>             NVML is not usable; the monitor exits
  * t is CLOCK_MONOTONIC seconds (the same clock as the parent); <sm> is '-' when NVML holds
- * no recent utilization sample for that process. */
+ * no recent utilization sample for that process; <anc> its ancestors, parent first, '/'
+ * between them ('-': none known). A process counts for tenant i when it or one of its
+ * ancestors is that tenant: a workload's tenant starts the program that uses the GPU. Memory
+ * and SM utilization of a tenant's processes add up. */
 #include "core/monitor.h"
 
 #include <errno.h>
@@ -267,6 +270,23 @@ static int series_names(int i, char *used, char *sm, size_t len)
     return 0;
 }
 
+/* The tenant whose pid is pid or one of anc ("a1/a2/..", '-' or NULL: none), else -1. */
+static int tenant_of(long pid, const char *anc, const pid_t *pids, int n)
+{
+    for (const char *p = anc; ; ) {
+        for (int i = 0; i < n; i++)
+            if (pids[i] > 0 && pids[i] == (pid_t)pid)
+                return i;
+        if (!p || !*p)
+            return -1;
+        char *end;
+        pid = strtol(p, &end, 10);
+        if (end == p)
+            return -1;
+        p = *end == '/' ? end + 1 : NULL;
+    }
+}
+
 /* One M line into the series; returns 0 or -1 when malformed. */
 static int apply_tick(char *line, const pid_t *pids, int n, double t0, gvb_result *r,
                       int *util_ever, int *seen)
@@ -293,18 +313,20 @@ static int apply_tick(char *line, const pid_t *pids, int n, double t0, gvb_resul
         char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
         if (!c2)
             continue;
+        char *c3 = strchr(c2 + 1, ':');
         *c1 = *c2 = '\0';
+        if (c3)
+            *c3 = '\0';
         long pid = strtol(e, NULL, 10);
-        for (int i = 0; i < n; i++) {
-            if (pids[i] != (pid_t)pid)
-                continue;
-            seen[i] = 1;
-            double u = field_num(c1 + 1), s = field_num(c2 + 1);
-            if (!isnan(u))
-                used[i] += u;
-            if (tk.util_ok && !isnan(s))
-                sm[i] = s;
-        }
+        int i = tenant_of(pid, c3 ? c3 + 1 : NULL, pids, n);
+        if (i < 0)
+            continue;
+        seen[i] = 1;
+        double u = field_num(c1 + 1), s = field_num(c2 + 1);
+        if (!isnan(u))
+            used[i] += u;
+        if (tk.util_ok && !isnan(s))
+            sm[i] += s;
     }
     gvb_series_push(gvb_result_series(r, "monitor.time_s"), tk.t - t0);
     gvb_series_push(gvb_result_series(r, "monitor.device_used_bytes"), tk.dev_used);

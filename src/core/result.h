@@ -145,7 +145,7 @@ typedef struct gvb_system_record {
 
 typedef struct gvb_run {
     int schema_version;
-    char tool_version[32];
+    char tool_version[64];
     char started_at[40];
     char finished_at[40];
     double duration_s;

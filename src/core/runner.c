@@ -152,8 +152,9 @@ static void record_limits(gvb_system *sys, gvb_result *r)
 }
 
 /* The unhooked monitor runs in every replicate of the GPU metrics whose value reads it
- * (impl->monitor) and in the first replicate of the other multi-tenant GPU metrics, where it
- * is ground truth for the report only (its start costs a process and NVML's init per group).
+ * (impl->monitor: the workloads' memory and SM use among them) and in the first replicate of
+ * the other multi-tenant GPU metrics, where it is ground truth for the report only (its start
+ * costs a process and NVML's init per group).
  * GVB_MONITOR=1 in the environment: during every metric and replicate (diagnostics, tests). */
 static int wants_monitor(const gvb_system *sys, const gvb_metric_def *m, int tenants,
                          int replicate)
@@ -161,9 +162,7 @@ static int wants_monitor(const gvb_system *sys, const gvb_metric_def *m, int ten
     const char *all = getenv("GVB_MONITOR");
     if (all && strcmp(all, "1") == 0)
         return 1;
-    /* not for a workload: the monitor watches the tenants, not the programs they start */
     return sys->ops->needs_gpu && (m->requires & GVB_REQ_GPU) &&
-           m->category != GVB_CAT_WORKLOAD &&
            (m->impl->monitor || (tenants > 1 && replicate == 0));
 }
 
@@ -830,7 +829,8 @@ int gvb_runner_run(gvb_runner *rn, gvb_system *systems, int n_systems,
         rc = measure_interleaved(rn, sts, n_meas, mi, metrics[mi], run, &ps);
     for (int s = 0; s < n_meas; s++)
         tear_down(&sts[s], run);
-    if (hold.fd >= 0 && !gvb_monitor_alive(&hold))
+    /* after an interrupt the hold got the same signal: that is not an early end */
+    if (hold.fd >= 0 && !gvb_stop_requested && !gvb_monitor_alive(&hold))
         gvb_kv_set_text(&run->config, "gpu_held_open", "no: the holding NVML process ended "
                         "during the run (metrics after it ran on a GPU not held)");
     rn->hold = NULL;

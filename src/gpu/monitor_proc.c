@@ -1,8 +1,9 @@
 /* The ground-truth monitor process (`gpu-virt-bench __monitor`): started by the runner with
  * no preload and no MPS environment, it samples NVML every --interval-ms until SIGTERM and
  * writes one line per sample on fd 3 (format in core/monitor.c): device used memory and
- * utilization, and for every compute process its used memory and the newest SM
- * utilization sample NVML holds for it from the last second. */
+ * utilization, and for every compute process its used memory, the newest SM utilization
+ * sample NVML holds for it from the last second, and its ancestors (so that the programs a
+ * workload's tenant starts are counted as that tenant's). */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,38 @@
 #include "gpu/proof.h"
 
 #define MAX_PROCS 512
+#define MAX_ANCESTORS 6 /* tenant -> sh -> program -> its worker: a few levels suffice */
+
+/* The parent of pid from /proc/PID/stat (its 4th field, after the command's closing
+ * parenthesis, which may itself hold spaces and parentheses); 0 when unknown. */
+static long parent_of(long pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *close = strrchr(buf, ')');
+    long ppid = 0;
+    if (!close || sscanf(close + 1, " %*c %ld", &ppid) != 1)
+        return 0;
+    return ppid;
+}
+
+/* Appends ":a1/a2/..." (the parent first, up to MAX_ANCESTORS, stopping at init) or ":-". */
+static size_t put_ancestors(char *line, size_t off, size_t cap, long pid)
+{
+    off += (size_t)snprintf(line + off, cap - off, ":");
+    int k = 0;
+    for (long p = parent_of(pid); p > 1 && k < MAX_ANCESTORS && off < cap; p = parent_of(p))
+        off += (size_t)snprintf(line + off, cap - off, "%s%ld", k++ ? "/" : "", p);
+    if (k == 0 && off < cap)
+        off += (size_t)snprintf(line + off, cap - off, "-");
+    return off;
+}
 
 static volatile sig_atomic_t stop, energy_asked;
 static void on_usr1(int sig)
@@ -158,7 +191,7 @@ int gvb_monitor_main(int argc, char **argv)
         off += du_ok ? (size_t)snprintf(line + off, sizeof line - off, "%u ", du.gpu)
                      : (size_t)snprintf(line + off, sizeof line - off, "- ");
         off += (size_t)snprintf(line + off, sizeof line - off, "%d %d %u", procs_ok, util_ok, np);
-        for (unsigned i = 0; i < np && off < sizeof line - 64; i++) {
+        for (unsigned i = 0; i < np && off < sizeof line - 160; i++) {
             /* the newest utilization sample for this pid within the last second */
             unsigned long long ts = 0;
             int sm = -1;
@@ -175,6 +208,7 @@ int gvb_monitor_main(int argc, char **argv)
                 snprintf(smv, sizeof smv, "%d", sm);
             off += (size_t)snprintf(line + off, sizeof line - off, " %u:%s:%s", procs[i].pid,
                                     used, smv);
+            off = put_ancestors(line, off, sizeof line, (long)procs[i].pid);
         }
         out("%s\n", line);
         if (hold) { /* one sample says NVML holds the GPU; then nothing runs beside tenants,

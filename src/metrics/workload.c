@@ -246,12 +246,64 @@ static void wl_trend(gvb_result *r, int tenants)
         gvb_kv_set_num(&r->extras, "trend_pct_per_min", gvb_median(tr, (size_t)n));
 }
 
+/* What the monitor saw of each tenant's programs in this replicate (their processes are the
+ * tenant's descendants): the peak device memory (series peak_used_mib, one per tenant),
+ * the mean SM utilization over the samples in which they held memory (series sm_util_pct),
+ * and, for a soak (several runs), the slope of that memory over the soak
+ * (memory_trend_mib_per_min: the median over the tenants), where a leak shows. */
+static void wl_gpu_use(gvb_result *r, int tenants)
+{
+    const gvb_series *t = gvb_series_lookup(r, "monitor.time_s");
+    double peak[64], util[64], trend[64];
+    int np = 0, nu = 0, nt = 0;
+    double runs = gvb_kv_num(&r->extras, "runs");
+    for (int i = 0; t && i < tenants && i < 64; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "monitor.t%d.used_bytes", i);
+        const gvb_series *u = gvb_series_lookup(r, key);
+        snprintf(key, sizeof key, "monitor.t%d.sm_util_pct", i);
+        const gvb_series *sm = gvb_series_lookup(r, key);
+        if (!u || u->n != t->n)
+            continue;
+        double top = 0, su = 0, *x = malloc(u->n * sizeof *x), *y = malloc(u->n * sizeof *y);
+        size_t held = 0, ns = 0;
+        for (size_t k = 0; x && y && k < u->n; k++) {
+            if (!(u->v[k] > 0))
+                continue;
+            top = u->v[k] > top ? u->v[k] : top;
+            x[held] = t->v[k];
+            y[held++] = u->v[k] / (1 << 20);
+            if (sm && sm->n == u->n && isfinite(sm->v[k])) {
+                su += sm->v[k];
+                ns++;
+            }
+        }
+        if (held) {
+            peak[np++] = top / (1 << 20);
+            if (ns)
+                util[nu++] = su / (double)ns;
+            if (runs > 1 && held >= 3)
+                trend[nt++] = 60 * gvb_ls_slope(x, y, held);
+        }
+        free(x);
+        free(y);
+    }
+    /* added after the loop: a new series may move the ones read above */
+    for (int k = 0; k < np; k++)
+        gvb_series_push(gvb_result_series(r, "peak_used_mib"), peak[k]);
+    for (int k = 0; k < nu; k++)
+        gvb_series_push(gvb_result_series(r, "sm_util_pct"), util[k]);
+    if (nt)
+        gvb_kv_set_num(&r->extras, "memory_trend_mib_per_min", gvb_median(trend, (size_t)nt));
+}
+
 /* Every tenant's samples are the metric's; with two or more tenants, Jain's index over their
  * medians taken as speeds (the figure when higher is better, else its inverse). */
 static void wl_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
 {
     gvb_copy_samples(r, per_tenant, tenants);
     wl_trend(r, tenants);
+    wl_gpu_use(r, tenants);
     if (tenants < 2)
         return;
     double *speed = calloc((size_t)tenants, sizeof *speed);
@@ -297,12 +349,13 @@ static void wl_slowdown(gvb_result *r, const gvb_run *run)
 static int wl_001(gvb_worker *w) { return wl_run(w, 0); }
 static int wl_figure(gvb_worker *w) { return wl_run(w, 1); }
 
+/* monitor: the programs' memory and SM use in every replicate (wl_gpu_use) */
 const gvb_metric_impl gvb_impl_wl_001 = {.run = wl_001, .reduce = wl_reduce,
-                                         .cross_system = wl_slowdown};
+                                         .cross_system = wl_slowdown, .monitor = 1};
 const gvb_metric_impl gvb_impl_wl_002 = {.run = wl_figure, .reduce = wl_reduce,
-                                         .cross_system = wl_slowdown};
+                                         .cross_system = wl_slowdown, .monitor = 1};
 const gvb_metric_impl gvb_impl_wl_003 = {.run = wl_figure, .reduce = wl_reduce,
-                                         .cross_system = wl_slowdown};
-const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001, .reduce = wl_reduce};
-const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure, .reduce = wl_reduce};
-const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure, .reduce = wl_reduce};
+                                         .cross_system = wl_slowdown, .monitor = 1};
+const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001, .reduce = wl_reduce, .monitor = 1};
+const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure, .reduce = wl_reduce, .monitor = 1};
+const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure, .reduce = wl_reduce, .monitor = 1};

@@ -199,6 +199,8 @@ typedef struct gvb_mpromise {
     gvb_mdeliv compute;         /* IS-003: achieved share of the GPU, % */
     int shapes;                 /* kernel shapes the share covers (0: none recorded) */
     char worst_shape[48];       /* the shape farthest from the promise ("" none) */
+    char unenforced[256];       /* shapes more than GVB_PROOF_COMPUTE_SLACK_PP above the
+                                 * promise, ", " between them ("" none) */
     double worst_pp;            /* its distance from the promise, percentage points */
     const char *compute_kernel; /* IS-003's own text naming its kernel or method, or NULL */
     /* the activation proof's saturating kernel: its rate as % of native (NAN: not recorded),

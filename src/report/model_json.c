@@ -5,6 +5,7 @@
 #include "report/json_util.h"
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "report/model.h"
 #include "stats/claim.h"
@@ -221,6 +222,14 @@ static json_t *promises_json(const gvb_model *m)
             if (p->shapes >= 2) {
                 json_object_set_new(cpu, "farthest_shape", json_string(p->worst_shape));
                 json_object_set_new(cpu, "farthest_pp", gvb_json_num(p->worst_pp));
+                json_t *ne = json_array(); /* shapes more than 10 pp above the promise */
+                for (const char *s = p->unenforced; *s;) {
+                    size_t n = strcspn(s, ",");
+                    json_array_append_new(ne, json_stringn(s, n));
+                    s += n;
+                    s += strspn(s, ", ");
+                }
+                json_object_set_new(cpu, "not_enforced_shapes", ne);
             }
             json_object_set_new(cpu, "kernel", p->compute_kernel ? json_string(p->compute_kernel)
                                                                  : json_null());

@@ -163,18 +163,24 @@ static int shape_share_name(const char *key)
     return strncmp(key, "shape.", 6) == 0 && n > 6 + suf && strcmp(key + n - suf, ".share_pct") == 0;
 }
 
-/* One shape's share into the range, and the shape farthest from the promise. */
+/* One shape's share into the range, the shape farthest from the promise, and the list of
+ * shapes for which the limit was not enforced. */
 static void shape_seen(gvb_mpromise *p, const char *key, double v, double *lo, double *hi, int *n)
 {
     *lo = fmin(*lo, v);
     *hi = fmax(*hi, v);
     (*n)++;
     double dev = fabs(v - p->compute_pct);
+    int len = (int)(strlen(key) - strlen("shape.") - strlen(".share_pct"));
+    const char *name = key + strlen("shape.");
     if (*n == 1 || dev > p->worst_pp) {
         p->worst_pp = dev;
-        size_t len = strlen(key) - strlen("shape.") - strlen(".share_pct");
-        snprintf(p->worst_shape, sizeof p->worst_shape, "%.*s", (int)len, key + strlen("shape."));
+        snprintf(p->worst_shape, sizeof p->worst_shape, "%.*s", len, name);
     }
+    size_t used = strlen(p->unenforced);
+    if (v > p->compute_pct + GVB_PROOF_COMPUTE_SLACK_PP && used < sizeof p->unenforced)
+        snprintf(p->unenforced + used, sizeof p->unenforced - used, "%s%.*s", used ? ", " : "",
+                 len, name);
 }
 
 /* IS-003: the achieved share. Per kernel shape (extras, else series, named

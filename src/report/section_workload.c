@@ -32,6 +32,17 @@ static void exits(const gvb_result *r, char *buf, size_t len)
     }
 }
 
+/* The median of a series with its unit, or "-" when the monitor saw nothing. */
+static void median_cell(gvb_doc *d, const gvb_result *r, const char *name, const char *unit)
+{
+    const gvb_series *s = gvb_series_lookup(r, name);
+    gvb_nbuf b;
+    if (s && s->n)
+        gvb_doc_cell(d, GVB_CELL_NUM, "%s %s", gvb_sec_num(gvb_median(s->v, s->n), b), unit);
+    else
+        gvb_doc_cell(d, GVB_CELL_NUM, "-");
+}
+
 void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
 {
     int any = 0;
@@ -49,7 +60,12 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
                     "slope of each run's figure (else its wall time) over the soak, in %% of its "
                     "mean per minute (the median over the tenants; last replicate). GPU energy: "
                     "the device's NVML energy counter around each replicate's whole process "
-                    "group (every process on the GPU counts), the median over the replicates. "
+                    "group (every process on the GPU counts), the median over the replicates. Peak "
+                    "memory and SM utilization: the unhooked NVML monitor's view of each "
+                    "tenant's programs (its descendants), the median over tenants and "
+                    "replicates of each one's peak and of its mean SM utilization while it held "
+                    "memory; with --duration the trend cell adds the slope of that memory (a "
+                    "leak shows as MiB/min). "
                     "Differences "
                     "between systems "
                     "are claimed in the category table by the same rule as any metric.");
@@ -59,7 +75,7 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             continue;
         gvb_doc_para(d, "%s %s (%s, %s is better):", mm->id, mm->name, mm->unit,
                      mm->direction == GVB_HIGHER ? "higher" : "lower");
-        gvb_doc_table(d, 9);
+        gvb_doc_table(d, 11);
         gvb_doc_cell(d, 0, "System");
         gvb_doc_cell(d, GVB_CELL_NUM, "Tenants");
         gvb_doc_cell(d, GVB_CELL_NUM, "Value");
@@ -68,6 +84,8 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
         gvb_doc_cell(d, GVB_CELL_NUM, "Fairness");
         gvb_doc_cell(d, GVB_CELL_NUM, "Trend (--duration)");
         gvb_doc_cell(d, GVB_CELL_NUM, "GPU energy a replicate");
+        gvb_doc_cell(d, GVB_CELL_NUM, "Peak memory a tenant");
+        gvb_doc_cell(d, GVB_CELL_NUM, "SM utilization a tenant");
         gvb_doc_cell(d, 0, "Programs ended");
         for (int s = 0; s < m->n_systems; s++) {
             const gvb_result *r = mm->cells[s].r;
@@ -83,7 +101,7 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             gvb_doc_cell(d, GVB_CELL_NUM, "%d", r->tenants);
             if (r->status != GVB_OK) {
                 gvb_doc_cell(d, 0, "%s", gvb_status_name(r->status));
-                for (int col = 0; col < 5; col++)
+                for (int col = 0; col < 7; col++)
                     gvb_doc_cell(d, 0, "-");
                 gvb_doc_cell(d, 0, "%s", r->reason);
                 continue;
@@ -97,17 +115,22 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
             gvb_doc_cell(d, GVB_CELL_NUM, "%s", isfinite(fair) ? gvb_sec_num(fair, c) : "-");
             double trend = gvb_kv_num(&r->extras, "trend_pct_per_min");
             double runs = gvb_kv_num(&r->extras, "runs");
-            if (isfinite(trend) && isfinite(runs))
-                gvb_doc_cell(d, GVB_CELL_NUM, "%+.3g %%/min (%.0f runs)", trend, runs);
-            else if (isfinite(trend))
-                gvb_doc_cell(d, GVB_CELL_NUM, "%+.3g %%/min", trend);
-            else
-                gvb_doc_cell(d, GVB_CELL_NUM, "-");
+            double mtrend = gvb_kv_num(&r->extras, "memory_trend_mib_per_min");
+            char tc[128] = "-", rc[32] = "", mc[64] = "";
+            if (isfinite(runs))
+                snprintf(rc, sizeof rc, " (%.0f runs)", runs);
+            if (isfinite(mtrend))
+                snprintf(mc, sizeof mc, "; memory %+.3g MiB/min", mtrend);
+            if (isfinite(trend))
+                snprintf(tc, sizeof tc, "%+.3g %%/min%s%s", trend, rc, mc);
+            gvb_doc_cell(d, GVB_CELL_NUM, "%s", tc);
             const gvb_series *en = gvb_series_lookup(r, "energy_j");
             if (en && en->n)
                 gvb_doc_cell(d, GVB_CELL_NUM, "%s J", gvb_sec_num(gvb_median(en->v, en->n), b));
             else
                 gvb_doc_cell(d, GVB_CELL_NUM, "-");
+            median_cell(d, r, "peak_used_mib", "MiB");
+            median_cell(d, r, "sm_util_pct", "%");
             gvb_doc_cell(d, 0, "%s", ends[0] ? ends : "-");
         }
     }

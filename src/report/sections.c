@@ -409,8 +409,11 @@ static void compute_cell(gvb_doc *d, const gvb_mpromise *p)
 {
     const gvb_mdeliv *dl = &p->compute;
     gvb_nbuf a, b, c, e;
-    char pr[160], sw[64];
+    char pr[160], sw[64], ne[320] = "";
     proof_words(p, pr, sizeof pr);
+    if (p->shapes >= 2 && p->unenforced[0])
+        snprintf(ne, sizeof ne, "; compute limit not enforced for %s (more than %g pp above)",
+                 p->unenforced, GVB_PROOF_COMPUTE_SLACK_PP);
     if (!(p->compute_pct > 0))
         gvb_doc_cell(d, 0, "no limit");
     else if (dl->kept == GVB_KEPT_UNKNOWN)
@@ -418,10 +421,10 @@ static void compute_cell(gvb_doc *d, const gvb_mpromise *p)
                      dl->why ? dl->why : "not known", pr);
     else if (p->shapes >= 2)
         gvb_doc_cell(d, 0, "%s to %s %% delivered for %s %% promised (%s, over %d kernel "
-                           "shapes): %s (farthest: %s, %s pp)%s",
+                           "shapes): %s (farthest: %s, %s pp)%s%s",
                      pct(dl->lo, a), pct(dl->hi, b), pct(p->compute_pct, c),
                      gvb_promise_metric(GVB_PROMISE_COMPUTE), p->shapes, shape_words(dl, sw, sizeof sw),
-                     p->worst_shape, pct(p->worst_pp, e), pr);
+                     p->worst_shape, pct(p->worst_pp, e), ne, pr);
     else
         gvb_doc_cell(d, 0, "%s %% delivered for %s %% promised (%s, one kernel shape "
                            "measured%s%s; by the value, no interval): %s%s",

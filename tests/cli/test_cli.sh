@@ -19,11 +19,21 @@ n=$("$GVB" list --format json | python3 -c 'import json,sys; d=json.load(sys.std
 check "list --format json: $N unique entries with all fields" [ "$n" = "$N $N ['category', 'direction', 'id', 'implemented', 'name', 'requires', 'tenants', 'unit']" ]
 check "list --all adds the $NSELF self-tests and the $NWL workload metrics" [ "$("$GVB" list --all --format json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')" -eq $((N + NSELF + NWL)) ]
 
+# ---- the commit the binary was built from, in --version and every results file
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+if [ "$(git -C "$ROOT" rev-parse --show-toplevel 2>/dev/null)" = "$ROOT" ]; then
+    head=$(git -C "$ROOT" rev-parse --short=12 HEAD)
+    check "--version names the commit built ($head)" bash -c "\"\$1\" --version | grep -qE '^gpu-virt-bench [0-9.]+\+g$head(-dirty)?\$'" _ "$GVB"
+else
+    skip "--version names the commit (not a git checkout)"
+fi
+
 # ---- a fake run through every self-test (one replicate: the closed forms below are per process)
 "$GVB" run --systems fake --metrics 'SELF-*' --processes 4 --replicates 1 --output "$TMP/a" >"$TMP/a.out" 2>"$TMP/a.err"; rc=$?
 check "self-test run exits 4 (two metrics fail on purpose)" [ $rc -eq 4 ]
 J=$(ls "$TMP"/a/*/results.json 2>/dev/null | head -1)
 check "results.json written" [ -f "$J" ]
+check "results.json's tool_version is the binary's" [ "gpu-virt-bench $(json_get "$J" "d['tool_version']")" = "$("$GVB" --version)" ]
 check "results.csv and summary.txt written" [ -f "$(dirname "$J")/results.csv" -a -f "$(dirname "$J")/summary.txt" ]
 check "no temp files left" [ -z "$(ls "$(dirname "$J")" | grep '\.tmp')" ]
 check "SELF-001: 100 real samples" [ "$(result "$J" fake SELF-001 stats.n)" = 100 ]

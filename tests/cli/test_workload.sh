@@ -61,8 +61,8 @@ if command -v flock >/dev/null; then
         python3 -c 'import sys; s, f = map(float, sys.argv[1:]); sys.exit(0 if 35 <= s <= 65 and 0.85 <= f <= 0.95 else 1)' "$s" "$f"
     "$GVB" report "$J" --format md --output "$TMP/c.md" >/dev/null 2>&1
     row=$(grep -E '^\| fake \| 2 \|' "$TMP/c.md")
-    check "co-location: the report's workload section has the row (tenants, alone, slowdown, fairness, exits)" \
-        bash -c "grep -q '^## Your workload under each system' '$TMP/c.md' && grep -qE '\| \+[3-6][0-9]\.[0-9] % \| 0\.(8[5-9]|9[0-5])[0-9]* \| - \| - \| exit 0, exit 0 \|\$' <<<\"\$1\"" _ "$row"
+    check "co-location: the report's workload section has the row (tenants, alone, slowdown, fairness, no trend, energy, memory or SM use without a GPU, exits)" \
+        bash -c "grep -q '^## Your workload under each system' '$TMP/c.md' && grep -qE '\| \+[3-6][0-9]\.[0-9] % \| 0\.(8[5-9]|9[0-5])[0-9]* \| - \| - \| - \| - \| exit 0, exit 0 \|\$' <<<\"\$1\"" _ "$row"
 else
     skip "co-location slowdown (no flock)"
 fi

@@ -746,14 +746,18 @@ static void test_promise_compute_shape_verdict(void **state)
         double big, sub, wave;
         gvb_kept kept;
         const char *words;
+        const char *unenforced; /* the shapes more than 10 pp above the promise, or NULL */
     } cases[] = {
         {50.2, 54.9, 46.0, GVB_KEPT_AS, "46 to 54.9 % delivered for 50 % promised (IS-003, over 3 "
                                         "kernel shapes): holds within 5 pp for every shape "
-                                        "(farthest: 1ms_sub, 4.9 pp)"},
-        {56, 99, 79, GVB_KEPT_MORE, "more than promised for every shape (farthest: 1ms_sub, 49 pp)"},
+                                        "(farthest: 1ms_sub, 4.9 pp)", NULL},
+        {56, 99, 79, GVB_KEPT_MORE, "more than promised for every shape (farthest: 1ms_sub, 49 pp)",
+         "; compute limit not enforced for 1ms_sub, 1ms_wave (more than 10 pp above)"},
         {30, 44.5, 40, GVB_KEPT_LESS, "less than promised for every shape (farthest: "
-                                      "10us_62waves, 20 pp)"},
-        {50, 51, 56, GVB_KEPT_MIXED, "depends on kernel shape (farthest: 1ms_wave, 6 pp)"},
+                                      "10us_62waves, 20 pp)", NULL},
+        {50, 51, 60.5, GVB_KEPT_MIXED, "depends on kernel shape (farthest: 1ms_wave, 10.5 pp)",
+         "not enforced for 1ms_wave (more"},
+        {50, 51, 59.9, GVB_KEPT_MIXED, "depends on kernel shape (farthest: 1ms_wave, 9.9 pp)", NULL},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         gvb_run run;
@@ -782,6 +786,9 @@ static void test_promise_compute_shape_verdict(void **state)
         assert_non_null(cell);
         if (!strstr(cell, cases[c].words))
             fail_msg("case %zu: %s", c, cell);
+        if (cases[c].unenforced ? !strstr(cell, cases[c].unenforced)
+                                : strstr(cell, "not enforced for") != NULL)
+            fail_msg("case %zu, not enforced: %s", c, cell);
         promise_free(&run, &m, &d);
     }
 }

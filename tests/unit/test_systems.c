@@ -593,6 +593,21 @@ static void test_monitor_apply(void **state)
     assert_double_equal(gvb_kv_get(&r.extras, "monitor.tenants_seen")->num, 2, 0);
     gvb_result_free(&r);
 
+    /* a workload: the programs are the tenants' descendants (ancestors listed, parent first);
+     * two programs of tenant 1 add up; a stranger whose ancestors are no tenant is nobody's;
+     * an entry without ancestors (older monitor) still matches by its own pid */
+    memset(&r, 0, sizeof r);
+    gvb_monitor_apply("M 5.0 9000 80 1 1 4 301:1000:30:200/1 302:2000:25:55/200/1 "
+                      "303:4000:99:7/1 100:8:-:-\n"
+                      "M 5.1 9000 80 1 1 1 401:600:10:300/100/1\n",
+                      pids, 2, 4.0, "", &r);
+    assert_double_equal(series(&r, "monitor.t1.used_bytes")->v[0], 3000, 0);
+    assert_double_equal(series(&r, "monitor.t1.sm_util_pct")->v[0], 55, 0);
+    assert_double_equal(series(&r, "monitor.t0.used_bytes")->v[0], 8, 0);
+    assert_double_equal(series(&r, "monitor.t0.used_bytes")->v[1], 600, 0); /* grandchild */
+    assert_double_equal(series(&r, "monitor.t1.used_bytes")->v[1], 0, 0);
+    gvb_result_free(&r);
+
     /* per-process utilization never supported: no sm series, a reason instead */
     memset(&r, 0, sizeof r);
     gvb_monitor_apply("I sm_util nvmlDeviceGetProcessUtilization: Not Supported\n"

@@ -1,13 +1,17 @@
 /* `workload`'s pure parts: its command line, the spec file its tenants read, and the figures
  * read from a program's output. */
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/catalog.h"
 #include "core/options.h"
+#include "core/result.h"
 #include "core/workload_spec.h"
+#include "stats/formulas.h"
 #include "tests.h"
 
 static int parse(gvb_options *o, gvb_workload_args *a, char *err, const char *const *words)
@@ -204,6 +208,76 @@ static void test_figures(void **state)
     assert_string_equal(gvb_text_tail("short", 40), "short");
 }
 
+/* The monitor's view of a replicate's programs, summarized by the workload's reduce: peak
+ * memory and mean SM utilization while holding memory per tenant; a soak's memory trend. */
+static void push(gvb_result *r, const char *name, const double *v, size_t n)
+{
+    gvb_series *s = gvb_result_series(r, name);
+    for (size_t i = 0; i < n; i++)
+        gvb_series_push(s, v[i]);
+}
+
+static void test_gpu_use(void **state)
+{
+    (void)state;
+    const gvb_metric_def *def = gvb_metric_find("WL-002");
+    assert_non_null(def);
+    assert_true(def->impl->monitor); /* the runner starts the monitor in every replicate */
+    static gvb_result r;
+    memset(&r, 0, sizeof r);
+    r.direction = GVB_HIGHER;
+    r.tenants = 2;
+    const double M = 1 << 20;
+    /* 0.5 s apart; tenant 0 leaks 100 MiB a sample while it runs (twice, 0 between the runs),
+     * tenant 1 holds 50 MiB flat; SM utilization is NAN where NVML had none */
+    double t[] = {0, 0.5, 1, 1.5, 2, 2.5, 3};
+    double u0[] = {0, 100 * M, 200 * M, 0, 100 * M, 200 * M, 300 * M};
+    double u1[] = {50 * M, 50 * M, 50 * M, 50 * M, 50 * M, 50 * M, 0};
+    double s0[] = {0, 80, 90, 0, 70, NAN, 60};
+    double s1[] = {10, 10, 10, 10, 10, 10, 0};
+    push(&r, "monitor.time_s", t, 7);
+    push(&r, "monitor.t0.used_bytes", u0, 7);
+    push(&r, "monitor.t1.used_bytes", u1, 7);
+    push(&r, "monitor.t0.sm_util_pct", s0, 7);
+    push(&r, "monitor.t1.sm_util_pct", s1, 7);
+    gvb_kv_set_num(&r.extras, "t0.runs", 2);
+    gvb_kv_set_num(&r.extras, "t1.runs", 2);
+    gvb_series per[2] = {0};
+    gvb_series_push(&per[0], 100);
+    gvb_series_push(&per[1], 120);
+    def->impl->reduce(&r, per, 2);
+    const gvb_series *peak = gvb_series_lookup(&r, "peak_used_mib");
+    assert_non_null(peak);
+    assert_int_equal(peak->n, 2);
+    assert_double_equal(peak->v[0], 300, 1e-9);
+    assert_double_equal(peak->v[1], 50, 1e-9);
+    const gvb_series *sm = gvb_series_lookup(&r, "sm_util_pct");
+    assert_non_null(sm);
+    assert_double_equal(sm->v[0], (80 + 90 + 70 + 60) / 4.0, 1e-9); /* held memory, known */
+    assert_double_equal(sm->v[1], 10, 1e-9);
+    /* slopes: tenant 0 over its 5 held samples, tenant 1 flat; the median of the two */
+    double x0[] = {0.5, 1, 2, 2.5, 3}, y0[] = {100, 200, 100, 200, 300};
+    double want = (60 * gvb_ls_slope(x0, y0, 5) + 0) / 2;
+    assert_double_equal(gvb_kv_num(&r.extras, "memory_trend_mib_per_min"), want, 1e-9);
+    gvb_result_free(&r);
+    gvb_series_free(&per[0]);
+    gvb_series_free(&per[1]);
+
+    /* one run (no soak): no memory trend; no monitor series at all: nothing invented */
+    memset(&r, 0, sizeof r);
+    r.direction = GVB_HIGHER;
+    r.tenants = 1;
+    gvb_kv_set_num(&r.extras, "runs", 1);
+    gvb_series one = {0};
+    gvb_series_push(&one, 5);
+    def->impl->reduce(&r, &one, 1);
+    assert_null(gvb_series_lookup(&r, "peak_used_mib"));
+    assert_null(gvb_series_lookup(&r, "sm_util_pct"));
+    assert_true(isnan(gvb_kv_num(&r.extras, "memory_trend_mib_per_min")));
+    gvb_result_free(&r);
+    gvb_series_free(&one);
+}
+
 int run_workload_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +285,7 @@ int run_workload_tests(void)
         cmocka_unit_test(test_builtin),
         cmocka_unit_test(test_spec_round_trip),
         cmocka_unit_test(test_figures),
+        cmocka_unit_test(test_gpu_use),
     };
     return cmocka_run_group_tests_name("workload", tests, NULL, NULL);
 }
