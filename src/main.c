@@ -17,6 +17,7 @@
 #include "build_commit.h" /* generated: GVB_BUILD_COMMIT (Makefile) */
 #include "core/options.h"
 #include "core/runner.h"
+#include "core/serve.h"
 #include "core/workload_spec.h"
 #include "validate/validate.h"
 #include "core/worker.h"
@@ -68,6 +69,22 @@ static void usage(FILE *f)
           "                                      sample), --metric-better higher|lower,\n"
           "                                      --duration SEC (restart until then: a soak)\n"
           "                                      (docs/workload.md)\n"
+          "  workload [options] --builtin llm-serve\n"
+          "                                      the same with the built-in LLM serving\n"
+          "                                      workload (`serve`) as the program and its\n"
+          "                                      tokens/s as the figure\n"
+          "  serve [--layers N] [--hidden N] [--heads N] [--ffn N] [--max-batch N]\n"
+          "        [--max-len N] [--requests N] [--prompt-len MIN:MAX] [--output-len MIN:MAX]\n"
+          "        [--seed N] [--memory SIZE] [--no-check]\n"
+          "                                      a built-in LLM serving workload on this GPU:\n"
+          "                                      a Llama-shaped bf16 decoder (default 32\n"
+          "                                      layers, hidden 4096, 32 heads, MLP 11008,\n"
+          "                                      fewer layers if --memory, default the\n"
+          "                                      device's, demands), 64 seeded requests\n"
+          "                                      (prompts 32:512, outputs 16:256 tokens),\n"
+          "                                      continuous batching (max batch 32, max length\n"
+          "                                      1024, seed 1); prints tokens/s and ttft_ms,\n"
+          "                                      tpot_ms p50/p99 (docs/workload.md)\n"
           "  report FILE... [--format md|html|txt|json|csv] [--output FILE] [--compare BASE]\n"
           "                                      the comparison report of results files\n"
           "  validate [--output DIR] [--aa-metrics LIST] [--cases LIST]\n"
@@ -358,7 +375,7 @@ static void apply_auto_limits(gvb_options *o, const gvb_kv *gpu)
 /* The measuring of `run`, and of `workload` when wl is given (its spec is written into the
  * run's directory before the runner starts). */
 static int run_measure(gvb_options *o, int full_argc, char **full_argv,
-                       const gvb_workload_args *wl);
+                       gvb_workload_args *wl);
 
 static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 {
@@ -392,7 +409,7 @@ static int cmd_workload(int argc, char **argv, int full_argc, char **full_argv)
 }
 
 static int run_measure(gvb_options *o, int full_argc, char **full_argv,
-                       const gvb_workload_args *wl)
+                       gvb_workload_args *wl)
 {
     char err[1024];
     gvb_system systems[GVB_MAX_SYSTEMS];
@@ -439,6 +456,10 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
         return die(EXIT_NO_GPU, "%s", err);
     if (o->auto_limits)
         apply_auto_limits(o, &run.gpu);
+    const gvb_kv_item *total = gvb_kv_get(&run.gpu, "memory_total_bytes");
+    if (wl && gvb_workload_builtin_memory(wl, o->memory_limit, total && !total->is_text ? total->num : 0,
+                                          o->processes) != 0)
+        return die(EXIT_INTERNAL, "--builtin: no room for --memory in the command");
     if (mkdir_p(o->output) != 0 || make_run_dir(o->output, out.dir, sizeof out.dir) != 0)
         return die(EXIT_USAGE, "cannot create a run directory in '%s': %s", o->output,
                    strerror(errno));
@@ -451,6 +472,13 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
         if (!realpath(spec, o->workload)) /* PATH_MAX, as realpath wants */
             return die(EXIT_INTERNAL, "the workload spec %s: %s", spec, strerror(errno));
         gvb_kv_set_text(&run.config, "workload_regex", "%s", wl->regex);
+        if (wl->builtin) { /* the report names it: the command line has no -- COMMAND */
+            char words[512] = "";
+            for (int i = 1, w = 0; i < wl->argc && w < (int)sizeof words; i++)
+                w += snprintf(words + w, sizeof words - (size_t)w, " %s", wl->argv[i]);
+            gvb_kv_set_text(&run.config, "workload_builtin", "%s (gpu-virt-bench%s)", wl->builtin,
+                            words);
+        }
         gvb_kv_set_num(&run.config, "workload_tenants", o->processes);
         gvb_kv_set_num(&run.config, "workload_duration_s", wl->duration_s);
     }
@@ -512,6 +540,30 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
         code = EXIT_INTERRUPTED;
     gvb_run_free(&run);
     return code;
+}
+
+/* ---- serve ----------------------------------------------------------------------------- */
+
+/* `serve [options]`: the built-in LLM serving workload (core/serve.h, docs/workload.md). */
+static int cmd_serve(int argc, char **argv)
+{
+    static gvb_serve_opts so;
+    static gvb_serve_result res;
+    char err[1024];
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        usage(stdout);
+        return EXIT_OK;
+    }
+    if (gvb_serve_parse(argc, argv, &so, err, sizeof err) != 0)
+        return die(EXIT_USAGE, "serve: %s", err);
+    switch (gvb_serve_run(&so, &res, err, sizeof err)) {
+    case GVB_SERVE_OK:
+        gvb_serve_write(stdout, &so, &res);
+        return fflush(stdout) == 0 ? EXIT_OK : die(EXIT_INTERNAL, "serve: stdout: %s", strerror(errno));
+    case GVB_SERVE_NO_GPU: return die(EXIT_NO_GPU, "serve: %s", err);
+    case GVB_SERVE_UNTRUSTED: return die(EXIT_FAILED, "serve: %s", err);
+    default: return die(EXIT_INTERNAL, "serve: %s", err);
+    }
 }
 
 /* ---- validate -------------------------------------------------------------------------- */
@@ -761,7 +813,7 @@ int main(int argc, char **argv)
     /* stamped before anything else runs: OH-004 times its fresh process from here */
     double t_main = gvb_now();
     if (argc < 2) /* one line, as every other usage error; the usage itself is `help` */
-        return die(EXIT_USAGE, "no command given (list, run, workload, report, validate, help)");
+        return die(EXIT_USAGE, "no command given (list, run, workload, serve, report, validate, help)");
     const char *cmd = argv[1];
     /* a metric's own child processes: the hidden subcommands the catalog names */
     const gvb_metric_def *child = gvb_metric_child_find(cmd);
@@ -794,10 +846,12 @@ int main(int argc, char **argv)
         return cmd_workload(argc - 1, argv + 1, argc, argv);
     if (!strcmp(cmd, "validate"))
         return cmd_validate(argc - 1, argv + 1);
+    if (!strcmp(cmd, "serve"))
+        return cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "report"))
         return cmd_report(argc - 1, argv + 1);
     if (cmd[0] == '-') /* the older tool had no subcommand: `gpu-virt-bench --system hami` */
         return cmd_run(argc, argv, argc, argv);
-    return die(EXIT_USAGE, "unknown command '%s' (list, run, workload, report, validate, help)",
+    return die(EXIT_USAGE, "unknown command '%s' (list, run, workload, serve, report, validate, help)",
                cmd);
 }

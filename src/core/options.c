@@ -48,6 +48,17 @@ int gvb_parse_long(const char *s, long lo, long hi, long *out)
     return 0;
 }
 
+int gvb_parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-')
+        return -1;
+    *out = v;
+    return 0;
+}
+
 static int parse_seconds(const char *s, double *out)
 {
     char *end;
@@ -311,15 +322,10 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
                 return fail(err, errlen, "--output: bad directory '%s'", optarg);
             snprintf(o->output, sizeof o->output, "%s", optarg);
             break;
-        case OPT_SEED: {
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-')
+        case OPT_SEED:
+            if (gvb_parse_u64(optarg, &o->seed) != 0)
                 return fail(err, errlen, "--seed must be a whole number >= 0, got '%s'", optarg);
-            o->seed = s;
             break;
-        }
         case OPT_QUICK: o->quick = 1; break;
         case 'v':
         case OPT_VERBOSE: o->verbose = 1; break;

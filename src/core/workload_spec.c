@@ -178,6 +178,62 @@ static int resolve_program(const char *name, char *path, size_t len)
     return -1;
 }
 
+const char *const gvb_workload_builtins = "llm-serve";
+
+/* The built-in workloads: the subcommand of this program each runs, its figure and direction. */
+static const struct {
+    const char *name, *subcommand, *regex, *better;
+} builtins[] = {
+    {"llm-serve", "serve", "tokens/s: ([0-9.]+)", "higher"},
+};
+
+/* --builtin's COMMAND: this program's subcommand with --seed (run's); its figure's regex and
+ * direction when not given. 0, or -1 with err. */
+static int builtin_command(gvb_workload_args *a, const gvb_options *o, const char **better,
+                           char *err, size_t errlen)
+{
+    size_t k = 0;
+    while (k < sizeof builtins / sizeof *builtins && strcmp(builtins[k].name, a->builtin) != 0)
+        k++;
+    if (k == sizeof builtins / sizeof *builtins)
+        return snprintf(err, errlen, "unknown built-in workload '%s' (known: %s)", a->builtin,
+                        gvb_workload_builtins), -1;
+    ssize_t n = readlink("/proc/self/exe", a->program, sizeof a->program - 1);
+    if (n <= 0)
+        return snprintf(err, errlen, "--builtin: cannot find this program's path: %s",
+                        strerror(errno)), -1;
+    a->program[n] = '\0';
+    snprintf(a->builtin_values[0], sizeof a->builtin_values[0], "%llu",
+             (unsigned long long)o->seed);
+    char *words[] = {a->program, (char *)builtins[k].subcommand, "--seed", a->builtin_values[0]};
+    a->argc = (int)(sizeof words / sizeof *words);
+    memcpy(a->argv, words, sizeof words);
+    a->argv[a->argc] = NULL;
+    if (!a->regex) {
+        a->regex = builtins[k].regex;
+        if (!*better)
+            *better = builtins[k].better;
+    }
+    return 0;
+}
+
+int gvb_workload_builtin_memory(gvb_workload_args *a, uint64_t memory_limit, double device_bytes,
+                                int tenants)
+{
+    uint64_t mib = memory_limit ? memory_limit >> 20
+                   : tenants > 1 && device_bytes > 0 ? (uint64_t)(device_bytes / tenants) >> 20
+                                                     : 0;
+    if (!a->builtin || !mib)
+        return 0;
+    if (a->argc + 2 > GVB_WORKLOAD_MAX_ARGS)
+        return -1;
+    snprintf(a->builtin_values[1], sizeof a->builtin_values[1], "%llu", (unsigned long long)mib);
+    a->argv[a->argc++] = "--memory";
+    a->argv[a->argc++] = a->builtin_values[1];
+    a->argv[a->argc] = NULL;
+    return 0;
+}
+
 int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args *a, char *err,
                        size_t errlen)
 {
@@ -185,9 +241,6 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
     int dd = 1;
     while (dd < argc && strcmp(argv[dd], "--") != 0)
         dd++;
-    if (dd >= argc - 1)
-        return snprintf(err, errlen, "give your program after --: `gpu-virt-bench workload "
-                                     "[options] -- COMMAND [ARGS...]`"), -1;
     char **rest = calloc((size_t)argc + 1, sizeof *rest);
     if (!rest)
         return snprintf(err, errlen, "out of memory"), -1;
@@ -223,6 +276,8 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
             a->regex = v;
         } else if ((v = take(argv, &i, dd, "--metric-better", &missing))) {
             better = v;
+        } else if ((v = take(argv, &i, dd, "--builtin", &missing))) {
+            a->builtin = v;
         } else if ((v = take(argv, &i, dd, "--duration", &missing))) {
             char *e;
             double x = strtod(v, &e);
@@ -239,6 +294,17 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
     if (rc == 0 && missing) {
         snprintf(err, errlen, "%s has no value (write %s=VALUE for a value that starts with --)",
                  opt, opt);
+        rc = -1;
+    }
+    if (rc == 0 && a->builtin && dd < argc) {
+        snprintf(err, errlen, "--builtin %s is the program: give it or -- COMMAND, not both",
+                 a->builtin);
+        rc = -1;
+    }
+    if (rc == 0 && !a->builtin && dd >= argc - 1) {
+        snprintf(err, errlen, "give your program after --: `gpu-virt-bench workload [options] "
+                              "-- COMMAND [ARGS...]`, or a built-in one: --builtin %s",
+                 gvb_workload_builtins);
         rc = -1;
     }
     if (rc == 0)
@@ -259,6 +325,8 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
         return snprintf(err, errlen, "--metric-better is higher or lower, got '%s'", better), -1;
     if (a->regex && !*a->regex)
         return snprintf(err, errlen, "--metric-regex is empty"), -1;
+    if (a->builtin && builtin_command(a, o, &better, err, errlen) != 0)
+        return -1;
     if (!a->regex)
         a->regex = "";
     if (better && !*a->regex)
@@ -269,14 +337,15 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
             return -1;
         regfree(&re);
     }
-    if (resolve_program(argv[dd + 1], a->program, sizeof a->program) != 0)
+    if (!a->builtin && resolve_program(argv[dd + 1], a->program, sizeof a->program) != 0)
         return snprintf(err, errlen, "no executable program '%s'%s", argv[dd + 1],
                         strchr(argv[dd + 1], '/') ? "" : " on PATH"), -1;
-    a->argc = argc - dd - 1;
+    if (!a->builtin)
+        a->argc = argc - dd - 1;
     if (a->argc > GVB_WORKLOAD_MAX_ARGS)
         return snprintf(err, errlen, "COMMAND has %d words, at most %d", a->argc,
                         GVB_WORKLOAD_MAX_ARGS), -1;
-    for (int i = 0; i < a->argc; i++) /* a copy: the command line itself stays as typed */
+    for (int i = 0; !a->builtin && i < a->argc; i++) /* a copy: the line stays as typed */
         a->argv[i] = i == 0 ? a->program : argv[dd + 1 + i];
     a->argv[a->argc] = NULL;
     int k = !*a->regex ? 0 : better && !strcmp(better, "lower") ? 2 : 1;

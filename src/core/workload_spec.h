@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <regex.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/options.h"
 
@@ -31,14 +32,30 @@ typedef struct gvb_workload_args {
     char program[PATH_MAX];   /* COMMAND's program, resolved through PATH */
     char *argv[GVB_WORKLOAD_MAX_ARGS + 1]; /* COMMAND and its arguments, argv[0] = program */
     int argc;
+    const char *builtin;      /* --builtin NAME: this program's own workload; NULL: COMMAND */
+    char builtin_values[2][32]; /* the values the preset passes (--seed, --memory) */
 } gvb_workload_args;
+
+/* The built-in workloads `workload --builtin NAME` knows, "a, b" (for messages and usage). */
+extern const char *const gvb_workload_builtins;
 
 /* `workload [run options] [--tenants N] [--metric-regex RE] [--metric-better higher|lower]
  * [--duration SEC] -- COMMAND [ARGS...]` (argv[0] is the subcommand): run's options into o
  * (its --processes from --tenants; with --duration and no --deadline, a deadline of the
- * duration + 300 s), the rest into a (a->argv[1..] point into argv). 0, or -1 with err. */
+ * duration + 300 s), the rest into a (a->argv[1..] point into argv). 0, or -1 with err.
+ * `--builtin llm-serve` instead of `-- COMMAND`: the command is this program's own `serve`
+ * (/proc/self/exe) with --seed from run's, the figure regex `tokens/s: ([0-9.]+)` and higher
+ * is better unless --metric-regex / --metric-better say otherwise. */
 int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args *a, char *err,
                        size_t errlen);
+
+/* A built-in workload's memory per tenant, once the limits are known (after --limits auto and
+ * the GPU probe): `--memory MiB` from the per-tenant memory limit; without one, with several
+ * tenants, an equal share of the device's memory (device_bytes; 0 unknown: nothing), so that
+ * the copies fit beside each other and the model is the same alone and together. Nothing for
+ * a COMMAND. Returns 0, or -1 when a->argv is full. */
+int gvb_workload_builtin_memory(gvb_workload_args *a, uint64_t memory_limit, double device_bytes,
+                                int tenants);
 
 /* Writes the spec (argc >= 1) to path; 0, or -1 with err. */
 int gvb_workload_spec_write(const char *path, const char *regex, double duration_s,

@@ -1,6 +1,7 @@
 // Device code for the LLM metrics: the non-GEMM parts of attention and of a decoder layer
 // (softmax, RMSNorm, gated activation, KV-cache append, decode attention over the cache),
-// seeded random fills, and the fixed-work kernel of LLM-006. Every matrix product goes
+// seeded random fills, the per-sequence variants and row copies of continuous batching
+// (`serve`), and the fixed-work kernel of LLM-006. Every matrix product goes
 // through cuBLAS (src/gpu/blas.c); nothing here multiplies matrices. kernels and extern "C"
 // launchers only; the methods are in docs/metrics/llm.md.
 #include <cuda_bf16.h>
@@ -244,10 +245,14 @@ extern "C" int gvb_llm_silu_mul(const void *in, void *out, int rows, int f, int 
 
 // ---- KV-cache append -----------------------------------------------------------------------
 // qkv rows (batch x tokens of them, ld elements apart) hold [q | k | v], each heads x head_dim.
-// The caches are [batch][heads][cap][head_dim]; token t of sequence b lands at position pos + t.
+// The caches are [slots][heads][cap][head_dim]. Sequence b is cache slot slot[b] (slot NULL:
+// b); its token t lands at position pos + t, or, with per-sequence lengths (len not NULL), at
+// len[b] - tokens + t: the sequence holds len[b] tokens once these are appended. A position
+// outside the cache is not written (the checks then see the old values).
 
 __global__ void kv_append_kernel(const bf16 *qkv, int ld, int batch, int tokens, int heads,
-                                 int head_dim, bf16 *kc, bf16 *vc, int cap, int pos)
+                                 int head_dim, bf16 *kc, bf16 *vc, int cap, int pos,
+                                 const int *slot, const int *len)
 {
     int d_model = heads * head_dim;
     size_t n = (size_t)batch * tokens * d_model;
@@ -257,47 +262,79 @@ __global__ void kv_append_kernel(const bf16 *qkv, int ld, int batch, int tokens,
         size_t row = i / d_model; // b * tokens + t
         int t = (int)(row % tokens), b = (int)(row / tokens);
         int h = c / head_dim, d = c % head_dim;
-        size_t dst = (((size_t)b * heads + h) * cap + pos + t) * head_dim + d;
+        int sb = slot ? slot[b] : b, p = (len ? len[b] - tokens : pos) + t;
+        if (p < 0 || p >= cap)
+            continue;
+        size_t dst = (((size_t)sb * heads + h) * cap + p) * head_dim + d;
         kc[dst] = qkv[row * ld + d_model + c];
         vc[dst] = qkv[row * ld + 2 * d_model + c];
     }
+}
+
+static int launch_kv_append(const void *qkv, int ld, int batch, int tokens, int heads,
+                            int head_dim, void *k_cache, void *v_cache, int cap, int pos,
+                            const int *slot, const int *len, cudaStream_t s)
+{
+    if (batch <= 0 || tokens <= 0)
+        return (int)cudaErrorInvalidValue;
+    kv_append_kernel<<<grid_for((size_t)batch * tokens * heads * head_dim, 256), 256, 0, s>>>(
+        (const bf16 *)qkv, ld, batch, tokens, heads, head_dim, (bf16 *)k_cache, (bf16 *)v_cache,
+        cap, pos, slot, len);
+    return (int)cudaGetLastError();
 }
 
 extern "C" int gvb_llm_kv_append(const void *qkv, int ld, int batch, int tokens, int heads,
                                  int head_dim, void *k_cache, void *v_cache, int cap, int pos,
                                  cudaStream_t s)
 {
-    if (pos + tokens > cap)
+    if (pos < 0 || pos + tokens > cap)
         return (int)cudaErrorInvalidValue;
-    kv_append_kernel<<<grid_for((size_t)batch * tokens * heads * head_dim, 256), 256, 0, s>>>(
-        (const bf16 *)qkv, ld, batch, tokens, heads, head_dim, (bf16 *)k_cache, (bf16 *)v_cache,
-        cap, pos);
-    return (int)cudaGetLastError();
+    return launch_kv_append(qkv, ld, batch, tokens, heads, head_dim, k_cache, v_cache, cap, pos,
+                            NULL, NULL, s);
+}
+
+extern "C" int gvb_llm_kv_append_seq(const void *qkv, int ld, int rows, int heads, int head_dim,
+                                     void *k_cache, void *v_cache, int cap, const int *slot,
+                                     const int *len, cudaStream_t s)
+{
+    if (!slot || !len)
+        return (int)cudaErrorInvalidValue;
+    return launch_kv_append(qkv, ld, rows, 1, heads, head_dim, k_cache, v_cache, cap, 0, slot,
+                            len, s);
 }
 
 // ---- decode attention over the KV cache: one query token per sequence ---------------------
-// One block per (sequence, head). Scores of the kv_len cached keys live in shared memory;
-// warps take keys in turn (a lane holds 2 x 2 of the head's dimensions for head_dim 128), then
-// the block normalizes and each thread accumulates one output dimension over the keys.
+// One block per (sequence, head). Scores of the cached keys live in shared memory; warps take
+// keys in turn (a lane holds 2 x 2 of the head's dimensions for head_dim 128), then the block
+// normalizes and each thread accumulates one output dimension over the keys. Sequence b reads
+// cache slot slot[b] (NULL: b) over len[b] keys (NULL: kv_len for all); kv_len is the longest,
+// the shared memory's size: a length outside 1..kv_len gives NaN outputs, never a read past it.
 
 __global__ void decode_attention_kernel(const bf16 *qkv, int ld, const bf16 *kc, const bf16 *vc,
                                         bf16 *out, int heads, int head_dim, int kv_len, int cap,
-                                        float scale)
+                                        float scale, const int *slot, const int *len)
 {
-    extern __shared__ float sh[]; // head_dim query values, then kv_len scores
+    extern __shared__ float sh[]; // head_dim query values, then up to kv_len scores
     __shared__ float red[32];
     float *qs = sh, *sc = sh + head_dim;
     int b = blockIdx.x / heads, h = blockIdx.x % heads;
     int d_model = heads * head_dim;
+    int sb = slot ? slot[b] : b, n_keys = len ? len[b] : kv_len;
+    bf16 *o = out + (size_t)b * d_model + h * head_dim;
+    if (n_keys < 1 || n_keys > kv_len) { // uniform over the block: no barrier is skipped
+        for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
+            o[d] = __float2bfloat16_rn(__int_as_float(0x7fc00000));
+        return;
+    }
     const bf16 *q = qkv + (size_t)b * ld + h * head_dim;
-    const bf16 *k = kc + ((size_t)b * heads + h) * cap * head_dim;
-    const bf16 *v = vc + ((size_t)b * heads + h) * cap * head_dim;
+    const bf16 *k = kc + ((size_t)sb * heads + h) * cap * head_dim;
+    const bf16 *v = vc + ((size_t)sb * heads + h) * cap * head_dim;
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x)
         qs[d] = __bfloat162float(q[d]);
     __syncthreads();
     int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
     float m = -INFINITY;
-    for (int t = warp; t < kv_len; t += nw) {
+    for (int t = warp; t < n_keys; t += nw) {
         const __nv_bfloat162 *kr = reinterpret_cast<const __nv_bfloat162 *>(k + (size_t)t * head_dim);
         float s = 0;
         for (int p = lane; p < head_dim / 2; p += 32) {
@@ -311,7 +348,7 @@ __global__ void decode_attention_kernel(const bf16 *qkv, int ld, const bf16 *kc,
     }
     m = block_reduce<true>(m, red); // the barrier inside also publishes sc[]
     float sum = 0;
-    for (int t = threadIdx.x; t < kv_len; t += blockDim.x) {
+    for (int t = threadIdx.x; t < n_keys; t += blockDim.x) {
         float e = __expf(sc[t] - m);
         sc[t] = e;
         sum += e;
@@ -319,19 +356,19 @@ __global__ void decode_attention_kernel(const bf16 *qkv, int ld, const bf16 *kc,
     float inv = 1.0f / block_reduce<false>(sum, red);
     for (int d = threadIdx.x; d < head_dim; d += blockDim.x) {
         float acc = 0;
-        for (int t = 0; t < kv_len; t++)
+        for (int t = 0; t < n_keys; t++)
             acc += sc[t] * __bfloat162float(v[(size_t)t * head_dim + d]);
-        out[(size_t)b * d_model + h * head_dim + d] = __float2bfloat16_rn(acc * inv);
+        o[d] = __float2bfloat16_rn(acc * inv);
     }
 }
 
-extern "C" int gvb_llm_decode_attention(const void *qkv, int ld, const void *k_cache,
-                                        const void *v_cache, void *out, int batch, int heads,
-                                        int head_dim, int kv_len, int cap, float scale,
-                                        cudaStream_t s)
+static int launch_decode_attention(const void *qkv, int ld, const void *k_cache,
+                                   const void *v_cache, void *out, int batch, int heads,
+                                   int head_dim, int kv_len, int cap, float scale,
+                                   const int *slot, const int *len, cudaStream_t s)
 {
     size_t shmem = (size_t)(head_dim + kv_len) * sizeof(float);
-    if (head_dim % 2 || kv_len > cap || kv_len <= 0)
+    if (head_dim % 2 || kv_len > cap || kv_len <= 0 || batch <= 0)
         return (int)cudaErrorInvalidValue;
     if (shmem > 48 * 1024) {
         cudaError_t e = cudaFuncSetAttribute(decode_attention_kernel,
@@ -342,7 +379,52 @@ extern "C" int gvb_llm_decode_attention(const void *qkv, int ld, const void *k_c
     }
     decode_attention_kernel<<<batch * heads, 128, shmem, s>>>(
         (const bf16 *)qkv, ld, (const bf16 *)k_cache, (const bf16 *)v_cache, (bf16 *)out, heads,
-        head_dim, kv_len, cap, scale);
+        head_dim, kv_len, cap, scale, slot, len);
+    return (int)cudaGetLastError();
+}
+
+extern "C" int gvb_llm_decode_attention(const void *qkv, int ld, const void *k_cache,
+                                        const void *v_cache, void *out, int batch, int heads,
+                                        int head_dim, int kv_len, int cap, float scale,
+                                        cudaStream_t s)
+{
+    return launch_decode_attention(qkv, ld, k_cache, v_cache, out, batch, heads, head_dim, kv_len,
+                                   cap, scale, NULL, NULL, s);
+}
+
+extern "C" int gvb_llm_decode_attention_seq(const void *qkv, int ld, const void *k_cache,
+                                            const void *v_cache, void *out, int rows, int heads,
+                                            int head_dim, const int *slot, const int *len,
+                                            int max_len, int cap, float scale, cudaStream_t s)
+{
+    if (!slot || !len)
+        return (int)cudaErrorInvalidValue;
+    return launch_decode_attention(qkv, ld, k_cache, v_cache, out, rows, heads, head_dim, max_len,
+                                   cap, scale, slot, len, s);
+}
+
+// ---- row copy with optional row indices (per-sequence state of continuous batching) --------
+
+__global__ void copy_rows_kernel(const bf16 *src, int ld_src, const int *src_row, bf16 *dst,
+                                 int ld_dst, const int *dst_row, int rows, int cols)
+{
+    size_t n = (size_t)rows * cols;
+    for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < n;
+         i += (size_t)gridDim.x * blockDim.x) {
+        int r = (int)(i / cols), j = (int)(i % cols);
+        size_t from = (size_t)(src_row ? src_row[r] : r) * ld_src + j;
+        dst[(size_t)(dst_row ? dst_row[r] : r) * ld_dst + j] = src[from];
+    }
+}
+
+extern "C" int gvb_llm_copy_rows(const void *src, int ld_src, const int *src_row, void *dst,
+                                 int ld_dst, const int *dst_row, int rows, int cols,
+                                 cudaStream_t s)
+{
+    if (rows <= 0 || cols <= 0)
+        return (int)cudaErrorInvalidValue;
+    copy_rows_kernel<<<grid_for((size_t)rows * cols, 256), 256, 0, s>>>(
+        (const bf16 *)src, ld_src, src_row, (bf16 *)dst, ld_dst, dst_row, rows, cols);
     return (int)cudaGetLastError();
 }
 

@@ -18,12 +18,11 @@ int llm_fail_at(llm_ctx *c, const char *file, int line, const char *call, const 
     return 1;
 }
 
-int llm_setup_on(gvb_worker *w, llm_ctx *c, int need_blas, int device)
+int llm_open(llm_ctx *c, int need_blas, int device, uint64_t memory_limit)
 {
     memset(c, 0, sizeof *c);
-    c->w = w;
     if (need_blas && gvb_blas_available(c->err, sizeof c->err) != 0)
-        return gvb_report_status(w, GVB_SKIP, "%s", c->err);
+        return 2;
     cudaError_t e = cudaSetDevice(device);
     if (e == cudaSuccess)
         e = cudaStreamCreateWithFlags(&c->stream, cudaStreamNonBlocking);
@@ -31,25 +30,33 @@ int llm_setup_on(gvb_worker *w, llm_ctx *c, int need_blas, int device)
         e = cudaMemGetInfo(&c->free_b, &c->total_b);
     if (e != cudaSuccess) {
         snprintf(c->err, sizeof c->err, "CUDA setup on device %d: %s", device, cudaGetErrorString(e));
-        return gvb_report_status(w, GVB_FAIL, "%s", c->err);
+        return 1;
     }
     int pe = gvb_gpu_peak(&c->peak);
     if (pe != 0) {
         snprintf(c->err, sizeof c->err, "device query: %s", cudaGetErrorString((cudaError_t)pe));
-        return gvb_report_status(w, GVB_FAIL, "%s", c->err);
+        return 1;
     }
     if (need_blas) {
         int st = gvb_blas_create(&c->blas, c->stream);
         c->have_blas = st == 0;
         if (st != 0) {
             snprintf(c->err, sizeof c->err, "cuBLAS setup: %s", gvb_blas_error(st));
-            return gvb_report_status(w, GVB_FAIL, "%s", c->err);
+            return 1;
         }
     }
-    c->tenant_b = w->memory_limit && w->memory_limit < c->total_b ? (size_t)w->memory_limit
-                                                                   : c->total_b;
+    c->tenant_b = memory_limit && memory_limit < c->total_b ? (size_t)memory_limit : c->total_b;
     size_t cap = (size_t)(0.9 * (double)c->tenant_b);
     c->budget_b = c->free_b < cap ? c->free_b : cap;
+    return 0;
+}
+
+int llm_setup_on(gvb_worker *w, llm_ctx *c, int need_blas, int device)
+{
+    int rc = llm_open(c, need_blas, device, w->memory_limit);
+    c->w = w;
+    if (rc)
+        return gvb_report_status(w, rc == 2 ? GVB_SKIP : GVB_FAIL, "%s", c->err);
     gvb_emit_text(w, "peak_source", "%s", c->peak.source);
     gvb_emit_extra(w, "memory_budget_MiB", (double)(c->budget_b >> 20));
     return 0;
@@ -187,6 +194,17 @@ int llm_time_pair(llm_ctx *c, int n, int warmup, llm_body a, void *arg_a, llm_bo
     return 0;
 }
 
+int llm_peak_error(llm_ctx *c, const char *name, double value, double peak, const char *unit)
+{
+    if (!gvb_above_peak(value, peak))
+        return 0;
+    snprintf(c->err, sizeof c->err,
+             "%s = %.4g %s is above the device's peak of %.4g %s (%s): a measurement bug, not a "
+             "result",
+             name, value, unit, peak, unit, c->peak.source);
+    return 1;
+}
+
 int llm_check_peak(llm_ctx *c, const char *name, double value, double peak, const char *unit)
 {
     char key[128];
@@ -194,11 +212,8 @@ int llm_check_peak(llm_ctx *c, const char *name, double value, double peak, cons
         snprintf(key, sizeof key, "%s_pct_of_peak", name);
         gvb_emit_extra(c->w, key, gvb_pct_of_peak(value, peak));
     }
-    if (gvb_above_peak(value, peak))
-        return gvb_report_status(c->w, GVB_FAIL,
-                                 "%s = %.4g %s is above the device's peak of %.4g %s (%s): a "
-                                 "measurement bug, not a result",
-                                 name, value, unit, peak, unit, c->peak.source);
+    if (llm_peak_error(c, name, value, peak, unit))
+        return gvb_report_status(c->w, GVB_FAIL, "%s", c->err);
     return 0;
 }
 

@@ -13,10 +13,11 @@
 #include "gpu/blas.h"
 #include "stats/peak.h"
 
-#define LLM_MAX_ALLOCS 64
+/* a decoder of 64 layers has 6 x 64 tensors (llm_stack.h) */
+#define LLM_MAX_ALLOCS 512
 
 typedef struct llm_ctx {
-    gvb_worker *w;
+    gvb_worker *w; /* NULL outside a worker (llm_open: `serve`) */
     cudaStream_t stream;
     gvb_blas blas;
     int have_blas;
@@ -28,6 +29,12 @@ typedef struct llm_ctx {
     int n_allocs;
     char err[512]; /* why the last body failed, with file:line */
 } llm_ctx;
+
+/* The part of the setup that needs no worker (`serve`): device, a non-blocking stream,
+ * cuBLAS when need_blas, the peak, and the memory of a tenant limited to memory_limit bytes
+ * (0: none): tenant_b and budget_b. Returns 0; 1 with c->err; 2 with c->err when cuBLAS cannot
+ * be loaded (a metric SKIPs then). */
+int llm_open(llm_ctx *c, int need_blas, int device, uint64_t memory_limit);
 
 /* Device 0, a non-blocking stream, cuBLAS when need_blas, peak and memory; emits the peak's
  * source and the budget as extras. Returns 0, or 1 after reporting FAIL. */
@@ -81,6 +88,9 @@ int llm_time(llm_ctx *c, int n, int warmup, llm_body body, void *arg, double **t
  * *ta, *tb (malloc'd, seconds) and *count receive them. Returns 0 or 1 (c->err set). */
 int llm_time_pair(llm_ctx *c, int n, int warmup, llm_body a, void *arg_a, llm_body b, void *arg_b,
                   double **ta, double **tb, int *count);
+
+/* 0 when value is not above a known peak; else 1 with the reason in c->err. */
+int llm_peak_error(llm_ctx *c, const char *name, double value, double peak, const char *unit);
 
 /* Emits <name>_pct_of_peak (when the peak is known) and returns 0; a value above the peak
  * reports FAIL with the reason and returns 1. unit names the value in the reason. */

@@ -208,9 +208,10 @@ static void header(gvb_doc *d, const gvb_model *m)
                                        co ? " " : "", r0->argv[i]);
             after |= !strcmp(r0->argv[i], "--");
         }
-        gvb_doc_bullet(d, "Workload: %s; %.0f tenant%s started together in each replicate "
-                          "(docs/workload.md)",
-                       cmd[0] ? cmd : "?", wl_tenants, wl_tenants == 1 ? "" : "s");
+        const char *builtin = gvb_kv_text(&r0->config, "workload_builtin");
+        gvb_doc_bullet(d, "Workload: %s%s; %.0f tenant%s started together in each replicate "
+                          "(docs/workload.md)", builtin ? "built-in " : "",
+                       builtin ? builtin : cmd[0] ? cmd : "?", wl_tenants, wl_tenants == 1 ? "" : "s");
     } else if (same && isfinite(it))
         gvb_doc_bullet(d, "Iterations: %.0f per metric, after %.0f warm-up iterations", it, wu);
     else

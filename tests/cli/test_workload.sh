@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # `workload -- COMMAND` on the fake system: a program's figures (--metric-regex) and wall time
 # per tenant, its failures (exit status, stderr, deadline, no figure) as FAIL while the other
-# systems go on, the report and usage errors before any work. docs/workload.md.
+# systems go on, the report and usage errors before any work; `--builtin llm-serve`'s command.
+# docs/workload.md.
 set -u
 . "$(dirname "$0")/../lib.sh"
 last_json() { ls -t "$1"/*/results.json 2>/dev/null | head -1; }
@@ -135,6 +136,30 @@ check "a program that cannot be executed: FAIL with exec's reason" \
 check "results.json keeps the command line as typed" \
     [ "$(json_get "$(last_json "$TMP/t")" "d['argv'][-1]")" = true ]
 
+# ---- the built-in LLM serving workload: the command is this binary's own `serve` with run's
+# seed and the per-tenant memory, the figure tokens/s (higher is better). Without a GPU, serve
+# exits 3 and the result FAILs saying so; on a GPU it serves and the figure is read.
+"$GVB" workload --builtin llm-serve --systems fake --tenants 2 --replicates 1 --seed 5 \
+    --memory-limit 1g --json-only --output "$TMP/b" >/dev/null 2>&1; rc=$?
+J=$(last_json "$TMP/b")
+spec=$(tr '\0' '\n' <"$(dirname "$J")/workload.spec" 2>/dev/null | tail -n +2 | tr '\n' ' ')
+check "--builtin llm-serve: the spec runs this binary's serve with the seed and 1 GiB a tenant (got: $spec)" \
+    [ "$spec" = "tokens/s: ([0-9.]+) 0 $(readlink -f "$GVB") serve --seed 5 --memory 1024 " ]
+check "--builtin llm-serve: WL-002 and WL-005 (a figure, higher is better, alone too)" \
+    [ "$(json_get "$J" "sorted((r['metric'], r['direction']) for r in d['results'])")" = "[('WL-002', 'higher'), ('WL-005', 'higher')]" ]
+check "--builtin llm-serve: results.json names the built-in workload" \
+    [ "$(json_get "$J" "d['config']['workload_builtin']")" = "llm-serve (gpu-virt-bench serve --seed 5 --memory 1024)" ]
+"$GVB" report "$J" --format md --output "$TMP/b.md" >/dev/null 2>&1
+check "--builtin llm-serve: the report names it" \
+    grep -qF 'Workload: built-in llm-serve (gpu-virt-bench serve --seed 5 --memory 1024); 2 tenants' "$TMP/b.md"
+if [ -e /dev/nvidia0 ] || [ -e /dev/nvidiactl ]; then
+    check "--builtin llm-serve on a GPU: exit 0, a tokens/s figure above 0" \
+        bash -c "[ $rc -eq 0 ] && python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' '$(field "$J" fake "['value']")'"
+else
+    check "--builtin llm-serve without a GPU: FAIL with serve's exit 3 and its line" \
+        bash -c "[ $rc -eq 4 ] && grep -q 'ended with exit 3.*serve: no usable CUDA GPU' <<<\"\$1\"" _ "$(field "$J" fake "['reason']")"
+fi
+
 # ---- usage errors, before any work (exit 2, one line)
 usage_err() { "$GVB" "$@" >/dev/null 2>"$TMP/u.err"; [ $? -eq 2 ] && [ "$(wc -l <"$TMP/u.err")" -eq 1 ]; }
 check "no -- COMMAND: exit 2" usage_err workload --systems fake
@@ -148,6 +173,10 @@ check "--metric-better other than higher/lower: exit 2" usage_err workload --sys
 check "--tenants 0: exit 2" usage_err workload --systems fake --tenants 0 -- true
 check "--tenants without a value: exit 2" usage_err workload --systems fake --tenants -- true
 check "--metrics with a workload: exit 2" usage_err workload --systems fake --metrics SELF-001 -- true
+check "--builtin and -- COMMAND: exit 2" usage_err workload --systems fake --builtin llm-serve -- true
+"$GVB" workload --systems fake --builtin llm-chat >/dev/null 2>"$TMP/bu.err"; rc=$?
+check "an unknown --builtin: exit 2, one line naming the known ones" \
+    bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/bu.err') -eq 1 ] && grep -q \"unknown built-in workload 'llm-chat' (known: llm-serve)\" '$TMP/bu.err'"
 check "a run option's error is still an error: exit 2" usage_err workload --systems fake --replicates 0 -- true
 check "--processes: exit 2 (use --tenants)" usage_err workload --systems fake --processes 4 -- true
 check "--iterations=5: exit 2" usage_err workload --systems fake --iterations=5 -- true

@@ -342,6 +342,31 @@ check "mps + SIGINT: run directory removed" no_rundirs
 JI=$(ls "$TMP"/int/*/results.json | head -1)
 echo "interrupted run teardown: $(json_get "$JI" "d['systems'][0]['config'].get('teardown')")" >>"$LOG"
 
+# serve, the built-in LLM serving workload (docs/workload.md): its arithmetic check passes, every
+# request is served, the last three lines are the figures, p50 <= p99, the rates below peak;
+# then the preset on native, alone and two tenants.
+"$GVB" serve --layers 4 --requests 32 --memory 8g >"$DEST/gpu-serve.txt" 2>&1; rc=$?
+check "serve exits 0 ($(grep -m1 -o 'worst relative error.*' "$DEST/gpu-serve.txt"; tail -1 "$DEST/gpu-serve.txt"))" [ $rc -eq 0 ]
+check "serve: 32 requests; tokens/s, ttft_ms and tpot_ms p50/p99 last, plausible" python3 - "$DEST/gpu-serve.txt" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+last = text.splitlines()[-3:]
+pats = [r"tokens/s: ([0-9.]+)", r"ttft_ms p50: ([0-9.]+) p99: ([0-9.]+)", r"tpot_ms p50: ([0-9.]+) p99: ([0-9.]+)"]
+m = [re.fullmatch(p, l) for p, l in zip(pats, last)]
+if not all(m) or "serve: 32 requests" not in text:
+    sys.exit(1)
+tps, (t50, t99), (p50, p99) = float(m[0][1]), map(float, m[1].groups()), map(float, m[2].groups())
+print("    tokens/s", tps, "ttft", t50, t99, "tpot", p50, p99)
+sys.exit(0 if tps > 0 and 0 < t50 <= t99 and 0 < p50 <= p99 < 1000 else 1)
+PY
+"$GVB" workload --builtin llm-serve --systems native --tenants 2 --replicates 1 --memory-limit 8g \
+    --json-only --output "$TMP/wls" >"$DEST/gpu-serve-workload.txt" 2>&1; rc=$?
+JW=$(ls "$TMP"/wls/*/results.json 2>/dev/null | head -1)
+[ -n "$JW" ] && cp "$JW" "$DEST/gpu-serve-workload.json"
+got=$(json_get "$JW" "sorted(r['metric'] for r in d['results'] if r['status'] == 'OK' and r['value'] > 0)" 2>/dev/null)
+check "workload --builtin llm-serve on native: exit 0, tokens/s alone and together (got $got)" \
+    bash -c "[ $rc -eq 0 ] && [ \"\$1\" = \"['WL-002', 'WL-005']\" ]" _ "$got"
+
 # the monitor process next to a real tenant: >= 10 Hz, the tenant's pid with its memory
 timeout -s TERM 60 "$GVB" __monitor --interval-ms=50 3>"$TMP/mon.txt" >/dev/null 2>&1 &
 mpid=$!

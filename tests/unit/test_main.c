@@ -28,5 +28,6 @@ int main(void)
     failed += run_hardening_tests();
     failed += run_contend_tests();
     failed += run_workload_tests();
+    failed += run_serve_tests();
     return failed > 125 ? 125 : failed;
 }

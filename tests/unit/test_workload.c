@@ -1,5 +1,6 @@
 /* `workload`'s pure parts: its command line, the spec file its tenants read, and the figures
  * read from a program's output. */
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,12 +16,8 @@
 
 static int parse(gvb_options *o, gvb_workload_args *a, char *err, const char *const *words)
 {
-    static char *argv[64];
-    int n = 0;
-    argv[n++] = "workload";
-    while (*words)
-        argv[n++] = (char *)*words++;
-    argv[n] = NULL;
+    int n;
+    char **argv = gvb_test_argv("workload", words, &n);
     gvb_options_defaults(o);
     return gvb_workload_parse(n, argv, o, a, err, 256);
 }
@@ -79,6 +76,11 @@ static void test_parse(void **state)
         {{"--", "/no/such/prog"}, "no executable program '/no/such/prog'"},
         {{"--", "/etc"}, "no executable program '/etc'"},
         {{"--systems", "native"}, "after --"},
+        {{"--systems", "native"}, "or a built-in one: --builtin llm-serve"},
+        {{"--builtin", "llm-chat"}, "unknown built-in workload 'llm-chat' (known: llm-serve)"},
+        {{"--builtin", "llm-serve", "--", "true"}, "give it or -- COMMAND, not both"},
+        {{"--builtin", "llm-serve", "--"}, "not both"},
+        {{"--builtin"}, "--builtin has no value"},
         {{"--frob", "--", "true"}, "frob"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
@@ -87,6 +89,57 @@ static void test_parse(void **state)
         if (!strstr(err, bad[i].why))
             fail_msg("case %zu: '%s' lacks '%s'", i, err, bad[i].why);
     }
+}
+
+/* --builtin llm-serve: this program's `serve` with run's seed, the tokens/s figure (or the one
+ * asked for), and the memory per tenant once the limits are known */
+static void test_builtin(void **state)
+{
+    (void)state;
+    static gvb_options o;
+    static gvb_workload_args a;
+    char err[256], self[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    assert_true(n > 0);
+    self[n] = '\0';
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--builtin", "llm-serve", "--systems",
+                     "native,mps", "--seed", "7", NULL}), 0);
+    assert_string_equal(a.builtin, "llm-serve");
+    assert_int_equal(a.argc, 4);
+    assert_string_equal(a.argv[0], self); /* this very program */
+    assert_string_equal(a.argv[1], "serve");
+    assert_string_equal(a.argv[2], "--seed");
+    assert_string_equal(a.argv[3], "7");
+    assert_null(a.argv[4]);
+    assert_string_equal(a.regex, "tokens/s: ([0-9.]+)");
+    assert_string_equal(a.metric, "WL-002"); /* a figure, higher is better */
+    assert_null(a.alone);
+    /* several tenants: measured alone too; another figure of serve's when asked */
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--builtin=llm-serve", "--tenants", "2",
+                     "--metric-regex", "ttft_ms p50: ([0-9.]+)", "--metric-better", "lower", NULL}), 0);
+    assert_string_equal(a.regex, "ttft_ms p50: ([0-9.]+)");
+    assert_string_equal(a.metric, "WL-003");
+    assert_string_equal(a.alone, "WL-006");
+    assert_int_equal(o.processes, 2);
+    /* the memory: the per-tenant limit; else with tenants an equal share of the device's */
+    assert_int_equal(gvb_workload_builtin_memory(&a, 0, 0, 2), 0); /* unknown device: none */
+    assert_int_equal(a.argc, 4);
+    assert_int_equal(gvb_workload_builtin_memory(&a, 0, 80.0 * (1 << 30), 1), 0); /* alone: none */
+    assert_int_equal(a.argc, 4);
+    assert_int_equal(gvb_workload_builtin_memory(&a, 0, 80.0 * (1 << 30), 2), 0);
+    assert_int_equal(a.argc, 6);
+    assert_string_equal(a.argv[4], "--memory");
+    assert_string_equal(a.argv[5], "40960");
+    assert_null(a.argv[6]);
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--builtin", "llm-serve",
+                     "--memory-limit", "16g", NULL}), 0);
+    assert_int_equal(gvb_workload_builtin_memory(&a, o.memory_limit, 80.0 * (1 << 30), 2), 0);
+    assert_string_equal(a.argv[5], "16384");
+    /* a COMMAND gets nothing added */
+    assert_int_equal(parse(&o, &a, err, (const char *[]){"--", "true", NULL}), 0);
+    assert_null(a.builtin);
+    assert_int_equal(gvb_workload_builtin_memory(&a, UINT64_C(1) << 34, 0, 2), 0);
+    assert_int_equal(a.argc, 1);
 }
 
 static void test_spec_round_trip(void **state)
@@ -229,6 +282,7 @@ int run_workload_tests(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse),
+        cmocka_unit_test(test_builtin),
         cmocka_unit_test(test_spec_round_trip),
         cmocka_unit_test(test_figures),
         cmocka_unit_test(test_gpu_use),

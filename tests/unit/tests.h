@@ -20,6 +20,20 @@ static inline void gvb_assert_near(double a, double b, double eps, const char *f
 #undef assert_double_equal
 #define assert_double_equal(a, b, eps) gvb_assert_near((a), (b), (eps), __FILE__, __LINE__)
 
+/* A subcommand's argv for its parser: cmd, then the NULL-terminated words; *argc the count.
+ * Static storage (one command line at a time, 63 words at most). */
+static inline char **gvb_test_argv(const char *cmd, const char *const *words, int *argc)
+{
+    static char *argv[64];
+    int n = 0;
+    argv[n++] = (char *)cmd;
+    while (*words && n < 63)
+        argv[n++] = (char *)*words++;
+    argv[n] = NULL;
+    *argc = n;
+    return argv;
+}
+
 int run_stats_tests(void);
 int run_options_tests(void);
 int run_protocol_tests(void);
@@ -44,5 +58,6 @@ int run_worker_tests(void);
 int run_hardening_tests(void);
 int run_contend_tests(void);
 int run_workload_tests(void);
+int run_serve_tests(void);
 
 #endif
