@@ -67,12 +67,15 @@ static void usage(FILE *f)
           "                                      default 1), --metric-regex RE (the first\n"
           "                                      capture of each matching stdout line is a\n"
           "                                      sample), --metric-better higher|lower,\n"
+          "                                      --metric-units RE (units of work it printed:\n"
+          "                                      the GPU's energy per unit),\n"
           "                                      --duration SEC (restart until then: a soak)\n"
           "                                      (docs/workload.md)\n"
           "  workload [options] --builtin llm-serve\n"
           "                                      the same with the built-in LLM serving\n"
-          "                                      workload (`serve`) as the program and its\n"
-          "                                      tokens/s as the figure\n"
+          "                                      workload (`serve`) as the program, its\n"
+          "                                      tokens/s as the figure, its output tokens\n"
+          "                                      as the units\n"
           "  serve [--layers N] [--hidden N] [--heads N] [--ffn N] [--max-batch N]\n"
           "        [--max-len N] [--requests N] [--prompt-len MIN:MAX] [--output-len MIN:MAX]\n"
           "        [--seed N] [--memory SIZE] [--no-check]\n"
@@ -466,12 +469,14 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
     if (wl) { /* the tenants read the program from here (core/workload_spec.h) */
         char spec[PATH_MAX];
         snprintf(spec, sizeof spec, "%s/workload.spec", out.dir);
-        if (gvb_workload_spec_write(spec, wl->regex, wl->duration_s, wl->argv, wl->argc, err,
-                                    sizeof err) != 0)
+        if (gvb_workload_spec_write(spec, wl->regex, wl->units, wl->duration_s, wl->argv,
+                                    wl->argc, err, sizeof err) != 0)
             return die(EXIT_INTERNAL, "%s", err);
         if (!realpath(spec, o->workload)) /* PATH_MAX, as realpath wants */
             return die(EXIT_INTERNAL, "the workload spec %s: %s", spec, strerror(errno));
         gvb_kv_set_text(&run.config, "workload_regex", "%s", wl->regex);
+        if (*wl->units)
+            gvb_kv_set_text(&run.config, "workload_units_regex", "%s", wl->units);
         if (wl->builtin) { /* the report names it: the command line has no -- COMMAND */
             char words[512] = "";
             for (int i = 1, w = 0; i < wl->argc && w < (int)sizeof words; i++)

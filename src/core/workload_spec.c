@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "GVBWL2"
+#define MAGIC "GVBWL3"
 #define MAX_SPEC (1u << 20)
 
 static int fail(char *err, size_t errlen, const char *what, const char *path)
@@ -18,8 +18,9 @@ static int fail(char *err, size_t errlen, const char *what, const char *path)
     return -1;
 }
 
-int gvb_workload_spec_write(const char *path, const char *regex, double duration_s,
-                            char *const *argv, int argc, char *err, size_t errlen)
+int gvb_workload_spec_write(const char *path, const char *regex, const char *units,
+                            double duration_s, char *const *argv, int argc, char *err,
+                            size_t errlen)
 {
     errno = 0;
     if (argc < 1 || argc > GVB_WORKLOAD_MAX_ARGS)
@@ -29,8 +30,9 @@ int gvb_workload_spec_write(const char *path, const char *regex, double duration
     if (!f)
         return fail(err, errlen, "cannot write the workload spec", path);
     int bad = fwrite(MAGIC, 1, sizeof MAGIC, f) != sizeof MAGIC;
-    const char *re = regex ? regex : "";
+    const char *re = regex ? regex : "", *un = units ? units : "";
     bad |= fwrite(re, 1, strlen(re) + 1, f) != strlen(re) + 1;
+    bad |= fwrite(un, 1, strlen(un) + 1, f) != strlen(un) + 1;
     char dur[64];
     snprintf(dur, sizeof dur, "%.17g", duration_s > 0 ? duration_s : 0.0);
     bad |= fwrite(dur, 1, strlen(dur) + 1, f) != strlen(dur) + 1;
@@ -59,6 +61,8 @@ int gvb_workload_spec_read(const char *path, gvb_workload_spec *s, char *err, si
     char *p = s->buf + sizeof MAGIC, *end = s->buf + n;
     s->regex = p;
     p += strlen(p) + 1;
+    s->units = p < end ? p : "";
+    p += p < end ? strlen(p) + 1 : 0;
     char *e = NULL;
     s->duration_s = p < end ? strtod(p, &e) : NAN;
     if (p >= end || e == p || *e || !(s->duration_s >= 0) || !isfinite(s->duration_s)) {
@@ -86,22 +90,28 @@ void gvb_workload_spec_free(gvb_workload_spec *s)
     memset(s, 0, sizeof *s);
 }
 
-int gvb_workload_regex(regex_t *re, const char *pattern, char *err, size_t errlen)
+int gvb_workload_regex_for(regex_t *re, const char *opt, const char *pattern, char *err,
+                           size_t errlen)
 {
     int rc = regcomp(re, pattern, REG_EXTENDED | REG_NEWLINE);
     if (rc != 0) {
         char why[128];
         regerror(rc, re, why, sizeof why);
-        snprintf(err, errlen, "--metric-regex '%s': %s", pattern, why);
+        snprintf(err, errlen, "%s '%s': %s", opt, pattern, why);
         return -1;
     }
     if (re->re_nsub > 1) {
-        snprintf(err, errlen, "--metric-regex '%s': %zu capture groups; give one (the figure)",
+        snprintf(err, errlen, "%s '%s': %zu capture groups; give one (the number)", opt,
                  pattern, re->re_nsub);
         regfree(re);
         return -1;
     }
     return 0;
+}
+
+int gvb_workload_regex(regex_t *re, const char *pattern, char *err, size_t errlen)
+{
+    return gvb_workload_regex_for(re, "--metric-regex", pattern, err, errlen);
 }
 
 size_t gvb_workload_figures(const regex_t *re, const char *text, double *out, size_t max)
@@ -182,9 +192,9 @@ const char *const gvb_workload_builtins = "llm-serve";
 
 /* The built-in workloads: the subcommand of this program each runs, its figure and direction. */
 static const struct {
-    const char *name, *subcommand, *regex, *better;
+    const char *name, *subcommand, *regex, *better, *units;
 } builtins[] = {
-    {"llm-serve", "serve", "tokens/s: ([0-9.]+)", "higher"},
+    {"llm-serve", "serve", "tokens/s: ([0-9.]+)", "higher", "requests, ([0-9]+) output tokens"},
 };
 
 /* --builtin's COMMAND: this program's subcommand with --seed (run's); its figure's regex and
@@ -214,6 +224,8 @@ static int builtin_command(gvb_workload_args *a, const gvb_options *o, const cha
         if (!*better)
             *better = builtins[k].better;
     }
+    if (!a->units)
+        a->units = builtins[k].units;
     return 0;
 }
 
@@ -274,6 +286,8 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
             tenants = (int)t;
         } else if ((v = take(argv, &i, dd, "--metric-regex", &missing))) {
             a->regex = v;
+        } else if ((v = take(argv, &i, dd, "--metric-units", &missing))) {
+            a->units = v;
         } else if ((v = take(argv, &i, dd, "--metric-better", &missing))) {
             better = v;
         } else if ((v = take(argv, &i, dd, "--builtin", &missing))) {
@@ -327,13 +341,22 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
         return snprintf(err, errlen, "--metric-regex is empty"), -1;
     if (a->builtin && builtin_command(a, o, &better, err, errlen) != 0)
         return -1;
+    if (a->units && !*a->units)
+        return snprintf(err, errlen, "--metric-units is empty"), -1;
     if (!a->regex)
         a->regex = "";
+    if (!a->units)
+        a->units = "";
     if (better && !*a->regex)
         return snprintf(err, errlen, "--metric-better needs --metric-regex"), -1;
     regex_t re;
     if (*a->regex) {
         if (gvb_workload_regex(&re, a->regex, err, errlen) != 0)
+            return -1;
+        regfree(&re);
+    }
+    if (*a->units) {
+        if (gvb_workload_regex_for(&re, "--metric-units", a->units, err, errlen) != 0)
             return -1;
         regfree(&re);
     }

@@ -1,7 +1,7 @@
 /* What `gpu-virt-bench workload` hands its tenants: the COMMAND (argv, its program resolved to
  * a path) and the --metric-regex, in one file of the run's directory whose path travels in the
- * hand-off (gvb_worker.workload). NUL-separated: "GVBWL2", the regex ("" none), the soak's
- * duration in seconds (0 none), then argv.
+ * hand-off (gvb_worker.workload). NUL-separated: "GVBWL3", the regex ("" none), the units
+ * regex ("" none), the soak's duration in seconds (0 none), then argv.
  * And the reading of a program's figures from its output. Pure C. */
 #ifndef GVB_WORKLOAD_SPEC_H
 #define GVB_WORKLOAD_SPEC_H
@@ -17,6 +17,7 @@
 
 typedef struct gvb_workload_spec {
     const char *regex;                        /* "" when none */
+    const char *units;                        /* --metric-units, "" when none */
     double duration_s;                        /* --duration: restart until then; 0 once */
     char *argv[GVB_WORKLOAD_MAX_ARGS + 1];    /* NULL-terminated, into buf */
     int argc;
@@ -28,6 +29,7 @@ typedef struct gvb_workload_args {
     const char *metric;       /* WL-001 (wall time), WL-002 (figure, higher), WL-003 (lower) */
     const char *alone;        /* with --tenants > 1: the same alone (WL-004..006), else NULL */
     const char *regex;        /* "" none */
+    const char *units;        /* --metric-units RE: units of work the program made, "" none */
     double duration_s;        /* --duration SEC (a soak), 0 none */
     char program[PATH_MAX];   /* COMMAND's program, resolved through PATH */
     char *argv[GVB_WORKLOAD_MAX_ARGS + 1]; /* COMMAND and its arguments, argv[0] = program */
@@ -40,12 +42,13 @@ typedef struct gvb_workload_args {
 extern const char *const gvb_workload_builtins;
 
 /* `workload [run options] [--tenants N] [--metric-regex RE] [--metric-better higher|lower]
- * [--duration SEC] -- COMMAND [ARGS...]` (argv[0] is the subcommand): run's options into o
+ * [--metric-units RE] [--duration SEC] -- COMMAND [ARGS...]` (argv[0] is the subcommand): run's options into o
  * (its --processes from --tenants; with --duration and no --deadline, a deadline of the
  * duration + 300 s), the rest into a (a->argv[1..] point into argv). 0, or -1 with err.
  * `--builtin llm-serve` instead of `-- COMMAND`: the command is this program's own `serve`
  * (/proc/self/exe) with --seed from run's, the figure regex `tokens/s: ([0-9.]+)` and higher
- * is better unless --metric-regex / --metric-better say otherwise. */
+ * is better unless --metric-regex / --metric-better say otherwise, and its output tokens as
+ * the units unless --metric-units says otherwise. */
 int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args *a, char *err,
                        size_t errlen);
 
@@ -58,14 +61,18 @@ int gvb_workload_builtin_memory(gvb_workload_args *a, uint64_t memory_limit, dou
                                 int tenants);
 
 /* Writes the spec (argc >= 1) to path; 0, or -1 with err. */
-int gvb_workload_spec_write(const char *path, const char *regex, double duration_s,
-                            char *const *argv, int argc, char *err, size_t errlen);
+int gvb_workload_spec_write(const char *path, const char *regex, const char *units,
+                            double duration_s, char *const *argv, int argc, char *err,
+                            size_t errlen);
 /* Reads it back; 0, or -1 with err (missing, truncated, not a spec). Free with _free. */
 int gvb_workload_spec_read(const char *path, gvb_workload_spec *s, char *err, size_t errlen);
 void gvb_workload_spec_free(gvb_workload_spec *s);
 
-/* Compiles an extended regex with one capture group at most; 0, or -1 with err naming it. */
+/* Compiles an extended regex with one capture group at most; 0, or -1 with err naming it
+ * (as --metric-regex; _for: as the option opt). */
 int gvb_workload_regex(regex_t *re, const char *pattern, char *err, size_t errlen);
+int gvb_workload_regex_for(regex_t *re, const char *opt, const char *pattern, char *err,
+                           size_t errlen);
 
 /* The figures in a program's output: for each line matching re, the number its first capture
  * group (else its whole match) starts with; a match that is no number is skipped. Up to max

@@ -59,11 +59,24 @@ static double program_limit_s(const gvb_worker *w)
     return w->deadline_s > 10 ? w->deadline_s - 2 : w->deadline_s * 0.8;
 }
 
+/* The sum of every number the units regex found in text into *units; -1 when none matched. */
+static int add_units(const regex_t *ure, const char *text, double *units)
+{
+    static double u[MAX_FIGURES];
+    size_t all = gvb_workload_figures(ure, text ? text : "", u, MAX_FIGURES);
+    for (size_t i = 0; i < all && i < MAX_FIGURES; i++)
+        *units += u[i];
+    return all ? 0 : -1;
+}
+
 /* One run of the program, started limit_s before it is killed (-1 none): its wall time as a
  * sample (!figure) or its figures as samples (figure), and the run's series (run_end_s from
- * t_start, wall_s, run_figure: the median of its figures). 0, or 1 after reporting FAIL. */
+ * t_start, wall_s, run_figure: the median of its figures); with ure, the units of work it
+ * printed added to *units (*units_missing set when it printed none). 0, or 1 after reporting
+ * FAIL. */
 static int one_run(gvb_worker *w, const gvb_workload_spec *sp, const regex_t *re, int figure,
-                   double t_start, double limit_s)
+                   const regex_t *ure, double *units, int *units_missing, double t_start,
+                   double limit_s)
 {
     int out = memfd_create("gvb-workload-out", MFD_CLOEXEC);
     int errfd = memfd_create("gvb-workload-err", MFD_CLOEXEC);
@@ -132,6 +145,8 @@ static int one_run(gvb_worker *w, const gvb_workload_spec *sp, const regex_t *re
             gvb_emit_series(w, "run_figure", gvb_median(fig, n));
         gvb_emit_extra(w, "figures", (double)all);
     }
+    if (ure && add_units(ure, text, units) != 0)
+        *units_missing = 1;
     if (figure && n == 0) {
         rc = gvb_report_status(w, GVB_FAIL, "--metric-regex '%s' matched no number in the "
                                "command's output, which ends: %s", sp->regex,
@@ -172,12 +187,23 @@ static int wl_run(gvb_worker *w, int figure)
         gvb_workload_spec_free(&sp);
         return gvb_report_status(w, GVB_FAIL, "%s", err);
     }
+    regex_t ure;
+    int have_units = sp.units[0] != '\0', units_missing = 0;
+    double units = 0;
+    if (have_units &&
+        gvb_workload_regex_for(&ure, "--metric-units", sp.units, err, sizeof err) != 0) {
+        if (have_re)
+            regfree(&re);
+        gvb_workload_spec_free(&sp);
+        return gvb_report_status(w, GVB_FAIL, "%s", err);
+    }
     gvb_barrier(w); /* the tenants start their programs together */
     double t_start = gvb_now(), limit = program_limit_s(w), longest = 0;
     int rc = 0, runs = 0;
     for (;;) {
         double left = limit < 0 ? -1 : limit - (gvb_now() - t_entry), t_run = gvb_now();
-        rc = one_run(w, &sp, have_re ? &re : NULL, figure, t_start, left);
+        rc = one_run(w, &sp, have_re ? &re : NULL, figure, have_units ? &ure : NULL, &units,
+                     &units_missing, t_start, left);
         runs++;
         longest = fmax(longest, gvb_now() - t_run);
         if (rc != 0 || !(sp.duration_s > 0) || gvb_now() - t_start >= sp.duration_s)
@@ -194,6 +220,15 @@ static int wl_run(gvb_worker *w, int figure)
         }
     }
     gvb_emit_extra(w, "runs", runs);
+    if (have_units && rc == 0) { /* every run's units, or why there is no energy per unit */
+        if (units_missing)
+            gvb_emit_text(w, "units_missing", "--metric-units '%s' matched no number in a "
+                          "run's output", sp.units);
+        else
+            gvb_emit_extra(w, "units", units);
+    }
+    if (have_units)
+        regfree(&ure);
     if (have_re)
         regfree(&re);
     gvb_workload_spec_free(&sp);
@@ -297,6 +332,25 @@ static void wl_gpu_use(gvb_result *r, int tenants)
         gvb_kv_set_num(&r->extras, "memory_trend_mib_per_min", gvb_median(trend, (size_t)nt));
 }
 
+/* The GPU's energy per unit of work in this replicate: energy_j over the units every tenant's
+ * programs printed (--metric-units), starts included (energy_per_unit_j, extra and series);
+ * none when a tenant printed none or the energy is unknown. */
+static void wl_energy_per_unit(gvb_result *r, int tenants)
+{
+    double e = gvb_kv_num(&r->extras, "energy_j"), total = 0;
+    for (int i = 0; i < tenants; i++) {
+        double u;
+        if (gvb_tenant_extra(r, i, "units", &u) != 0)
+            return;
+        total += u;
+    }
+    if (!(e >= 0) || !(total > 0))
+        return;
+    gvb_kv_set_num(&r->extras, "units_total", total);
+    gvb_kv_set_num(&r->extras, "energy_per_unit_j", e / total);
+    gvb_series_push(gvb_result_series(r, "energy_per_unit_j"), e / total);
+}
+
 /* Every tenant's samples are the metric's; with two or more tenants, Jain's index over their
  * medians taken as speeds (the figure when higher is better, else its inverse). */
 static void wl_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
@@ -304,6 +358,7 @@ static void wl_reduce(gvb_result *r, const gvb_series *per_tenant, int tenants)
     gvb_copy_samples(r, per_tenant, tenants);
     wl_trend(r, tenants);
     wl_gpu_use(r, tenants);
+    wl_energy_per_unit(r, tenants);
     if (tenants < 2)
         return;
     double *speed = calloc((size_t)tenants, sizeof *speed);

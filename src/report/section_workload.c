@@ -60,7 +60,9 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
                     "slope of each run's figure (else its wall time) over the soak, in %% of its "
                     "mean per minute (the median over the tenants; last replicate). GPU energy: "
                     "the device's NVML energy counter around each replicate's whole process "
-                    "group (every process on the GPU counts), the median over the replicates. Peak "
+                    "group (every process on the GPU counts), the median over the replicates; with "
+                    "--metric-units, also that energy over the units of work all tenants' "
+                    "programs printed (starts included). Peak "
                     "memory and SM utilization: the unhooked NVML monitor's view of each "
                     "tenant's programs (its descendants), the median over tenants and "
                     "replicates of each one's peak and of its mean SM utilization while it held "
@@ -125,7 +127,13 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
                 snprintf(tc, sizeof tc, "%+.3g %%/min%s%s", trend, rc, mc);
             gvb_doc_cell(d, GVB_CELL_NUM, "%s", tc);
             const gvb_series *en = gvb_series_lookup(r, "energy_j");
-            if (en && en->n)
+            const gvb_series *eu = gvb_series_lookup(r, "energy_per_unit_j");
+            gvb_nbuf e2;
+            if (en && en->n && eu && eu->n)
+                gvb_doc_cell(d, GVB_CELL_NUM, "%s J (%s J a unit)",
+                             gvb_sec_num(gvb_median(en->v, en->n), b),
+                             gvb_sec_num(gvb_median(eu->v, eu->n), e2));
+            else if (en && en->n)
                 gvb_doc_cell(d, GVB_CELL_NUM, "%s J", gvb_sec_num(gvb_median(en->v, en->n), b));
             else
                 gvb_doc_cell(d, GVB_CELL_NUM, "-");

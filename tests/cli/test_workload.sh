@@ -26,6 +26,19 @@ wl2() { json_get "$J" "[r for r in d['results'] if r['system']=='$1' and r['metr
 check "figures: the value is their median, 12.75" [ "$(wl2 fake "['value']")" = 12.75 ]
 check "figures: equal tenants are fair (Jain 1.0)" [ "$(wl2 fake "['extras']['fairness_jain']")" = 1 ]
 check "figures: each tenant's wall time and exit are kept" [ "$(wl2 fake@b "['extras']['t1.exit']")" = "exit 0" ]
+# ---- units of work (--metric-units): summed over the output's matches, every run; one that
+# printed none says so; no energy per unit without a GPU's energy counter
+"$GVB" workload --systems fake --tenants 2 --replicates 1 --metric-units 'made ([0-9]+) tokens' \
+    --output "$TMP/u" -- sh -c 'echo "made 40 tokens"; echo "made 2 tokens"' >"$TMP/u.out" 2>&1; rc=$?
+JU=$(last_json "$TMP/u")
+check "units: exit 0, each tenant's units are the sum of its matches (42)" \
+    [ "$rc $(json_get "$JU" "[r for r in d['results'] if r['metric']=='WL-001'][0]['extras']['t1.units']")" = "0 42" ]
+check "units: the regex is recorded; no energy per unit without an energy counter" \
+    [ "$(json_get "$JU" "(d['config']['workload_units_regex'], 'energy_per_unit_j' in d['results'][0]['extras'])")" = "('made ([0-9]+) tokens', False)" ]
+"$GVB" workload --systems fake --replicates 1 --metric-units 'made ([0-9]+) tokens' \
+    --output "$TMP/u2" -- sh -c 'echo nothing' >/dev/null 2>&1
+check "units: a program that printed none is named (units_missing), not counted as 0" \
+    [ "$(json_get "$(last_json "$TMP/u2")" "(d['results'][0]['status'], 'units' in d['results'][0]['extras'], '--metric-units' in d['results'][0]['extras']['units_missing'])")" = "('OK', False, True)" ]
 check "figures: the spec and the regex are recorded" \
     bash -c "[ -f '$(dirname "$J")/workload.spec' ] && [ \"\$(python3 -c \"import json,sys; print(json.load(open(sys.argv[1]))['config']['workload_regex'])\" '$J')\" = 'tok/s: ([0-9.]+)' ]"
 check "figures: the comparison report is written" grep -q "WL-002" "$(dirname "$J")/report.md"
@@ -62,7 +75,7 @@ if command -v flock >/dev/null; then
     "$GVB" report "$J" --format md --output "$TMP/c.md" >/dev/null 2>&1
     row=$(grep -E '^\| fake \| 2 \|' "$TMP/c.md")
     check "co-location: the report's workload section has the row (tenants, alone, slowdown, fairness, no trend, energy, memory or SM use without a GPU, exits)" \
-        bash -c "grep -q '^## Your workload under each system' '$TMP/c.md' && grep -qE '\| \+[3-6][0-9]\.[0-9] % \| 0\.(8[5-9]|9[0-5])[0-9]* \| - \| - \| - \| - \| exit 0, exit 0 \|\$' <<<\"\$1\"" _ "$row"
+        bash -c "grep -q '^## Your workload under each system' '$TMP/c.md' && grep -qE '\| \+[3-6][0-9]\.[0-9] % \| 0\.(8[5-9]|9[0-5]?)[0-9]* \| - \| - \| - \| - \| exit 0, exit 0 \|\$' <<<\"\$1\"" _ "$row"
 else
     skip "co-location slowdown (no flock)"
 fi
@@ -143,8 +156,8 @@ check "results.json keeps the command line as typed" \
     --memory-limit 1g --json-only --output "$TMP/b" >/dev/null 2>&1; rc=$?
 J=$(last_json "$TMP/b")
 spec=$(tr '\0' '\n' <"$(dirname "$J")/workload.spec" 2>/dev/null | tail -n +2 | tr '\n' ' ')
-check "--builtin llm-serve: the spec runs this binary's serve with the seed and 1 GiB a tenant (got: $spec)" \
-    [ "$spec" = "tokens/s: ([0-9.]+) 0 $(readlink -f "$GVB") serve --seed 5 --memory 1024 " ]
+check "--builtin llm-serve: the spec runs this binary's serve with the seed and 1 GiB a tenant, its output tokens the units (got: $spec)" \
+    [ "$spec" = "tokens/s: ([0-9.]+) requests, ([0-9]+) output tokens 0 $(readlink -f "$GVB") serve --seed 5 --memory 1024 " ]
 check "--builtin llm-serve: WL-002 and WL-005 (a figure, higher is better, alone too)" \
     [ "$(json_get "$J" "sorted((r['metric'], r['direction']) for r in d['results'])")" = "[('WL-002', 'higher'), ('WL-005', 'higher')]" ]
 check "--builtin llm-serve: results.json names the built-in workload" \

@@ -71,6 +71,9 @@ static void test_parse(void **state)
         {{"--duration", "1e9", "--", "true"}, "at most a week"},
         {{"--duration", "60", "--deadline", "30", "--", "true"}, "must exceed --duration"},
         {{"--metric-regex", "(", "--", "true"}, "--metric-regex '('"},
+        {{"--metric-units", "(", "--", "true"}, "--metric-units '('"},
+        {{"--metric-units", "(a)(b)", "--", "true"}, "--metric-units '(a)(b)': 2 capture groups"},
+        {{"--metric-units", "", "--", "true"}, "--metric-units is empty"},
         {{"--metric-better", "lower", "--", "true"}, "needs --metric-regex"},
         {{"--metrics", "OH-001", "--", "true"}, "built-in metrics"},
         {{"--", "/no/such/prog"}, "no executable program '/no/such/prog'"},
@@ -112,6 +115,7 @@ static void test_builtin(void **state)
     assert_string_equal(a.argv[3], "7");
     assert_null(a.argv[4]);
     assert_string_equal(a.regex, "tokens/s: ([0-9.]+)");
+    assert_string_equal(a.units, "requests, ([0-9]+) output tokens"); /* serve's summary line */
     assert_string_equal(a.metric, "WL-002"); /* a figure, higher is better */
     assert_null(a.alone);
     /* several tenants: measured alone too; another figure of serve's when asked */
@@ -150,11 +154,12 @@ static void test_spec_round_trip(void **state)
     assert_true(fd >= 0);
     close(fd);
     char *argv[] = {"/usr/bin/python3", "serve.py", "--prompt", "a b\tc", "", NULL};
-    assert_int_equal(gvb_workload_spec_write(path, "tok/s: ([0-9.]+)", 90.5, argv, 5, err,
-                                             sizeof err), 0);
+    assert_int_equal(gvb_workload_spec_write(path, "tok/s: ([0-9.]+)", "tokens: ([0-9]+)", 90.5,
+                                             argv, 5, err, sizeof err), 0);
     gvb_workload_spec s;
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), 0);
     assert_string_equal(s.regex, "tok/s: ([0-9.]+)");
+    assert_string_equal(s.units, "tokens: ([0-9]+)");
     assert_true(s.duration_s == 90.5);
     assert_int_equal(s.argc, 5);
     for (int i = 0; i < 5; i++)
@@ -163,24 +168,24 @@ static void test_spec_round_trip(void **state)
     gvb_workload_spec_free(&s);
     /* not a spec, truncated, missing: refused */
     FILE *f = fopen(path, "w");
-    fputs("GVBWL2", f); /* no NUL: truncated */
+    fputs("GVBWL3", f); /* no NUL: truncated */
     fclose(f);
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "not a workload spec"));
     f = fopen(path, "w");
-    fwrite("GVBWL2\0re\0" "0\0", 1, 12, f); /* a regex, a duration, no command */
+    fwrite("GVBWL3\0re\0un\0" "0\0", 1, 15, f); /* regexes, a duration, no command */
     fclose(f);
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "without a command"));
     f = fopen(path, "w");
-    fwrite("GVBWL2\0re\0-1\0true\0", 1, 18, f); /* a negative duration */
+    fwrite("GVBWL3\0re\0\0-1\0true\0", 1, 19, f); /* a negative duration */
     fclose(f);
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "bad duration"));
     unlink(path);
     assert_int_equal(gvb_workload_spec_read(path, &s, err, sizeof err), -1);
     assert_non_null(strstr(err, "cannot read"));
-    assert_int_equal(gvb_workload_spec_write(path, "", 0, argv, 0, err, sizeof err), -1);
+    assert_int_equal(gvb_workload_spec_write(path, "", "", 0, argv, 0, err, sizeof err), -1);
 }
 
 static void test_figures(void **state)
@@ -278,6 +283,41 @@ static void test_gpu_use(void **state)
     gvb_series_free(&one);
 }
 
+/* The GPU's energy per unit of work: the replicate's energy over every tenant's units; none
+ * when a tenant printed no units or the energy is unknown (no GPU hold). */
+static void test_energy_per_unit(void **state)
+{
+    (void)state;
+    const gvb_metric_def *def = gvb_metric_find("WL-001");
+    static gvb_result r;
+    for (int c = 0; c < 4; c++) {
+        memset(&r, 0, sizeof r);
+        r.direction = GVB_LOWER;
+        r.tenants = 2;
+        if (c != 1)
+            gvb_kv_set_num(&r.extras, "energy_j", 100);
+        gvb_kv_set_num(&r.extras, "t0.units", c == 3 ? 0 : 30);
+        if (c != 2)
+            gvb_kv_set_num(&r.extras, "t1.units", c == 3 ? 0 : 20);
+        gvb_series per[2] = {0};
+        gvb_series_push(&per[0], 1.5);
+        gvb_series_push(&per[1], 1.7);
+        def->impl->reduce(&r, per, 2);
+        const gvb_series *e = gvb_series_lookup(&r, "energy_per_unit_j");
+        if (c == 0) {
+            assert_non_null(e);
+            assert_double_equal(e->v[0], 2.0, 1e-12); /* 100 J / 50 units */
+            assert_double_equal(gvb_kv_num(&r.extras, "units_total"), 50, 0);
+        } else { /* no energy; a tenant without units; 0 units in all */
+            assert_null(e);
+            assert_true(isnan(gvb_kv_num(&r.extras, "energy_per_unit_j")));
+        }
+        gvb_result_free(&r);
+        gvb_series_free(&per[0]);
+        gvb_series_free(&per[1]);
+    }
+}
+
 int run_workload_tests(void)
 {
     const struct CMUnitTest tests[] = {
@@ -286,6 +326,7 @@ int run_workload_tests(void)
         cmocka_unit_test(test_spec_round_trip),
         cmocka_unit_test(test_figures),
         cmocka_unit_test(test_gpu_use),
+        cmocka_unit_test(test_energy_per_unit),
     };
     return cmocka_run_group_tests_name("workload", tests, NULL, NULL);
 }
