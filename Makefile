@@ -111,8 +111,8 @@ GEN_VERSION := $(BUILD)/gen/build_commit.h
 $(GEN_VERSION): FORCE
 	@mkdir -p $(dir $@)
 	@c=; if [ "$$(git rev-parse --show-toplevel 2>/dev/null)" = "$(CURDIR)" ]; then \
-	 c=$$(git rev-parse --short=12 HEAD 2>/dev/null)$$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty); fi; \
-	 l="#define GVB_BUILD_COMMIT \"$$c\""; [ "$$(cat $@ 2>/dev/null)" = "$$l" ] || echo "$$l" >$@
+	 c=+g$$(git rev-parse --short=12 HEAD 2>/dev/null)$$(git diff --quiet HEAD -- 2>/dev/null || echo -dirty); fi; \
+	 l="#define GVB_BUILD_SUFFIX \"$$c\""; [ "$$(cat $@ 2>/dev/null)" = "$$l" ] || echo "$$l" >$@
 $(BUILD)/src/main.o: $(GEN_VERSION)
 $(BUILD)/src/main.o: CPPFLAGS += -I$(BUILD)/gen
 

@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "build_commit.h" /* generated: GVB_BUILD_COMMIT (Makefile) */
+#include "build_commit.h" /* generated: GVB_BUILD_SUFFIX, "+g<commit>[-dirty]" or "" */
 #include "core/options.h"
 #include "core/runner.h"
 #include "core/serve.h"
@@ -395,7 +395,8 @@ static int cmd_run(int argc, char **argv, int full_argc, char **full_argv)
 }
 
 /* `workload [run options] [--tenants N] [--metric-regex RE] [--metric-better higher|lower]
- *  -- COMMAND [ARGS...]`: the user's program under each system (docs/workload.md). */
+ *  [--metric-units RE] [--duration SEC] -- COMMAND [ARGS...]` or `--builtin NAME`: the user's
+ *  (or the built-in) program under each system (docs/workload.md). */
 static int cmd_workload(int argc, char **argv, int full_argc, char **full_argv)
 {
     static gvb_options o;
@@ -452,8 +453,7 @@ static int run_measure(gvb_options *o, int full_argc, char **full_argv,
                                .on_worker_log = worker_log}};
     static gvb_run run;
     run.schema_version = GVB_SCHEMA_VERSION;
-    snprintf(run.tool_version, sizeof run.tool_version, "%s%s%s", GVB_VERSION,
-             GVB_BUILD_COMMIT[0] ? "+g" : "", GVB_BUILD_COMMIT);
+    snprintf(run.tool_version, sizeof run.tool_version, "%s", GVB_VERSION GVB_BUILD_SUFFIX);
     if (needs_gpu(systems, o->n_systems, metrics, (size_t)n_metrics) &&
         gvb_runner_probe(&rn, &run.gpu, err, sizeof err) != 0)
         return die(EXIT_NO_GPU, "%s", err);
@@ -839,8 +839,7 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-        printf("gpu-virt-bench %s%s%s\n", GVB_VERSION, GVB_BUILD_COMMIT[0] ? "+g" : "",
-               GVB_BUILD_COMMIT);
+        printf("gpu-virt-bench %s\n", GVB_VERSION GVB_BUILD_SUFFIX);
         return EXIT_OK;
     }
     if (!strcmp(cmd, "list"))

@@ -59,13 +59,16 @@ static double program_limit_s(const gvb_worker *w)
     return w->deadline_s > 10 ? w->deadline_s - 2 : w->deadline_s * 0.8;
 }
 
+/* The numbers a regex found in a run's output (figures, then units): one buffer, one run at a
+ * time in this tenant process. */
+static double found[MAX_FIGURES];
+
 /* The sum of every number the units regex found in text into *units; -1 when none matched. */
 static int add_units(const regex_t *ure, const char *text, double *units)
 {
-    static double u[MAX_FIGURES];
-    size_t all = gvb_workload_figures(ure, text ? text : "", u, MAX_FIGURES);
+    size_t all = gvb_workload_figures(ure, text ? text : "", found, MAX_FIGURES);
     for (size_t i = 0; i < all && i < MAX_FIGURES; i++)
-        *units += u[i];
+        *units += found[i];
     return all ? 0 : -1;
 }
 
@@ -132,7 +135,7 @@ static int one_run(gvb_worker *w, const gvb_workload_spec *sp, const regex_t *re
     }
     size_t n = 0;
     if (re) {
-        static double fig[MAX_FIGURES];
+        double *fig = found;
         size_t all = gvb_workload_figures(re, text ? text : "", fig, MAX_FIGURES);
         n = all < MAX_FIGURES ? all : MAX_FIGURES;
         for (size_t i = 0; i < n; i++) {
