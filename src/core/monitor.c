@@ -1,7 +1,8 @@
 /* The ground-truth monitor, parent side (see monitor.h). The monitor process writes one
  * line per sample:
  *   M <t> <dev_used_bytes> <dev_util_pct> <procs_ok> <util_ok> <n> <pid>:<used>:<sm>[:<anc>] ...
- *   I <key> <text>      something the parent should record (a query NVML does not support)
+ *   I <key> <text>      something the parent should record (a query NVML does not support;
+ *                       mps_server <pid>: an MPS server is on the GPU)
  *   E <why>             NVML is not usable; the monitor exits
  * t is CLOCK_MONOTONIC seconds (the same clock as the parent); <sm> is '-' when NVML holds
  * no recent utilization sample for that process; <anc> its ancestors, parent first, '/'
@@ -368,7 +369,7 @@ void gvb_monitor_apply(const char *text, const pid_t *pids, int n, double t0,
         return;
     }
     int ticks = 0, bad = 0, util_ever = 0;
-    char err[512] = "", util_why[256] = "";
+    char err[512] = "", util_why[256] = "", mps[32] = "";
     char *save = NULL;
     for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         if (line[0] == 'M' && line[1] == ' ') {
@@ -380,6 +381,8 @@ void gvb_monitor_apply(const char *text, const pid_t *pids, int n, double t0,
             snprintf(err, sizeof err, "%s", line + 2);
         } else if (strncmp(line, "I sm_util ", 10) == 0) {
             snprintf(util_why, sizeof util_why, "%s", line + 10);
+        } else if (strncmp(line, "I mps_server ", 13) == 0) {
+            snprintf(mps, sizeof mps, "%s", line + 13);
         } else if (strncmp(line, "I hooked ", 9) == 0) {
             gvb_kv_set_text(&r->extras, "monitor.warning",
                             "the monitor itself has %s mapped (from /etc/ld.so.preload): its "
@@ -393,14 +396,23 @@ void gvb_monitor_apply(const char *text, const pid_t *pids, int n, double t0,
                         : exit_note && exit_note[0] ? exit_note
                                                     : "the monitor wrote no samples");
     } else {
-        if (!util_ever) {
+        /* Under MPS the clients' kernels run in the server's context, and NVML's per-process
+         * utilization does not follow them: on the H200 IS-003's client read 9 % while it got
+         * 50 % of the GPU, a workload's clients 0 to 5 % while faster than native at 41 %. */
+        if (!util_ever || mps[0]) {
             for (int i = 0; i < n; i++) {
                 char un[64], sn[64];
                 series_names(i, un, sn, sizeof un);
                 drop_series(r, sn);
             }
-            gvb_kv_set_text(&r->extras, "monitor.sm_util", "unavailable: %s",
-                            util_why[0] ? util_why : "NVML gave no per-process utilization");
+            if (mps[0])
+                gvb_kv_set_text(&r->extras, "monitor.sm_util",
+                                "unavailable: an MPS server (pid %s) was on the GPU, and NVML's "
+                                "per-process utilization does not follow its clients' kernels",
+                                mps);
+            else
+                gvb_kv_set_text(&r->extras, "monitor.sm_util", "unavailable: %s",
+                                util_why[0] ? util_why : "NVML gave no per-process utilization");
         }
         int tenants_seen = 0;
         for (int i = 0; i < n; i++)

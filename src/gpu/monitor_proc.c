@@ -3,7 +3,7 @@
  * writes one line per sample on fd 3 (format in core/monitor.c): device used memory and
  * utilization, and for every compute process its used memory, the newest SM utilization
  * sample NVML holds for it from the last second, and its ancestors (so that the programs a
- * workload's tenant starts are counted as that tenant's). */
+ * workload's tenant starts are counted as that tenant's); once, an MPS server among them. */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -50,6 +50,20 @@ static size_t put_ancestors(char *line, size_t off, size_t cap, long pid)
     if (k == 0 && off < cap)
         off += (size_t)snprintf(line + off, cap - off, "-");
     return off;
+}
+
+/* pid is an MPS server ("nvidia-cuda-mps-server", its comm cut to 15 characters; the control
+ * daemon holds no context, so it is never on NVML's list of compute processes). */
+static int is_mps_server(long pid)
+{
+    char path[64], comm[32] = "";
+    snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    int ok = fgets(comm, sizeof comm, f) != NULL;
+    fclose(f);
+    return ok && strncmp(comm, "nvidia-cuda-mps", 15) == 0;
 }
 
 static volatile sig_atomic_t stop, energy_asked;
@@ -163,7 +177,7 @@ int gvb_monitor_main(int argc, char **argv)
     static gvb_nvml_process procs[MAX_PROCS];
     static gvb_nvml_proc_util util[MAX_PROCS];
     static char line[65536];
-    int util_reported = 0;
+    int util_reported = 0, mps_reported = 0;
     struct timespec next;
     clock_gettime(CLOCK_MONOTONIC, &next);
     while (!stop) {
@@ -200,6 +214,10 @@ int gvb_monitor_main(int argc, char **argv)
                     ts = util[k].timestamp;
                     sm = (int)util[k].sm_util;
                 }
+            }
+            if (!mps_reported && is_mps_server((long)procs[i].pid)) {
+                out("I mps_server %u\n", procs[i].pid);
+                mps_reported = 1;
             }
             char used[32] = "-", smv[16] = "-";
             if (procs[i].used_gpu_memory != ~0ull) /* NVML_VALUE_NOT_AVAILABLE */

@@ -32,13 +32,19 @@ static void exits(const gvb_result *r, char *buf, size_t len)
     }
 }
 
-/* The median of a series with its unit, or "-" when the monitor saw nothing. */
-static void median_cell(gvb_doc *d, const gvb_result *r, const char *name, const char *unit)
+/* The median of a series with its unit ("%.0f" MiB: a size of thousands reads as one), else
+ * "unavailable" when the monitor said why (the extra `why`), else "-" (it saw nothing). */
+static void median_cell(gvb_doc *d, const gvb_result *r, const char *name, const char *unit,
+                        const char *why)
 {
     const gvb_series *s = gvb_series_lookup(r, name);
     gvb_nbuf b;
-    if (s && s->n)
+    if (s && s->n && !strcmp(unit, "MiB"))
+        gvb_doc_cell(d, GVB_CELL_NUM, "%.0f MiB", gvb_median(s->v, s->n));
+    else if (s && s->n)
         gvb_doc_cell(d, GVB_CELL_NUM, "%s %s", gvb_sec_num(gvb_median(s->v, s->n), b), unit);
+    else if (why && gvb_kv_text(&r->extras, why))
+        gvb_doc_cell(d, GVB_CELL_NUM, "unavailable");
     else
         gvb_doc_cell(d, GVB_CELL_NUM, "-");
 }
@@ -67,7 +73,9 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
                     "tenant's programs (its descendants), the median over tenants and "
                     "replicates of each one's peak and of its mean SM utilization while it held "
                     "memory; with --duration the trend cell adds the slope of that memory (a "
-                    "leak shows as MiB/min). "
+                    "leak shows as MiB/min). SM utilization is unavailable where NVML gives no "
+                    "per-process utilization and under MPS (an MPS server's clients run in its "
+                    "context, and NVML does not attribute their kernels to them). "
                     "Differences "
                     "between systems "
                     "are claimed in the category table by the same rule as any metric.");
@@ -137,8 +145,8 @@ void gvb_sec_workload(gvb_doc *d, const gvb_model *m)
                 gvb_doc_cell(d, GVB_CELL_NUM, "%s J", gvb_sec_num(gvb_median(en->v, en->n), b));
             else
                 gvb_doc_cell(d, GVB_CELL_NUM, "-");
-            median_cell(d, r, "peak_used_mib", "MiB");
-            median_cell(d, r, "sm_util_pct", "%");
+            median_cell(d, r, "peak_used_mib", "MiB", NULL);
+            median_cell(d, r, "sm_util_pct", "%", "monitor.sm_util");
             gvb_doc_cell(d, 0, "%s", ends[0] ? ends : "-");
         }
     }

@@ -618,6 +618,19 @@ static void test_monitor_apply(void **state)
     assert_non_null(strstr(gvb_kv_text(&r.extras, "monitor.sm_util"), "Not Supported"));
     gvb_result_free(&r);
 
+    /* an MPS server on the GPU: its clients' utilization is not theirs (they read near 0 on
+     * the H200 while busy): no sm series, the reason with the server's pid; memory stays */
+    memset(&r, 0, sizeof r);
+    gvb_monitor_apply("M 1.0 10 50 1 1 2 100:500:0 777:900:40\n"
+                      "I mps_server 777\n"
+                      "M 1.1 10 50 1 1 2 100:500:3 777:900:45\n",
+                      pids, 2, 0.5, "", &r);
+    assert_null(series(&r, "monitor.t0.sm_util_pct"));
+    assert_null(series(&r, "monitor.t1.sm_util_pct"));
+    assert_double_equal(series(&r, "monitor.t0.used_bytes")->v[1], 500, 0);
+    assert_non_null(strstr(gvb_kv_text(&r.extras, "monitor.sm_util"), "MPS server (pid 777)"));
+    gvb_result_free(&r);
+
     /* no NVML: unavailable with the reason, no series */
     memset(&r, 0, sizeof r);
     gvb_monitor_apply("E NVML not available: libnvidia-ml.so.1: cannot open\n", pids, 2, 0, "", &r);
