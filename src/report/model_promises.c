@@ -248,7 +248,16 @@ static void deliver_compute(const gvb_model *m, gvb_mpromise *p)
                                                : GVB_KEPT_MIXED;
 }
 
-/* Every throughput metric the system measured under its compute limit, as % of its native:
+/* A throughput result whose native is the whole GPU: one tenant's. With several tenants (a
+ * workload's WL-002 with --tenants 2) native's tenants share the GPU too, so % of native is
+ * no share of the GPU to hold against the promise. */
+static const gvb_result *solo_throughput(const gvb_mmetric *mm, int sys)
+{
+    const gvb_result *a = gvb_model_ok_result(mm, sys);
+    return a && a->tenants <= 1 && gvb_metric_is_throughput(mm->unit, mm->direction) ? a : NULL;
+}
+
+/* Every throughput metric one tenant measured under its compute limit, as % of its native:
  * the effect the claim rule computed against that native (its interval), else the ratio of
  * the two values. */
 static int deliver_throughput(const gvb_model *m, gvb_mpromise *p)
@@ -256,8 +265,7 @@ static int deliver_throughput(const gvb_model *m, gvb_mpromise *p)
     const gvb_msys *sy = &m->systems[p->sys];
     size_t n = 0;
     for (size_t k = 0; p->compute_pct > 0 && k < m->n_metrics; k++)
-        n += gvb_metric_is_throughput(m->metrics[k].unit, m->metrics[k].direction) &&
-             gvb_model_ok_result(&m->metrics[k], p->sys);
+        n += solo_throughput(&m->metrics[k], p->sys) != NULL;
     if (!n)
         return 0;
     p->tput = calloc(n, sizeof *p->tput);
@@ -265,8 +273,8 @@ static int deliver_throughput(const gvb_model *m, gvb_mpromise *p)
         return -1;
     for (size_t k = 0; k < m->n_metrics; k++) {
         const gvb_mmetric *mm = &m->metrics[k];
-        const gvb_result *a = gvb_model_ok_result(mm, p->sys);
-        if (!gvb_metric_is_throughput(mm->unit, mm->direction) || !a)
+        const gvb_result *a = solo_throughput(mm, p->sys);
+        if (!a)
             continue;
         gvb_mdeliv *d = &p->tput[p->n_tput++];
         const gvb_effect *e = &mm->cells[p->sys].vs_base;

@@ -470,7 +470,7 @@ static void promises(gvb_doc *d, const gvb_model *m)
                  "INERT layers are not measurements). Memory: the limit against the memory %s "
                  "could allocate. Compute: the share of the GPU against the share %s "
                  "achieved, a range when it measured several kernel shapes. Throughput: every "
-                 "throughput metric (higher is better, in FLOPS or per second) measured under the "
+                 "throughput metric (higher is better, in FLOPS or per second) one tenant measured under the "
                  "compute limit, as %% of its native, next to the promised share. More or less "
                  "than promised is said only when the %g %% interval of the claim rule lies wholly "
                  "above or below the promise; otherwise \"as promised (within the interval)\". "

@@ -663,6 +663,41 @@ static void test_promise_throughput_more(void **state)
     promise_free(&run, &m, &d);
 }
 
+/* A workload's figure in tokens/s under a 50 % limit: the 2-tenant WL-002 (its native's two
+ * tenants share the GPU too) is no share of the GPU and is left out; WL-005, alone, is in */
+static void test_promise_throughput_one_tenant(void **state)
+{
+    (void)state;
+    gvb_run run;
+    gvb_model m;
+    gvb_doc d;
+    new_run(&run, "NVIDIA H200");
+    gvb_kv_set_num(&run.config, "compute_limit_pct", 50);
+    add_system(&run, "native", "native", "OK");
+    add_system(&run, "mps", "mps", "OK");
+    const double nat2[] = {1735, 1740, 1730}, lay2[] = {2536, 2540, 2530};
+    const double nat1[] = {3470, 3480, 3460}, lay1[] = {2941, 2950, 2930};
+    gvb_result *r[4] = {add_reps(&run, "native", "WL-002", nat2), add_reps(&run, "mps", "WL-002", lay2),
+                        add_reps(&run, "native", "WL-005", nat1), add_reps(&run, "mps", "WL-005", lay1)};
+    for (int i = 0; i < 4; i++) {
+        snprintf(r[i]->unit, sizeof r[i]->unit, "tokens/s");
+        r[i]->tenants = i < 2 ? 2 : 1;
+    }
+    const gvb_run *runs[] = {&run};
+    const char *paths[] = {"p.json"};
+    char err[256];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 1, NULL, NULL, err, sizeof err), 0);
+    assert_int_equal(gvb_report_doc(&d, &m), 0);
+    const gvb_mpromise *p = &m.promises[0];
+    assert_int_equal(p->n_tput, 1);
+    assert_string_equal(m.metrics[p->tput[0].metric].id, "WL-005");
+    assert_double_equal(p->tput[0].est, 84.7, 0.5);
+    const char *cell = promise_cell(&d, 1, 3);
+    assert_non_null(strstr(cell, "WL-005: 84.7 % delivered for 50 % promised"));
+    assert_null(strstr(cell, "WL-002"));
+    promise_free(&run, &m, &d);
+}
+
 /* 50 % promised, a throughput whose interval holds 50 %: as promised, whatever its estimate */
 static void test_promise_within_interval(void **state)
 {
@@ -935,6 +970,7 @@ int run_report_model_tests(void)
         cmocka_unit_test(test_identical_samples_unless_deterministic),
         cmocka_unit_test(test_promise_memory_less),
         cmocka_unit_test(test_promise_throughput_more),
+        cmocka_unit_test(test_promise_throughput_one_tenant),
         cmocka_unit_test(test_promise_within_interval),
         cmocka_unit_test(test_promise_compute_share),
         cmocka_unit_test(test_promise_compute_shape_verdict),
