@@ -67,6 +67,7 @@ static void usage(FILE *f)
           "                                      default 1), --metric-regex RE (the first\n"
           "                                      capture of each matching stdout line is a\n"
           "                                      sample), --metric-better higher|lower,\n"
+          "                                      --metric-name UNIT (what it is: tokens/s),\n"
           "                                      --metric-units RE (units of work it printed:\n"
           "                                      the GPU's energy per unit),\n"
           "                                      --duration SEC (restart until then: a soak)\n"

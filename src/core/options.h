@@ -57,6 +57,8 @@ typedef struct gvb_options {
     /* `workload`: the file holding the COMMAND and --metric-regex its tenants run
      * (workload/spec.h); "" for `run` */
     char workload[PATH_MAX];
+    /* `workload --metric-name`: the unit its figure is shown in (tokens/s); "" the catalog's */
+    char metric_name[16]; /* the size of a result's unit */
 } gvb_options;
 
 #define GVB_DEFAULT_ITERATIONS 100

@@ -577,6 +577,8 @@ static gvb_result *open_result(gvb_runner *rn, const sys_state *st, const gvb_me
     if (!r)
         return NULL;
     fill_identity(r, m, st->sys, gvb_metric_tenants(m, rn->opts->processes));
+    if (rn->opts->metric_name[0] && !strcmp(m->unit, "figure")) /* workload --metric-name */
+        snprintf(r->unit, sizeof r->unit, "%s", rn->opts->metric_name);
     char why[512];
     const char *skip = precheck(st->sys, m, run, why, sizeof why);
     if (gvb_stop_requested)

@@ -192,9 +192,10 @@ const char *const gvb_workload_builtins = "llm-serve";
 
 /* The built-in workloads: the subcommand of this program each runs, its figure and direction. */
 static const struct {
-    const char *name, *subcommand, *regex, *better, *units;
+    const char *name, *subcommand, *regex, *better, *units, *figure_name;
 } builtins[] = {
-    {"llm-serve", "serve", "tokens/s: ([0-9.]+)", "higher", "requests, ([0-9]+) output tokens"},
+    {"llm-serve", "serve", "tokens/s: ([0-9.]+)", "higher", "requests, ([0-9]+) output tokens",
+     "tokens/s"},
 };
 
 /* --builtin's COMMAND: this program's subcommand with --seed (run's); its figure's regex and
@@ -223,6 +224,8 @@ static int builtin_command(gvb_workload_args *a, const gvb_options *o, const cha
         a->regex = builtins[k].regex;
         if (!*better)
             *better = builtins[k].better;
+        if (!a->name)
+            a->name = builtins[k].figure_name;
     }
     if (!a->units)
         a->units = builtins[k].units;
@@ -288,6 +291,8 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
             a->regex = v;
         } else if ((v = take(argv, &i, dd, "--metric-units", &missing))) {
             a->units = v;
+        } else if ((v = take(argv, &i, dd, "--metric-name", &missing))) {
+            a->name = v;
         } else if ((v = take(argv, &i, dd, "--metric-better", &missing))) {
             better = v;
         } else if ((v = take(argv, &i, dd, "--builtin", &missing))) {
@@ -349,6 +354,19 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
         a->units = "";
     if (better && !*a->regex)
         return snprintf(err, errlen, "--metric-better needs --metric-regex"), -1;
+    if (a->name && !*a->regex)
+        return snprintf(err, errlen, "--metric-name needs --metric-regex"), -1;
+    if (a->name) {
+        size_t n = strlen(a->name);
+        int printable = n > 0;
+        for (size_t i = 0; i < n; i++)
+            printable &= a->name[i] > ' ' && a->name[i] != 0x7f;
+        if (!printable || n >= sizeof o->metric_name)
+            return snprintf(err, errlen, "--metric-name is 1 to %zu characters without spaces "
+                                         "(the figure's unit, e.g. tokens/s), got '%s'",
+                            sizeof o->metric_name - 1, a->name), -1;
+        snprintf(o->metric_name, sizeof o->metric_name, "%s", a->name);
+    }
     regex_t re;
     if (*a->regex) {
         if (gvb_workload_regex(&re, a->regex, err, errlen) != 0)

@@ -34,6 +34,7 @@ typedef struct gvb_workload_args {
     char program[PATH_MAX];   /* COMMAND's program, resolved through PATH */
     char *argv[GVB_WORKLOAD_MAX_ARGS + 1]; /* COMMAND and its arguments, argv[0] = program */
     int argc;
+    const char *name;         /* --metric-name: what the figure is (its unit), NULL none */
     const char *builtin;      /* --builtin NAME: this program's own workload; NULL: COMMAND */
     char builtin_values[2][32]; /* the values the preset passes (--seed, --memory) */
 } gvb_workload_args;
@@ -48,7 +49,8 @@ extern const char *const gvb_workload_builtins;
  * `--builtin llm-serve` instead of `-- COMMAND`: the command is this program's own `serve`
  * (/proc/self/exe) with --seed from run's, the figure regex `tokens/s: ([0-9.]+)` and higher
  * is better unless --metric-regex / --metric-better say otherwise, and its output tokens as
- * the units unless --metric-units says otherwise. */
+ * the units unless --metric-units says otherwise. --metric-name NAME (the figure's unit,
+ * e.g. tokens/s; the built-in's own when it reads its figure) into o->metric_name. */
 int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args *a, char *err,
                        size_t errlen);
 

@@ -39,6 +39,15 @@ check "units: the regex is recorded; no energy per unit without an energy counte
     --output "$TMP/u2" -- sh -c 'echo nothing' >/dev/null 2>&1
 check "units: a program that printed none is named (units_missing), not counted as 0" \
     [ "$(json_get "$(last_json "$TMP/u2")" "(d['results'][0]['status'], 'units' in d['results'][0]['extras'], '--metric-units' in d['results'][0]['extras']['units_missing'])")" = "('OK', False, True)" ]
+# ---- --metric-name: the unit the figure is shown in, in results.json and the report
+"$GVB" workload --systems fake --replicates 2 --metric-regex 'ttft ([0-9.]+)' --metric-better lower \
+    --metric-name ms --output "$TMP/n" -- sh -c 'echo "ttft 41.5"' >/dev/null 2>&1; rc=$?
+JN=$(last_json "$TMP/n")
+check "--metric-name ms: exit 0, WL-003's unit is ms (the wall time keeps s)" \
+    [ "$rc $(json_get "$JN" "[r['unit'] for r in d['results'] if r['metric']=='WL-003']")" = "0 ['ms']" ]
+"$GVB" report "$JN" --format md --output "$TMP/n.md" >/dev/null 2>&1
+check "--metric-name ms: the report shows the figure in ms" \
+    grep -qF 'WL-003 Workload Figure (ms, lower is better)' "$TMP/n.md"
 check "figures: the spec and the regex are recorded" \
     bash -c "[ -f '$(dirname "$J")/workload.spec' ] && [ \"\$(python3 -c \"import json,sys; print(json.load(open(sys.argv[1]))['config']['workload_regex'])\" '$J')\" = 'tok/s: ([0-9.]+)' ]"
 check "figures: the comparison report is written" grep -q "WL-002" "$(dirname "$J")/report.md"
@@ -158,8 +167,8 @@ J=$(last_json "$TMP/b")
 spec=$(tr '\0' '\n' <"$(dirname "$J")/workload.spec" 2>/dev/null | tail -n +2 | tr '\n' ' ')
 check "--builtin llm-serve: the spec runs this binary's serve with the seed and 1 GiB a tenant, its output tokens the units (got: $spec)" \
     [ "$spec" = "tokens/s: ([0-9.]+) requests, ([0-9]+) output tokens 0 $(readlink -f "$GVB") serve --seed 5 --memory 1024 " ]
-check "--builtin llm-serve: WL-002 and WL-005 (a figure, higher is better, alone too)" \
-    [ "$(json_get "$J" "sorted((r['metric'], r['direction']) for r in d['results'])")" = "[('WL-002', 'higher'), ('WL-005', 'higher')]" ]
+check "--builtin llm-serve: WL-002 and WL-005 (tokens/s, higher is better, alone too)" \
+    [ "$(json_get "$J" "sorted((r['metric'], r['direction'], r['unit']) for r in d['results'])")" = "[('WL-002', 'higher', 'tokens/s'), ('WL-005', 'higher', 'tokens/s')]" ]
 check "--builtin llm-serve: results.json names the built-in workload" \
     [ "$(json_get "$J" "d['config']['workload_builtin']")" = "llm-serve (gpu-virt-bench serve --seed 5 --memory 1024)" ]
 "$GVB" report "$J" --format md --output "$TMP/b.md" >/dev/null 2>&1
@@ -187,6 +196,12 @@ check "--tenants 0: exit 2" usage_err workload --systems fake --tenants 0 -- tru
 check "--tenants without a value: exit 2" usage_err workload --systems fake --tenants -- true
 check "--metrics with a workload: exit 2" usage_err workload --systems fake --metrics SELF-001 -- true
 check "--builtin and -- COMMAND: exit 2" usage_err workload --systems fake --builtin llm-serve -- true
+check "--metric-name without --metric-regex: exit 2" \
+    usage_err workload --systems fake --metric-name tokens/s -- true
+check "--metric-name with a space: exit 2" \
+    usage_err workload --systems fake --metric-regex 'x ([0-9]+)' --metric-name 'tok s' -- true
+check "--metric-name of 16 characters (a unit holds 15): exit 2" \
+    usage_err workload --systems fake --metric-regex 'x ([0-9]+)' --metric-name abcdefghijklmnop -- true
 "$GVB" workload --systems fake --builtin llm-chat >/dev/null 2>"$TMP/bu.err"; rc=$?
 check "an unknown --builtin: exit 2, one line naming the known ones" \
     bash -c "[ $rc -eq 2 ] && [ \$(wc -l <'$TMP/bu.err') -eq 1 ] && grep -q \"unknown built-in workload 'llm-chat' (known: llm-serve)\" '$TMP/bu.err'"
