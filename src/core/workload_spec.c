@@ -357,14 +357,15 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
     if (a->name && !*a->regex)
         return snprintf(err, errlen, "--metric-name needs --metric-regex"), -1;
     if (a->name) {
+        /* printable ASCII: a unit goes into JSON, which takes no invalid UTF-8 */
         size_t n = strlen(a->name);
         int printable = n > 0;
         for (size_t i = 0; i < n; i++)
-            printable &= a->name[i] > ' ' && a->name[i] != 0x7f;
+            printable &= (unsigned char)a->name[i] > ' ' && (unsigned char)a->name[i] < 0x7f;
         if (!printable || n >= sizeof o->metric_name)
-            return snprintf(err, errlen, "--metric-name is 1 to %zu characters without spaces "
-                                         "(the figure's unit, e.g. tokens/s), got '%s'",
-                            sizeof o->metric_name - 1, a->name), -1;
+            return snprintf(err, errlen, "--metric-name is 1 to %zu printable ASCII characters "
+                                         "without spaces (the figure's unit, e.g. tokens/s), "
+                                         "got '%s'", sizeof o->metric_name - 1, a->name), -1;
         snprintf(o->metric_name, sizeof o->metric_name, "%s", a->name);
     }
     regex_t re;

@@ -200,6 +200,8 @@ check "--metric-name without --metric-regex: exit 2" \
     usage_err workload --systems fake --metric-name tokens/s -- true
 check "--metric-name with a space: exit 2" \
     usage_err workload --systems fake --metric-regex 'x ([0-9]+)' --metric-name 'tok s' -- true
+check "--metric-name with a byte above ASCII (JSON takes no invalid UTF-8): exit 2" \
+    usage_err workload --systems fake --metric-regex 'x ([0-9]+)' --metric-name $'\xb5s' -- true
 check "--metric-name of 16 characters (a unit holds 15): exit 2" \
     usage_err workload --systems fake --metric-regex 'x ([0-9]+)' --metric-name abcdefghijklmnop -- true
 "$GVB" workload --systems fake --builtin llm-chat >/dev/null 2>"$TMP/bu.err"; rc=$?
