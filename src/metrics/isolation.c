@@ -581,11 +581,16 @@ typedef cudaError_t (*victim_fn)(gvb_worker *w, work *k, int contended, gvb_seri
  * start with --warmup requests that are not samples: contended too, because the victim's
  * first requests after its idle 0.25 s are a transient, not contention (an A/A on the H200:
  * the first took 1.4 to 5.9 ms, the later ones 7.07 ms; those one or two requests set IS-007's
- * CV, 0.02 to 0.11 by replicate, against 0.0006 to 0.009 without the first 10). */
+ * CV, 0.02 to 0.11 by replicate, against 0.0006 to 0.009 without the first 10). At most 10
+ * there: the aggressors stop after 15 s, and a large --warmup under a throttling limiter
+ * would leave the samples without them. */
+#define VICTIM_CONTENDED_WARMUP_MAX 10
 static cudaError_t victim_sync(gvb_worker *w, work *k, int contended, gvb_series *out)
 {
     double min_s = contended ? (w->quick ? 0.3 : gvb_replicate_window_s(w, 1.0, 0.4)) : 0;
-    return victim_loop(w, k, w->warmup, min_s, w->quick ? 2.0 : 5.0, out);
+    int warmup = contended && w->warmup > VICTIM_CONTENDED_WARMUP_MAX ? VICTIM_CONTENDED_WARMUP_MAX
+                                                                     : w->warmup;
+    return victim_loop(w, k, warmup, min_s, w->quick ? 2.0 : 5.0, out);
 }
 
 /* Throughput job (IS-006): the aggressors' own saturating producer; one sample per 100 ms
