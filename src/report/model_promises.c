@@ -12,11 +12,12 @@
 
 /* ---- promised and delivered ---------------------------------------------------------------- */
 
+/* A rate: a unit that ends in /s (GB/s, tokens/s; not a user's img/step) or FLOPS. */
 int gvb_metric_is_throughput(const char *unit, gvb_direction direction)
 {
     size_t n = strlen(unit);
-    return direction == GVB_HIGHER &&
-           (strstr(unit, "/s") != NULL || (n >= 5 && strcmp(unit + n - 5, "FLOPS") == 0));
+    return direction == GVB_HIGHER && ((n >= 2 && strcmp(unit + n - 2, "/s") == 0) ||
+                                       (n >= 5 && strcmp(unit + n - 5, "FLOPS") == 0));
 }
 
 /* Where a promise is read, the first one found: the metric's record of the limit it measured

@@ -663,6 +663,20 @@ static void test_promise_throughput_more(void **state)
     promise_free(&run, &m, &d);
 }
 
+/* A rate is a unit ending in /s or FLOPS, higher is better; a user's img/step is none */
+static void test_metric_is_throughput(void **state)
+{
+    (void)state;
+    assert_true(gvb_metric_is_throughput("GB/s", GVB_HIGHER));
+    assert_true(gvb_metric_is_throughput("tokens/s", GVB_HIGHER));
+    assert_true(gvb_metric_is_throughput("TFLOPS", GVB_HIGHER));
+    assert_false(gvb_metric_is_throughput("tokens/s", GVB_LOWER));
+    assert_false(gvb_metric_is_throughput("img/step", GVB_HIGHER));
+    assert_false(gvb_metric_is_throughput("tok/sample", GVB_HIGHER));
+    assert_false(gvb_metric_is_throughput("s", GVB_HIGHER));
+    assert_false(gvb_metric_is_throughput("", GVB_HIGHER));
+}
+
 /* A workload's figure in tokens/s under a 50 % limit: the 2-tenant WL-002 (its native's two
  * tenants share the GPU too) is no share of the GPU and is left out; WL-005, alone, is in */
 static void test_promise_throughput_one_tenant(void **state)
@@ -971,6 +985,7 @@ int run_report_model_tests(void)
         cmocka_unit_test(test_promise_memory_less),
         cmocka_unit_test(test_promise_throughput_more),
         cmocka_unit_test(test_promise_throughput_one_tenant),
+        cmocka_unit_test(test_metric_is_throughput),
         cmocka_unit_test(test_promise_within_interval),
         cmocka_unit_test(test_promise_compute_share),
         cmocka_unit_test(test_promise_compute_shape_verdict),
