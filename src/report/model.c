@@ -549,13 +549,19 @@ static void recommend(const gvb_model *m, const gvb_usecase *uc, gvb_mrec *rec)
 /* ---- validity ------------------------------------------------------------------------------- */
 
 /* Plausibility checks of one result; a result above peak, with a negative time or with
- * identical samples is marked suspect and kept out of every claim. */
-static int check_result(gvb_model *m, int s, gvb_mcell *c)
+ * identical samples is marked suspect and kept out of every claim; so is one whose unit is not
+ * its metric's, the first file's (a workload's figure named differently by --metric-name:
+ * another program's figure, no comparison). */
+static int check_result(gvb_model *m, int s, const gvb_mmetric *mm, gvb_mcell *c)
 {
     const gvb_result *r = c->r;
     int rc = 0;
     unsigned bad = gvb_result_implausible(r, m->systems[s].is_model);
     c->suspect = bad != 0;
+    if (strcmp(r->unit, mm->unit) != 0) {
+        c->suspect = 1;
+        rc |= add_warn(m, GVB_WARN_UNIT_DIFFERS, s, r, mm->unit, NAN);
+    }
     for (size_t i = 0; (bad & GVB_IMPLAUSIBLE_ABOVE_PEAK) && i < r->extras.n; i++) {
         const gvb_kv_item *it = &r->extras.items[i];
         if (!it->is_text && gvb_key_names_peak(it->key) && it->num > 100)
@@ -593,7 +599,7 @@ static int check_validity(gvb_model *m)
     for (size_t k = 0; k < m->n_metrics; k++)
         for (int s = 0; s < m->n_systems; s++)
             if (m->metrics[k].cells[s].r)
-                rc |= check_result(m, s, &m->metrics[k].cells[s]);
+                rc |= check_result(m, s, &m->metrics[k], &m->metrics[k].cells[s]);
     static const struct { const gvb_kv *(*pick)(const gvb_run *); const char *key; } keys[] = {
         {kv_gpu, "driver_version"}, {kv_gpu, "cuda_driver_version"},
         {kv_config, "iterations"},  {kv_config, "warmup"},

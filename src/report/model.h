@@ -139,6 +139,7 @@ typedef enum {
     GVB_WARN_FEW_SAMPLES,     /* fewer than 10 samples: wide CIs, claims unlikely */
     GVB_WARN_DUPLICATE,       /* the same (system, metric) twice in one file: first kept */
     GVB_WARN_INPUTS_DIFFER,   /* inputs differ in driver, CUDA or iterations */
+    GVB_WARN_UNIT_DIFFERS,    /* a result's unit is not its metric's (another file's) */
 } gvb_warn_kind;
 
 typedef struct gvb_mwarn {

@@ -110,6 +110,11 @@ static void warn_text(const gvb_model *m, const gvb_mwarn *w, char *buf, size_t 
     case GVB_WARN_INPUTS_DIFFER:
         snprintf(buf, len, "the input files differ in %s (see Methodology)", w->key);
         break;
+    case GVB_WARN_UNIT_DIFFERS:
+        snprintf(buf, len, "%s %s: its unit is %s, the metric's in this report %s (another "
+                           "file's): not the same figure; left out of every claim",
+                 who, id, w->r->unit, w->key);
+        break;
     }
 }
 

@@ -611,6 +611,41 @@ static const char *promise_cell(const gvb_doc *d, size_t row, size_t col)
     return NULL;
 }
 
+/* Two files whose workload figure has different units (--metric-name tokens/s and ms: two
+ * programs' figures): the second file's results are suspect, warned about, never claimed */
+static void test_unit_differs(void **state)
+{
+    (void)state;
+    gvb_run a, b;
+    new_run(&a, "NVIDIA H200");
+    new_run(&b, "NVIDIA H200");
+    add_system(&a, "native", "native", "OK");
+    add_system(&b, "native", "native", "OK");
+    add_system(&b, "mps", "mps", "OK");
+    const double x[] = {100, 101, 99}, y[] = {50, 51, 49};
+    snprintf(add_reps(&a, "native", "WL-002", x)->unit, 16, "tokens/s");
+    snprintf(add_reps(&b, "native", "WL-002", y)->unit, 16, "ms");
+    snprintf(add_reps(&b, "mps", "WL-002", x)->unit, 16, "ms");
+    const gvb_run *runs[] = {&a, &b};
+    const char *paths[] = {"a.json", "b.json"};
+    gvb_model m;
+    char err[256];
+    assert_int_equal(gvb_model_build(&m, runs, paths, 2, NULL, NULL, err, sizeof err), 0);
+    const gvb_mmetric *wl = &m.metrics[0];
+    assert_string_equal(wl->unit, "tokens/s");
+    int n2 = sys_index(&m, "native@2"), mps = sys_index(&m, "mps");
+    assert_false(wl->cells[0].suspect);
+    assert_true(wl->cells[n2].suspect && wl->cells[mps].suspect);
+    assert_true(wl->cells[mps].vs_base.verdict == GVB_EFF_UNTESTED);
+    size_t n = 0;
+    for (size_t i = 0; i < m.n_warns; i++)
+        n += m.warns[i].kind == GVB_WARN_UNIT_DIFFERS && !strcmp(m.warns[i].key, "tokens/s");
+    assert_int_equal(n, 2);
+    gvb_model_free(&m);
+    gvb_run_free(&a);
+    gvb_run_free(&b);
+}
+
 /* 4 GiB promised, IS-001 finds 3.5 GiB: less than promised, by an interval wholly below */
 static void test_promise_memory_less(void **state)
 {
@@ -986,6 +1021,7 @@ int run_report_model_tests(void)
         cmocka_unit_test(test_promise_throughput_more),
         cmocka_unit_test(test_promise_throughput_one_tenant),
         cmocka_unit_test(test_metric_is_throughput),
+        cmocka_unit_test(test_unit_differs),
         cmocka_unit_test(test_promise_within_interval),
         cmocka_unit_test(test_promise_compute_share),
         cmocka_unit_test(test_promise_compute_shape_verdict),
