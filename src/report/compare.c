@@ -56,6 +56,10 @@ void gvb_compare_one(const gvb_result *r, const gvb_result *b, gvb_cmp_entry *e)
     e->why = NULL;
     if (!e->both_ok)
         return;
+    if (strcmp(r->unit, b->unit) != 0) { /* a workload's figures, --metric-name: two programs' */
+        e->why = "its unit differs from the baseline's: not the same figure";
+        return;
+    }
     /* two runs: their replicates are not paired (claim.h); Welch's interval */
     gvb_claim c;
     gvb_claim_outcome o = gvb_result_claim(r, b, 0, &c);

@@ -186,6 +186,13 @@ static void test_compare_labels(void **state)
     snprintf(a.metric, sizeof a.metric, "IS-005"); /* one group by design since 2026-12-03 */
     gvb_compare_one(&a, &b, &e);
     assert_non_null(strstr(e.why, "by design"));
+    /* a workload figure in other units (--metric-name): not compared, said why */
+    snprintf(a.metric, sizeof a.metric, "WL-002");
+    snprintf(a.unit, sizeof a.unit, "tokens/s");
+    snprintf(b.unit, sizeof b.unit, "ms");
+    gvb_compare_one(&a, &b, &e);
+    assert_int_equal(e.label, GVB_CMP_UNSURE);
+    assert_non_null(strstr(e.why, "unit differs"));
     gvb_result_free(&a);
     gvb_result_free(&b);
 }
