@@ -410,16 +410,23 @@ static void test_mixed_gpus_rejected(void **state)
     gvb_run_free(&b);
 }
 
+/* Two runs of one GPU model: a with native (and a_layer when given), b with native and mps. */
+static void two_files(gvb_run *a, gvb_run *b, const char *gpu, const char *a_layer)
+{
+    new_run(a, gpu);
+    new_run(b, gpu);
+    add_system(a, "native", "native", "OK");
+    if (a_layer)
+        add_system(a, a_layer, a_layer, "OK");
+    add_system(b, "native", "native", "OK");
+    add_system(b, "mps", "mps", "OK");
+}
+
 static void test_files_merge_with_own_baseline(void **state)
 {
     (void)state;
     gvb_run a, b;
-    new_run(&a, "NVIDIA H100 80GB HBM3");
-    new_run(&b, "NVIDIA H100 80GB HBM3");
-    add_system(&a, "native", "native", "OK");
-    add_system(&a, "hami", "hami", "OK");
-    add_system(&b, "native", "native", "OK");
-    add_system(&b, "mps", "mps", "OK");
+    two_files(&a, &b, "NVIDIA H100 80GB HBM3", "hami");
     add(&a, "native", "OH-001", GVB_LOWER, 1, 10, 0.3, 50);
     add(&a, "hami", "OH-001", GVB_LOWER, 2, 12, 0.3, 50);
     /* node b is slower overall; mps equals its own native */
@@ -617,11 +624,7 @@ static void test_unit_differs(void **state)
 {
     (void)state;
     gvb_run a, b;
-    new_run(&a, "NVIDIA H200");
-    new_run(&b, "NVIDIA H200");
-    add_system(&a, "native", "native", "OK");
-    add_system(&b, "native", "native", "OK");
-    add_system(&b, "mps", "mps", "OK");
+    two_files(&a, &b, "NVIDIA H200", NULL);
     const double x[] = {100, 101, 99}, y[] = {50, 51, 49};
     snprintf(add_reps(&a, "native", "WL-002", x)->unit, 16, "tokens/s");
     snprintf(add_reps(&b, "native", "WL-002", y)->unit, 16, "ms");
