@@ -398,7 +398,7 @@ void gvb_monitor_apply(const char *text, const pid_t *pids, int n, double t0,
     } else {
         /* Under MPS the clients' kernels run in the server's context, and NVML's per-process
          * utilization does not follow them: on the H200 IS-003's client read 9 % while it got
-         * 50 % of the GPU, a workload's clients 0 to 5 % while faster than native at 41 %. */
+         * 50 % of the GPU, two serving clients 0.3 to 11 % while each beat native at 41 %. */
         if (!util_ever || mps[0]) {
             for (int i = 0; i < n; i++) {
                 char un[64], sn[64];

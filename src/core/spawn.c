@@ -155,6 +155,30 @@ int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus)
     }
 }
 
+int gvb_proc_stat(long pid, char *state, long *ppid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *rp = strrchr(buf, ')');
+    char st;
+    long pp;
+    if (!rp || sscanf(rp + 1, " %c %ld", &st, &pp) != 2)
+        return -1;
+    if (state)
+        *state = st;
+    if (ppid)
+        *ppid = pp;
+    return 0;
+}
+
 void gvb_wait_words(int wstatus, char *buf, size_t len)
 {
     if (WIFEXITED(wstatus))

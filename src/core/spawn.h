@@ -40,4 +40,9 @@ int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus);
 /* How a child ended, in words: "exit 3", "signal 9 (Killed)". */
 void gvb_wait_words(int wstatus, char *buf, size_t len);
 
+/* A process's state letter (R, S, Z, ...) and parent pid from /proc/PID/stat, read after the
+ * command's closing parenthesis (the command may hold spaces and parentheses); either
+ * pointer may be NULL. 0, or -1 when the process is gone or the file unreadable. */
+int gvb_proc_stat(long pid, char *state, long *ppid);
+
 #endif

@@ -15,29 +15,18 @@
 #include <unistd.h>
 
 #include "core/protocol.h"
+#include "core/spawn.h"
 #include "gpu/nvml.h"
 #include "gpu/proof.h"
 
 #define MAX_PROCS 512
 #define MAX_ANCESTORS 6 /* tenant -> sh -> program -> its worker: a few levels suffice */
 
-/* The parent of pid from /proc/PID/stat (its 4th field, after the command's closing
- * parenthesis, which may itself hold spaces and parentheses); 0 when unknown. */
+/* The parent of pid; 0 when unknown. */
 static long parent_of(long pid)
 {
-    char path[64], buf[512];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    char *close = strrchr(buf, ')');
-    long ppid = 0;
-    if (!close || sscanf(close + 1, " %*c %ld", &ppid) != 1)
-        return 0;
-    return ppid;
+    long ppid;
+    return gvb_proc_stat(pid, NULL, &ppid) == 0 ? ppid : 0;
 }
 
 /* Appends ":a1/a2/..." (the parent first, up to MAX_ANCESTORS, stopping at init) or ":-". */

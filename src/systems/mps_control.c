@@ -287,18 +287,8 @@ int gvb_mps_our_processes(const char *pipe_dir, pid_t *pids, int max)
 /* A process that exists and is not a zombie. */
 static int alive(pid_t pid)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    const char *rp = strrchr(buf, ')');
-    return rp && rp[1] == ' ' && rp[2] != 'Z' && rp[2] != 'X';
+    char st;
+    return gvb_proc_stat(pid, &st, NULL) == 0 && st != 'Z' && st != 'X';
 }
 
 /* Ours: processes carrying our pipe directory, and the servers the daemon named (in case a

@@ -217,6 +217,31 @@ static void test_spawn(void **state)
     assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
 }
 
+/* /proc/PID/stat: this process runs, its parent is getppid(); a child that exited and is not
+ * reaped is a zombie; a reaped one is gone */
+static void test_proc_stat(void **state)
+{
+    (void)state;
+    char st = 0;
+    long pp = 0;
+    assert_int_equal(gvb_proc_stat(getpid(), &st, &pp), 0);
+    assert_int_equal(st, 'R');
+    assert_int_equal(pp, (long)getppid());
+    pid_t c = fork();
+    if (c == 0)
+        _exit(0);
+    assert_true(c > 0);
+    for (int i = 0; i < 200 && st != 'Z'; i++) {
+        usleep(5000);
+        assert_int_equal(gvb_proc_stat(c, &st, NULL), 0);
+    }
+    assert_int_equal(st, 'Z');
+    assert_int_equal(gvb_proc_stat(c, NULL, &pp), 0);
+    assert_int_equal(pp, (long)getpid());
+    assert_int_equal(waitpid(c, NULL, 0), c);
+    assert_int_equal(gvb_proc_stat(c, &st, &pp), -1);
+}
+
 static void test_severity(void **state)
 {
     (void)state;
@@ -232,6 +257,7 @@ int run_tenant_group_tests(void)
         cmocka_unit_test(test_outcomes),
         cmocka_unit_test(test_death_before_barrier_and_deadline),
         cmocka_unit_test(test_spawn),
+        cmocka_unit_test(test_proc_stat),
         cmocka_unit_test(test_severity),
     };
     return cmocka_run_group_tests_name("group", tests, NULL, NULL);
