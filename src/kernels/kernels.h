@@ -75,26 +75,19 @@ int gvb_llm_rmsnorm(const void *x, void *y, int rows, int cols, float eps, cudaS
 int gvb_llm_silu_mul(const void *in, void *out, int rows, int f, int ld_in, cudaStream_t s);
 /* Copies K and V of batch x tokens qkv rows ([q|k|v], ld apart) into [batch][heads][cap][hd]
  * caches at positions pos..pos+tokens-1 (a cache pointer offset by whole sequences fills
- * another slot). */
+ * another slot). Continuous batching (`serve`) gives slot and len (device int arrays, both or
+ * neither): sequence b is cache slot slot[b], which holds len[b] tokens once these are
+ * appended, so its tokens go to positions len[b] - tokens.. (pos is not read). */
 int gvb_llm_kv_append(const void *qkv, int ld, int batch, int tokens, int heads, int head_dim,
-                      void *k_cache, void *v_cache, int cap, int pos, cudaStream_t s);
+                      void *k_cache, void *v_cache, int cap, int pos, const int *slot,
+                      const int *len, cudaStream_t s);
 /* One query per sequence (the q part of qkv row b) against kv_len cached keys and values:
- * out[b][h*hd + d], bf16. */
+ * out[b][h*hd + d], bf16. With slot and len (both or neither): sequence b attends over its
+ * own slot slot[b]'s first len[b] tokens, and kv_len (at most cap) bounds every len[b] (a
+ * length outside 1..kv_len gives NaN outputs). */
 int gvb_llm_decode_attention(const void *qkv, int ld, const void *k_cache, const void *v_cache,
                              void *out, int batch, int heads, int head_dim, int kv_len, int cap,
-                             float scale, cudaStream_t s);
-/* Continuous batching (`serve`): row r of qkv is the new token of the sequence in cache slot
- * slot[r], which holds len[r] tokens once it is appended (slot, len: device int arrays).
- * The append writes its K and V at position len[r] - 1 of that slot. */
-int gvb_llm_kv_append_seq(const void *qkv, int ld, int rows, int heads, int head_dim,
-                          void *k_cache, void *v_cache, int cap, const int *slot, const int *len,
-                          cudaStream_t s);
-/* Attention of each row's query over its own slot's first len[r] cached tokens; max_len (at
- * most cap) bounds every len[r] (a length outside 1..max_len gives NaN outputs). */
-int gvb_llm_decode_attention_seq(const void *qkv, int ld, const void *k_cache,
-                                 const void *v_cache, void *out, int rows, int heads, int head_dim,
-                                 const int *slot, const int *len, int max_len, int cap,
-                                 float scale, cudaStream_t s);
+                             float scale, const int *slot, const int *len, cudaStream_t s);
 /* dst row (dst_row ? dst_row[r] : r) = src row (src_row ? src_row[r] : r) for r < rows, cols
  * bf16 elements each; rows ld_* elements apart; the index arrays are device ints. */
 int gvb_llm_copy_rows(const void *src, int ld_src, const int *src_row, void *dst, int ld_dst,

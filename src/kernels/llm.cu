@@ -271,36 +271,16 @@ __global__ void kv_append_kernel(const bf16 *qkv, int ld, int batch, int tokens,
     }
 }
 
-static int launch_kv_append(const void *qkv, int ld, int batch, int tokens, int heads,
-                            int head_dim, void *k_cache, void *v_cache, int cap, int pos,
-                            const int *slot, const int *len, cudaStream_t s)
+extern "C" int gvb_llm_kv_append(const void *qkv, int ld, int batch, int tokens, int heads,
+                                 int head_dim, void *k_cache, void *v_cache, int cap, int pos,
+                                 const int *slot, const int *len, cudaStream_t s)
 {
-    if (batch <= 0 || tokens <= 0)
+    if (batch <= 0 || tokens <= 0 || !slot != !len || (!len && (pos < 0 || pos + tokens > cap)))
         return (int)cudaErrorInvalidValue;
     kv_append_kernel<<<grid_for((size_t)batch * tokens * heads * head_dim, 256), 256, 0, s>>>(
         (const bf16 *)qkv, ld, batch, tokens, heads, head_dim, (bf16 *)k_cache, (bf16 *)v_cache,
         cap, pos, slot, len);
     return (int)cudaGetLastError();
-}
-
-extern "C" int gvb_llm_kv_append(const void *qkv, int ld, int batch, int tokens, int heads,
-                                 int head_dim, void *k_cache, void *v_cache, int cap, int pos,
-                                 cudaStream_t s)
-{
-    if (pos < 0 || pos + tokens > cap)
-        return (int)cudaErrorInvalidValue;
-    return launch_kv_append(qkv, ld, batch, tokens, heads, head_dim, k_cache, v_cache, cap, pos,
-                            NULL, NULL, s);
-}
-
-extern "C" int gvb_llm_kv_append_seq(const void *qkv, int ld, int rows, int heads, int head_dim,
-                                     void *k_cache, void *v_cache, int cap, const int *slot,
-                                     const int *len, cudaStream_t s)
-{
-    if (!slot || !len)
-        return (int)cudaErrorInvalidValue;
-    return launch_kv_append(qkv, ld, rows, 1, heads, head_dim, k_cache, v_cache, cap, 0, slot,
-                            len, s);
 }
 
 // ---- decode attention over the KV cache: one query token per sequence ---------------------
@@ -362,13 +342,13 @@ __global__ void decode_attention_kernel(const bf16 *qkv, int ld, const bf16 *kc,
     }
 }
 
-static int launch_decode_attention(const void *qkv, int ld, const void *k_cache,
-                                   const void *v_cache, void *out, int batch, int heads,
-                                   int head_dim, int kv_len, int cap, float scale,
-                                   const int *slot, const int *len, cudaStream_t s)
+extern "C" int gvb_llm_decode_attention(const void *qkv, int ld, const void *k_cache,
+                                        const void *v_cache, void *out, int batch, int heads,
+                                        int head_dim, int kv_len, int cap, float scale,
+                                        const int *slot, const int *len, cudaStream_t s)
 {
     size_t shmem = (size_t)(head_dim + kv_len) * sizeof(float);
-    if (head_dim % 2 || kv_len > cap || kv_len <= 0 || batch <= 0)
+    if (head_dim % 2 || kv_len > cap || kv_len <= 0 || batch <= 0 || !slot != !len)
         return (int)cudaErrorInvalidValue;
     if (shmem > 48 * 1024) {
         cudaError_t e = cudaFuncSetAttribute(decode_attention_kernel,
@@ -381,26 +361,6 @@ static int launch_decode_attention(const void *qkv, int ld, const void *k_cache,
         (const bf16 *)qkv, ld, (const bf16 *)k_cache, (const bf16 *)v_cache, (bf16 *)out, heads,
         head_dim, kv_len, cap, scale, slot, len);
     return (int)cudaGetLastError();
-}
-
-extern "C" int gvb_llm_decode_attention(const void *qkv, int ld, const void *k_cache,
-                                        const void *v_cache, void *out, int batch, int heads,
-                                        int head_dim, int kv_len, int cap, float scale,
-                                        cudaStream_t s)
-{
-    return launch_decode_attention(qkv, ld, k_cache, v_cache, out, batch, heads, head_dim, kv_len,
-                                   cap, scale, NULL, NULL, s);
-}
-
-extern "C" int gvb_llm_decode_attention_seq(const void *qkv, int ld, const void *k_cache,
-                                            const void *v_cache, void *out, int rows, int heads,
-                                            int head_dim, const int *slot, const int *len,
-                                            int max_len, int cap, float scale, cudaStream_t s)
-{
-    if (!slot || !len)
-        return (int)cudaErrorInvalidValue;
-    return launch_decode_attention(qkv, ld, k_cache, v_cache, out, rows, heads, head_dim, max_len,
-                                   cap, scale, slot, len, s);
 }
 
 // ---- row copy with optional row indices (per-sequence state of continuous batching) --------

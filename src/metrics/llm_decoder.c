@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernels/kernels.h"
 #include "metrics/llm_stack.h"
 #include "stats/llm_formulas.h"
 #include "stats/stats.h"

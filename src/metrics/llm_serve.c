@@ -175,7 +175,7 @@ static gvb_serve_status serve_setup(serve_run *s, const gvb_serve_opts *o, gvb_s
     llm_dec_cfg g = {.hidden = o->hidden, .heads = o->heads, .ffn = o->ffn, .layers = o->layers,
                      .kv_len = o->max_len, .bmax = o->max_batch, .prefill = o->prompt_max,
                      .seed = o->seed};
-    if (o->memory_mib && (o->memory_mib << 20) < s->c.total_b)
+    if (s->c.tenant_b < s->c.total_b) /* --memory below the device's */
         snprintf(r->budget_from, sizeof r->budget_from, "--memory %llu MiB",
                  (unsigned long long)o->memory_mib);
     else

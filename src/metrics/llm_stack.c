@@ -14,14 +14,29 @@
 #define BF16_TOL 1e-2 /* one bf16 rounding of the output: 2^-9 relative, with margin */
 #define ATTN_TOL 2e-2
 
+/* Cache positions a sequence holds and rows of activations: a prefill's prompt may need more
+ * than the decode's length and batch. */
+static int dec_cap(const llm_dec_cfg *g, int flags)
+{
+    return (flags & LLM_DEC_PREFILL) && g->prefill > g->kv_len ? g->prefill : g->kv_len;
+}
+static int dec_rows(const llm_dec_cfg *g, int flags)
+{
+    return (flags & LLM_DEC_PREFILL) && g->prefill > g->bmax ? g->prefill : g->bmax;
+}
+/* One cache (K or V) of one layer, bytes (bf16). */
+static size_t dec_cache_bytes(const llm_dec_cfg *g, int flags)
+{
+    return (size_t)g->bmax * g->heads * (size_t)dec_cap(g, flags) * g->head_dim * 2;
+}
+
 size_t llm_dec_bytes(const llm_dec_cfg *g, int flags)
 {
     int pre = flags & LLM_DEC_PREFILL;
     size_t h = (size_t)g->hidden, f = (size_t)g->ffn, e = 2;
-    size_t cap = (size_t)(pre && g->prefill > g->kv_len ? g->prefill : g->kv_len);
-    size_t rows = (size_t)(pre && g->prefill > g->bmax ? g->prefill : g->bmax);
+    size_t rows = (size_t)dec_rows(g, flags);
     size_t weights = (size_t)gvb_decoder_layer_params((double)h, (double)f) * e;
-    size_t cache = 2 * (size_t)g->bmax * g->heads * cap * g->head_dim * e;
+    size_t cache = 2 * dec_cache_bytes(g, flags);
     size_t acts = rows * (3 * h + 3 * h + 3 * f + f) * e;
     size_t scores = pre ? (size_t)g->heads * g->prefill * g->prefill * e : 0;
     size_t slots = flags & LLM_DEC_SLOTS ? (size_t)g->bmax * (h * e + 2 * sizeof(int)) : 0;
@@ -61,12 +76,12 @@ int llm_dec_setup(llm_ctx *c, llm_dec *d, llm_dec_cfg g, int flags, char *adapte
                  want.layers, g.layers, want.bmax, g.bmax, c->budget_b >> 20);
     d->cfg = g;
     d->flags = flags;
-    d->cap = pre && g.prefill > g.kv_len ? g.prefill : g.kv_len;
-    d->rows = pre && g.prefill > g.bmax ? g.prefill : g.bmax;
+    d->cap = dec_cap(&g, flags);
+    d->rows = dec_rows(&g, flags);
     d->scale = 1.0f / sqrtf((float)g.head_dim);
     d->bytes = llm_dec_bytes(&g, flags);
     size_t h = (size_t)g.hidden, f = (size_t)g.ffn, r = (size_t)d->rows;
-    size_t cache = (size_t)g.bmax * g.heads * d->cap * g.head_dim * 2;
+    size_t cache = dec_cache_bytes(&g, flags);
     uint64_t seed = g.seed;
     for (int l = 0; l < g.layers; l++) {
         /* weights uniform in +-sqrt(3 / fan_in): unit variance outputs from unit inputs */
@@ -125,25 +140,21 @@ static int dec_attention(llm_ctx *c, llm_dec *d, int l, const llm_dec_step *st)
     int rows = st->rows;
     gvb_blas *b = &c->blas;
     char *qkv = d->qkv;
-    if (!st->prefill && st->seq_slot) {
-        LLM_CUDA(c, gvb_llm_kv_append_seq(d->qkv, 3 * g->hidden, rows, g->heads, g->head_dim,
-                                          d->kc[l], d->vc[l], d->cap, d->slot_dev, d->len_dev,
-                                          c->stream));
-        LLM_CUDA(c, gvb_llm_decode_attention_seq(d->qkv, 3 * g->hidden, d->kc[l], d->vc[l],
-                                                 d->attn, rows, g->heads, g->head_dim,
-                                                 d->slot_dev, d->len_dev, st->max_len, d->cap,
-                                                 d->scale, c->stream));
-    } else if (!st->prefill) {
+    if (!st->prefill) { /* serve's sequences each at its own slot and length, else all alike */
+        const int *slot = st->seq_slot ? d->slot_dev : NULL;
+        const int *len = st->seq_slot ? d->len_dev : NULL;
         LLM_CUDA(c, gvb_llm_kv_append(d->qkv, 3 * g->hidden, rows, 1, g->heads, g->head_dim,
-                                      d->kc[l], d->vc[l], d->cap, g->kv_len - 1, c->stream));
+                                      d->kc[l], d->vc[l], d->cap, g->kv_len - 1, slot, len,
+                                      c->stream));
         LLM_CUDA(c, gvb_llm_decode_attention(d->qkv, 3 * g->hidden, d->kc[l], d->vc[l], d->attn,
-                                             rows, g->heads, g->head_dim, g->kv_len, d->cap,
-                                             d->scale, c->stream));
+                                             rows, g->heads, g->head_dim,
+                                             st->seq_slot ? st->max_len : g->kv_len, d->cap,
+                                             d->scale, slot, len, c->stream));
     } else {
         size_t slot = (size_t)st->fill_slot * g->heads * d->cap * g->head_dim * 2;
         LLM_CUDA(c, gvb_llm_kv_append(d->qkv, 3 * g->hidden, 1, rows, g->heads, g->head_dim,
                                       (char *)d->kc[l] + slot, (char *)d->vc[l] + slot, d->cap, 0,
-                                      c->stream));
+                                      NULL, NULL, c->stream));
         /* per head: S = Q K^T over the prompt, causal softmax, A = P V */
         LLM_BLAS(c, gvb_gemm(b, GVB_PREC_BF16, 1, rows, rows, g->head_dim, qkv, 3 * H, HD,
                              qkv + 2 * H, 3 * H, HD, d->scores, P, P * P, g->heads, 0.0f));
