@@ -100,6 +100,9 @@ typedef struct gvb_metric_impl {
      * tenants on purpose, IS-010) does not fail the metric; every tenant's end is recorded
      * as the text extra t<i>.exit ("exit 0", "signal 9 (Killed)") before reduce. */
     int tolerate_tenant_death;
+    /* 1: the GPU's energy counter is read (through the run's GPU hold) around each replicate's
+     * process group: energy_j (the workloads) */
+    int energy;
     /* Parent side, optional: called once after every system has run, for a metric whose
      * value is defined against another system of the same invocation (OH-010: degradation
      * vs native). It may rewrite r's samples, value and status; stats are recomputed. */

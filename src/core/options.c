@@ -59,7 +59,7 @@ int gvb_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-static int parse_seconds(const char *s, double *out)
+int gvb_parse_seconds(const char *s, double *out)
 {
     char *end;
     errno = 0;
@@ -336,11 +336,11 @@ int gvb_options_parse(int argc, char **argv, gvb_options *o, char *err, size_t e
             snprintf(o->compare, sizeof o->compare, "%s", optarg);
             break;
         case OPT_DEADLINE:
-            if (parse_seconds(optarg, &o->deadline_s) || o->deadline_s <= 0)
+            if (gvb_parse_seconds(optarg, &o->deadline_s) || o->deadline_s <= 0)
                 return fail(err, errlen, "--deadline must be seconds > 0, got '%s'", optarg);
             break;
         case OPT_MIN_TIME:
-            if (parse_seconds(optarg, &o->min_time_s))
+            if (gvb_parse_seconds(optarg, &o->min_time_s))
                 return fail(err, errlen, "--min-time must be seconds >= 0, got '%s'", optarg);
             break;
         case OPT_LIMITS:

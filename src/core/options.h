@@ -108,6 +108,8 @@ void gvb_options_auto_limits(gvb_options *o, double gpu_memory_bytes, char *line
 int gvb_parse_long(const char *s, long lo, long hi, long *out);
 /* A whole decimal number >= 0 that fits 64 bits, nothing else on the string. 0 or -1. */
 int gvb_parse_u64(const char *s, uint64_t *out);
+/* A finite number of seconds >= 0, nothing else on the string. 0 or -1. */
+int gvb_parse_seconds(const char *s, double *out);
 
 /* Checks a --metrics list as `run` would (IDs or globs of the catalog): 0, or -1 with err
  * naming the first unknown entry. `validate` checks its --aa-metrics so before any GPU work. */

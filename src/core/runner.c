@@ -193,10 +193,9 @@ static void measure_once(gvb_runner *rn, gvb_system *sys, const gvb_metric_def *
                .ctx = &c, .exe = rn->self_exe, .base_env = rn->base_env, GVB_GROUP_LOG(rn), .system = sys->name, .metric = m->code};
     int monitored = wants_monitor(sys, m, n, replicate);
     gvb_monitor mon;
-    /* a workload's energy: the GPU's counter around the whole group, read by the hold */
+    /* energy (the workloads): the GPU's counter around the whole group, read by the hold */
     double e0 = NAN, e1 = NAN;
-    int energy = m->category == GVB_CAT_WORKLOAD && rn->hold &&
-                 gvb_monitor_energy(rn->hold, &e0) == 0;
+    int energy = m->impl->energy && rn->hold && gvb_monitor_energy(rn->hold, &e0) == 0;
     double t0 = gvb_now();
     if (monitored)
         gvb_monitor_start(&mon, rn->self_exe, rn->base_env, gvb_kv_text(&run->gpu, "uuid"));

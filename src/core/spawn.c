@@ -7,6 +7,8 @@
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <math.h>
+#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -18,19 +20,6 @@
 
 /* With GVB_SPAWN_DIE_WITH_PARENT: fork, so the child can ask for its parent's death signal
  * before it execs (only async-signal-safe calls between fork and execve). */
-/* Closes every fd from `from` up: close_range where the kernel has it (a raw system call, so
- * that a C library older than glibc 2.34 builds too), else one by one up to the limit. */
-static void close_above(int from)
-{
-#ifdef SYS_close_range
-    if (syscall(SYS_close_range, (unsigned)from, ~0u, 0) == 0)
-        return;
-#endif
-    long max = sysconf(_SC_OPEN_MAX);
-    for (long fd = from; fd < (max > 0 ? max : 1024); fd++)
-        close((int)fd);
-}
-
 static pid_t spawn_forked(const char *exe, char *const *argv, char *const *envp, const int *fds,
                           int nfds, unsigned flags)
 {
@@ -57,9 +46,6 @@ static pid_t spawn_forked(const char *exe, char *const *argv, char *const *envp,
     for (int i = 0; i < nfds; i++)
         if (dup2(lifted[i], i) < 0)
             _exit(126);
-    /* exactly the fds given, also where a caller's own fds lack close-on-exec (a tenant's
-     * protocol pipe must not reach a program it starts: `workload`) */
-    close_above(nfds);
     execve(exe, argv, envp);
     if (nfds > GVB_FD_OUT)
         dprintf(GVB_FD_OUT, "STATUS FAIL cannot exec %s: %s\n", exe, strerror(errno));
@@ -116,43 +102,67 @@ pid_t gvb_spawn(const char *exe, char *const *argv, char *const *envp, const int
                                              : spawn_posix(exe, argv, envp, fds, nfds);
 }
 
-int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus)
+/* A descriptor that polls readable once pid has ended (a pidfd: Linux 5.3 and later,
+ * close-on-exec), or -1 where there is none. */
+static int exit_fd(pid_t pid)
 {
-    int st = 0;
-    double end = gvb_now() + timeout_s;
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    (void)pid;
+    return -1;
+#endif
+}
+
+/* Waits until pid ends or the time `end` (gvb_now()) passes: 0 ended (*st set), 1 time is up,
+ * -1 an error of waitpid. With a timeout it wakes when pid ends, not at the next of 10 ms
+ * polls (a workload's wall time is read when this returns). */
+static int wait_until(pid_t pid, double end, int bounded, int *st)
+{
+    int pfd = bounded ? exit_fd(pid) : -1, rc;
     for (;;) {
-        pid_t r = waitpid(pid, &st, timeout_s < 0 ? 0 : WNOHANG);
+        pid_t r = waitpid(pid, st, bounded ? WNOHANG : 0);
         if (r == pid) {
-            if (wstatus)
-                *wstatus = st;
-            return 0;
-        }
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (timeout_s >= 0 && gvb_now() > end)
+            rc = 0;
             break;
-        if (r == 0) {
+        }
+        if (r < 0 && errno != EINTR) {
+            rc = -1;
+            break;
+        }
+        double left = end - gvb_now();
+        if (bounded && left < 0) {
+            rc = 1;
+            break;
+        }
+        if (r == 0 && pfd >= 0) {
+            struct pollfd p = {.fd = pfd, .events = POLLIN};
+            poll(&p, 1, (int)fmin(ceil(left * 1000), 1000)); /* a second at most a turn */
+        } else if (r == 0) {
             struct timespec nap = {0, 10 * 1000 * 1000};
             nanosleep(&nap, NULL);
         }
     }
+    if (pfd >= 0)
+        close(pfd);
+    return rc;
+}
+
+int gvb_spawn_wait(pid_t pid, double timeout_s, int *wstatus)
+{
+    int st = 0;
+    int w = wait_until(pid, gvb_now() + timeout_s, timeout_s >= 0, &st);
+    if (w <= 0) {
+        if (w == 0 && wstatus)
+            *wstatus = st;
+        return w;
+    }
     kill(pid, SIGKILL); /* by its own pid */
     /* a process blocked inside the driver dies only when the driver lets go */
-    double give_up = gvb_now() + GVB_SPAWN_KILL_WAIT_S;
-    for (;;) {
-        pid_t r = waitpid(pid, &st, WNOHANG);
-        if (r == pid) {
-            if (wstatus)
-                *wstatus = st;
-            return 1;
-        }
-        if (r < 0 && errno != EINTR)
-            return -1;
-        if (gvb_now() > give_up)
-            return 2;
-        struct timespec nap = {0, 10 * 1000 * 1000};
-        nanosleep(&nap, NULL);
-    }
+    w = wait_until(pid, gvb_now() + GVB_SPAWN_KILL_WAIT_S, 1, &st);
+    if (w == 0 && wstatus)
+        *wstatus = st;
+    return w == 0 ? 1 : w == 1 ? 2 : -1;
 }
 
 int gvb_proc_stat(long pid, char *state, long *ppid)

@@ -2,10 +2,10 @@
  * forks and execs (tenant groups, the monitor, the calibration layer's proof worker, the MPS
  * control client, validate's runs, a metric's fresh processes, NCCL ranks). The child gets
  * exactly the fds it is given (fd i of the child = fds[i] of the parent; every other fd is
- * closed on exec, which the callers ensure with O_CLOEXEC, and which the forked path also
- * does itself), and is always killed by its own
- * pid, never by a group. Forked functions without exec (children that crash on purpose) are
- * core/child.h. Pure POSIX. */
+ * closed on exec, which the callers ensure with O_CLOEXEC; a tenant that starts a program
+ * first marks its protocol fds so, gvb_cloexec_protocol_fds), and is killed by its own pid,
+ * or with GVB_SPAWN_NEW_GROUP by its caller with its group. Forked functions without exec
+ * (children that crash on purpose) are core/child.h. Pure POSIX. */
 #ifndef GVB_SPAWN_H
 #define GVB_SPAWN_H
 

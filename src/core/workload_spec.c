@@ -190,6 +190,19 @@ static int resolve_program(const char *name, char *path, size_t len)
 
 const char *const gvb_workload_builtins = "llm-serve";
 
+/* The workload metrics of N tenants (wall time, a figure higher or lower is better) and the
+ * same program alone, index by index. */
+static const char *const together[] = {"WL-001", "WL-002", "WL-003"};
+static const char *const alone[] = {"WL-004", "WL-005", "WL-006"};
+
+const char *gvb_workload_alone(const char *metric)
+{
+    for (size_t k = 0; k < sizeof together / sizeof *together; k++)
+        if (!strcmp(metric, together[k]))
+            return alone[k];
+    return NULL;
+}
+
 /* The built-in workloads: the subcommand of this program each runs, its figure and direction. */
 static const struct {
     const char *name, *subcommand, *regex, *better, *units, *figure_name;
@@ -280,9 +293,8 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
         if (rc != 0)
             break;
         if ((v = take(argv, &i, dd, "--tenants", &missing))) {
-            char *e;
-            long t = strtol(v, &e, 10);
-            if (*e || e == v || t < 1 || t > 64) {
+            long t = 0;
+            if (gvb_parse_long(v, 1, 64, &t) != 0) {
                 snprintf(err, errlen, "--tenants must be 1..64, got '%s'", v);
                 rc = -1;
             }
@@ -298,9 +310,8 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
         } else if ((v = take(argv, &i, dd, "--builtin", &missing))) {
             a->builtin = v;
         } else if ((v = take(argv, &i, dd, "--duration", &missing))) {
-            char *e;
-            double x = strtod(v, &e);
-            if (*e || e == v || !(x > 0) || x > 7 * 86400) {
+            double x = 0;
+            if (gvb_parse_seconds(v, &x) != 0 || !(x > 0) || x > 7 * 86400) {
                 snprintf(err, errlen, "--duration is seconds, above 0 and at most a week, got "
                                       "'%s'", v);
                 rc = -1;
@@ -391,8 +402,6 @@ int gvb_workload_parse(int argc, char **argv, gvb_options *o, gvb_workload_args 
         a->argv[i] = i == 0 ? a->program : argv[dd + 1 + i];
     a->argv[a->argc] = NULL;
     int k = !*a->regex ? 0 : better && !strcmp(better, "lower") ? 2 : 1;
-    static const char *const together[] = {"WL-001", "WL-002", "WL-003"};
-    static const char *const alone[] = {"WL-004", "WL-005", "WL-006"};
     a->metric = together[k];
     a->alone = tenants > 1 ? alone[k] : NULL;
     o->processes = tenants;

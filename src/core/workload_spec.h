@@ -39,6 +39,10 @@ typedef struct gvb_workload_args {
     char builtin_values[2][32]; /* the values the preset passes (--seed, --memory) */
 } gvb_workload_args;
 
+/* The metric of the same program alone for a workload metric of N tenants (WL-002: WL-005),
+ * or NULL. */
+const char *gvb_workload_alone(const char *metric);
+
 /* The built-in workloads `workload --builtin NAME` knows, "a, b" (for messages and usage). */
 extern const char *const gvb_workload_builtins;
 

@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "core/spawn.h"
 #include "core/workload_spec.h"
 #include "metrics/contend.h"
@@ -90,6 +91,7 @@ static int one_run(gvb_worker *w, const gvb_workload_spec *sp, const regex_t *re
         goto done;
     }
     const int fds[] = {GVB_SPAWN_NULL, out, errfd};
+    gvb_cloexec_protocol_fds(); /* the tenant's pipe to the runner is not the program's */
     double t0 = gvb_now();
     /* its own process group, so what it starts goes with it */
     pid_t pid = gvb_spawn(sp->argv[0], sp->argv, environ, fds, 3,
@@ -126,7 +128,7 @@ static int one_run(gvb_worker *w, const gvb_workload_spec *sp, const regex_t *re
     gvb_emit_text(w, "exit", "%s", how);
     gvb_emit_extra(w, "wall_s", wall);
     gvb_emit_series(w, "wall_s", wall);
-    gvb_emit_series(w, "run_end_s", gvb_now() - t_start);
+    gvb_emit_series(w, "run_end_s", t0 + wall - t_start); /* its end, not after the reading */
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
         rc = gvb_report_status(w, GVB_FAIL, "the command ended with %s after %.3g s; its stderr "
                                "ends: %s", how, wall,
@@ -296,11 +298,8 @@ static void wl_gpu_use(gvb_result *r, int tenants)
     int np = 0, nu = 0, nt = 0;
     double runs = gvb_kv_num(&r->extras, "runs");
     for (int i = 0; t && i < tenants && i < 64; i++) {
-        char key[64];
-        snprintf(key, sizeof key, "monitor.t%d.used_bytes", i);
-        const gvb_series *u = gvb_series_lookup(r, key);
-        snprintf(key, sizeof key, "monitor.t%d.sm_util_pct", i);
-        const gvb_series *sm = gvb_series_lookup(r, key);
+        const gvb_series *u = gvb_monitor_series(r, i, "used_bytes");
+        const gvb_series *sm = gvb_monitor_series(r, i, "sm_util_pct");
         if (!u || u->n != t->n)
             continue;
         double top = 0, su = 0, *x = malloc(u->n * sizeof *x), *y = malloc(u->n * sizeof *y);
@@ -386,8 +385,9 @@ static void wl_slowdown(gvb_result *r, const gvb_run *run)
 {
     if (r->status != GVB_OK || r->tenants < 2)
         return;
-    char alone_id[16];
-    snprintf(alone_id, sizeof alone_id, "WL-%03d", atoi(r->metric + 3) + 3);
+    const char *alone_id = gvb_workload_alone(r->metric);
+    if (!alone_id)
+        return;
     const gvb_result *a = gvb_run_find(run, r->system, alone_id);
     if (!a || a->status != GVB_OK || a->samples.n == 0) {
         gvb_kv_set_text(&r->extras, "slowdown_vs_alone", "not computed: %s of this system %s",
@@ -407,13 +407,17 @@ static void wl_slowdown(gvb_result *r, const gvb_run *run)
 static int wl_001(gvb_worker *w) { return wl_run(w, 0); }
 static int wl_figure(gvb_worker *w) { return wl_run(w, 1); }
 
-/* monitor: the programs' memory and SM use in every replicate (wl_gpu_use) */
+/* monitor: the programs' memory and SM use in every replicate (wl_gpu_use); energy: the
+ * GPU's energy over every replicate */
 const gvb_metric_impl gvb_impl_wl_001 = {.run = wl_001, .reduce = wl_reduce,
-                                         .cross_system = wl_slowdown, .monitor = 1};
+                                         .cross_system = wl_slowdown, .monitor = 1, .energy = 1};
 const gvb_metric_impl gvb_impl_wl_002 = {.run = wl_figure, .reduce = wl_reduce,
-                                         .cross_system = wl_slowdown, .monitor = 1};
+                                         .cross_system = wl_slowdown, .monitor = 1, .energy = 1};
 const gvb_metric_impl gvb_impl_wl_003 = {.run = wl_figure, .reduce = wl_reduce,
-                                         .cross_system = wl_slowdown, .monitor = 1};
-const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001, .reduce = wl_reduce, .monitor = 1};
-const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure, .reduce = wl_reduce, .monitor = 1};
-const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure, .reduce = wl_reduce, .monitor = 1};
+                                         .cross_system = wl_slowdown, .monitor = 1, .energy = 1};
+const gvb_metric_impl gvb_impl_wl_004 = {.run = wl_001, .reduce = wl_reduce, .monitor = 1,
+                                         .energy = 1};
+const gvb_metric_impl gvb_impl_wl_005 = {.run = wl_figure, .reduce = wl_reduce, .monitor = 1,
+                                         .energy = 1};
+const gvb_metric_impl gvb_impl_wl_006 = {.run = wl_figure, .reduce = wl_reduce, .monitor = 1,
+                                         .energy = 1};

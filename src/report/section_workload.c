@@ -18,7 +18,7 @@ static int together_metric(const gvb_mmetric *mm)
     return def && def->category == GVB_CAT_WORKLOAD && def->tenants == GVB_TENANTS_N;
 }
 
-/* "exit 0 x2, signal 9 (Killed)": the tenants' last ends (t<i>.exit, or exit alone). */
+/* "exit 0, signal 9 (Killed)": the tenants' last ends (t<i>.exit, or exit alone). */
 static void exits(const gvb_result *r, char *buf, size_t len)
 {
     size_t off = 0;

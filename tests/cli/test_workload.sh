@@ -147,6 +147,12 @@ check "past --deadline: a program that ignores SIGTERM and its child are killed 
 sleep 0.5
 check "a program's leftover child is killed when it ends" \
     bash -c "[ $rc -eq 0 ] && [ -z \"\$(cmdline_pids '[s]leep 7774')\" ]"
+# the tenant's protocol fds (3: to the runner, 4..: its barriers) do not reach the program:
+# the lowest free fd, ls's directory, is 3 and no other fd from 3 to 11 is open
+"$GVB" workload --systems fake --replicates 1 --json-only --output "$TMP/fd" \
+    -- sh -c "exec ls /proc/self/fd > '$TMP/fds.txt'" >/dev/null 2>&1; rc=$?
+check "the program gets none of its tenant's protocol fds" \
+    bash -c "[ $rc -eq 0 ] && [ \"\$(awk '\$1 >= 3 && \$1 <= 11' '$TMP/fds.txt' | tr '\n' ' ')\" = '3 ' ]"
 # a file that cannot be executed (no #!): the reason says why, not only "exit 127"
 printf 'echo hi\n' >"$TMP/noshebang"; chmod +x "$TMP/noshebang"
 "$GVB" workload --systems fake --json-only --output "$TMP/ne" -- "$TMP/noshebang" >/dev/null 2>&1; rc=$?

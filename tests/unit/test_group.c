@@ -215,6 +215,25 @@ static void test_spawn(void **state)
     assert_int_equal(gvb_spawn_wait(pid, 0.2, &ws), 1);
     assert_true(gvb_now() - t0 < 5);
     assert_true(WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL);
+    /* with a timeout the wait returns when the child ends, not at the next 10 ms poll (a
+     * workload's wall time is read then): waiting for /bin/true (it execs and exits within a
+     * few ms of its start; a poll would first sleep 10 ms), median of 5 under 6 ms */
+    char *quick[] = {"true", NULL};
+    double took[5];
+    for (int i = 0; i < 5; i++) {
+        pid = gvb_spawn("/bin/true", quick, environ, std, 3, GVB_SPAWN_DIE_WITH_PARENT);
+        assert_true(pid > 0);
+        t0 = gvb_now();
+        assert_int_equal(gvb_spawn_wait(pid, 10, &ws), 0);
+        took[i] = gvb_now() - t0;
+    }
+    for (int i = 1; i < 5; i++) /* sort */
+        for (int k = i; k > 0 && took[k] < took[k - 1]; k--) {
+            double x = took[k];
+            took[k] = took[k - 1];
+            took[k - 1] = x;
+        }
+    assert_true(took[2] < 0.006);
 }
 
 /* /proc/PID/stat: this process runs, its parent is getppid(); a child that exited and is not

@@ -124,6 +124,9 @@ static void test_builtin(void **state)
     assert_string_equal(a.regex, "ttft_ms p50: ([0-9.]+)");
     assert_string_equal(a.metric, "WL-003");
     assert_string_equal(a.alone, "WL-006");
+    assert_string_equal(gvb_workload_alone(a.metric), a.alone); /* the slowdown's pairing */
+    assert_string_equal(gvb_workload_alone("WL-001"), "WL-004");
+    assert_null(gvb_workload_alone("WL-005"));
     assert_int_equal(o.processes, 2);
     /* the memory: the per-tenant limit; else with tenants an equal share of the device's */
     assert_int_equal(gvb_workload_builtin_memory(&a, 0, 0, 2), 0); /* unknown device: none */
