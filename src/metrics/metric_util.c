@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/child.h"
 #include "core/env.h"
 #include "core/protocol.h"
 #include "core/spawn.h"
@@ -24,17 +25,6 @@
 extern char **environ;
 
 int gvb_is_native(const gvb_worker *w) { return gvb_kind_is_baseline(w->kind); }
-
-/* The worker's protocol and barrier fds must not leak into a child: a child holding them
- * would keep the runner waiting on a pipe after the tenant exited. */
-static void cloexec_worker_fds(void)
-{
-    for (int fd = GVB_FD_OUT; fd < GVB_FD_GO + GVB_MAX_PHASES; fd++) {
-        int fl = fcntl(fd, F_GETFD);
-        if (fl >= 0)
-            fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-    }
-}
 
 int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *out, size_t outlen,
                   double *t_spawn, char *why, size_t whylen)
@@ -56,7 +46,7 @@ int gvb_child_run(char *const *args, int strip_layers, double timeout_s, char *o
         argv[i + 1] = args[i];
     if (strip_layers)
         gvb_env_strip_layers(&env);
-    cloexec_worker_fds();
+    gvb_cloexec_protocol_fds(); /* a child holding them would keep the runner waiting */
     if (pipe2(p, O_CLOEXEC) != 0) {
         snprintf(why, whylen, "pipe: %s", strerror(errno));
         goto done;
